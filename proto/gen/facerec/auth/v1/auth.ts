@@ -120,8 +120,6 @@ export interface ExchangeApiKeyResponse {
   accessToken: string;
   /** Seconds until it expires (never past the key's own expiration). */
   expiresIn: number;
-  /** Where workers stream observations: the public ingest gRPC endpoint, e.g. `grpc://host:50051`. */
-  ingestEndpoint: string;
   /** The key's metadata. */
   apiKey: ApiKey | undefined;
 }
@@ -1188,7 +1186,7 @@ export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
 };
 
 function createBaseExchangeApiKeyResponse(): ExchangeApiKeyResponse {
-  return { accessToken: "", expiresIn: 0, ingestEndpoint: "", apiKey: undefined };
+  return { accessToken: "", expiresIn: 0, apiKey: undefined };
 }
 
 export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
@@ -1199,11 +1197,8 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
     if (message.expiresIn !== 0) {
       writer.uint32(16).int32(message.expiresIn);
     }
-    if (message.ingestEndpoint !== "") {
-      writer.uint32(26).string(message.ingestEndpoint);
-    }
     if (message.apiKey !== undefined) {
-      ApiKey.encode(message.apiKey, writer.uint32(34).fork()).join();
+      ApiKey.encode(message.apiKey, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1242,14 +1237,6 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
               break;
             }
 
-            message.ingestEndpoint = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
             message.apiKey = ApiKey.decode(reader, reader.uint32());
             continue;
           }
@@ -1277,11 +1264,6 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
         : isSet(object.expires_in)
         ? globalThis.Number(object.expires_in)
         : 0,
-      ingestEndpoint: isSet(object.ingestEndpoint)
-        ? globalThis.String(object.ingestEndpoint)
-        : isSet(object.ingest_endpoint)
-        ? globalThis.String(object.ingest_endpoint)
-        : "",
       apiKey: isSet(object.apiKey)
         ? ApiKey.fromJSON(object.apiKey)
         : isSet(object.api_key)
@@ -1298,9 +1280,6 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
     if (message.expiresIn !== 0) {
       obj.expiresIn = Math.round(message.expiresIn);
     }
-    if (message.ingestEndpoint !== "") {
-      obj.ingestEndpoint = message.ingestEndpoint;
-    }
     if (message.apiKey !== undefined) {
       obj.apiKey = ApiKey.toJSON(message.apiKey);
     }
@@ -1314,7 +1293,6 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
     const message = createBaseExchangeApiKeyResponse();
     message.accessToken = object.accessToken ?? "";
     message.expiresIn = object.expiresIn ?? 0;
-    message.ingestEndpoint = object.ingestEndpoint ?? "";
     message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
       ? ApiKey.fromPartial(object.apiKey)
       : undefined;

@@ -1,0 +1,144 @@
+/** Tenants and the people who sign in to them; bootstrap of the first tenant and platform admin. */
+
+import { randomBytes } from "node:crypto";
+import type { Tenant, User } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { AppError, invalidArgument, notFound, permissionDenied } from "@facerec/shared/errors.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { roleToProto } from "@facerec/shared/roles.ts";
+import { status } from "@grpc/grpc-js";
+import bcrypt from "bcrypt";
+import type { AuthModels, TenantDoc, UserDoc } from "./models.ts";
+
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+export const MIN_PASSWORD_LENGTH = 12;
+
+export class Accounts {
+  readonly #models: AuthModels;
+  readonly #cost: number;
+  readonly #log: Logger;
+  /** Compared against when the email is unknown, so sign-in takes as long either way. */
+  readonly #decoyHash: Promise<string>;
+
+  constructor(opts: { models: AuthModels; bcryptCost: number; log: Logger }) {
+    this.#models = opts.models;
+    this.#cost = opts.bcryptCost;
+    this.#log = opts.log;
+    this.#decoyHash = bcrypt.hash(randomBytes(16).toString("hex"), this.#cost);
+  }
+
+  /**
+   * Creates the first tenant and platform admin when there are no users yet. Returns the generated
+   * password when one had to be made up, so it can be printed once.
+   */
+  async bootstrap(opts: { tenantId: string; email: string; password: string | undefined }) {
+    if ((await this.#models.users.countDocuments()) > 0) return { created: false as const };
+    const password = opts.password ?? randomBytes(12).toString("base64url");
+    try {
+      await this.#createTenant({ id: opts.tenantId, name: "Default tenant" });
+      await this.#createUser({
+        tenantId: opts.tenantId,
+        email: opts.email,
+        password,
+        role: "admin",
+        platformAdmin: true,
+      });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return { created: false as const }; // another replica won
+      throw err;
+    }
+    return { created: true as const, generatedPassword: opts.password ? undefined : password };
+  }
+
+  /** The user if email and password match; undefined otherwise, in constant-ish time. */
+  async authenticate(email: string, password: string): Promise<UserDoc | undefined> {
+    const user = await this.#models.users.findOne({ email: email.trim().toLowerCase() }).lean<UserDoc>();
+    const ok = await bcrypt.compare(password, user?.passwordHash ?? (await this.#decoyHash));
+    return ok && user ? user : undefined;
+  }
+
+  async getUser(id: string): Promise<UserDoc> {
+    const user = await this.#models.users.findById(id).lean<UserDoc>();
+    if (!user) throw notFound(`user ${id} not found`);
+    return user;
+  }
+
+  async requirePlatformAdmin(userId: string): Promise<void> {
+    const user = await this.#models.users.findById(userId).lean<UserDoc>();
+    if (!user?.platformAdmin) throw permissionDenied("only platform admins may manage tenants");
+  }
+
+  async createTenant(input: { id: string; name: string; adminEmail: string; adminPassword: string }) {
+    if (!TENANT_ID.test(input.id))
+      throw invalidArgument("invalid_tenant_id", "id must be 3 to 40 lower-case letters, digits and dashes");
+    if (!input.name.trim() || input.name.length > 100)
+      throw invalidArgument("invalid_name", "name must be 1 to 100 characters");
+    if (await this.#models.users.exists({ email: input.adminEmail.trim().toLowerCase() })) {
+      throw new AppError(status.ALREADY_EXISTS, "email_taken", "a user with this email already exists");
+    }
+    const tenant = await this.#createTenant({ id: input.id, name: input.name.trim() }).catch(
+      (err: { code?: number }) => {
+        throw err?.code === 11000
+          ? new AppError(status.ALREADY_EXISTS, "tenant_exists", `tenant ${input.id} already exists`)
+          : err;
+      },
+    );
+    const admin = await this.#createUser({
+      tenantId: tenant._id,
+      email: input.adminEmail,
+      password: input.adminPassword,
+      role: "admin",
+      platformAdmin: false,
+    });
+    return { tenant: toTenant(tenant), admin: toUser(admin) };
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    return (await this.#models.tenants.find().sort({ createdAt: 1 }).lean<TenantDoc[]>()).map(toTenant);
+  }
+
+  async #createTenant(input: { id: string; name: string }): Promise<TenantDoc> {
+    const doc = await this.#models.tenants.create({ _id: input.id, name: input.name, createdAt: new Date() });
+    return doc.toObject() as TenantDoc;
+  }
+
+  async #createUser(input: {
+    tenantId: string;
+    email: string;
+    password: string;
+    role: "admin" | "viewer";
+    platformAdmin: boolean;
+  }) {
+    const email = input.email.trim().toLowerCase();
+    if (!EMAIL.test(email)) throw invalidArgument("invalid_email", "adminEmail is not an email address");
+    if (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > 200) {
+      throw invalidArgument("weak_password", `password must be ${MIN_PASSWORD_LENGTH} to 200 characters`);
+    }
+    const doc = await this.#models.users.create({
+      _id: crypto.randomUUID(),
+      tenantId: input.tenantId,
+      email,
+      passwordHash: await bcrypt.hash(input.password, this.#cost),
+      role: input.role,
+      platformAdmin: input.platformAdmin,
+      createdAt: new Date(),
+    });
+    this.#log.info({ userId: doc._id, tenantId: input.tenantId }, "user created");
+    return doc.toObject() as UserDoc;
+  }
+}
+
+export function toUser(doc: UserDoc): User {
+  return {
+    id: doc._id,
+    tenantId: doc.tenantId,
+    email: doc.email,
+    role: roleToProto(doc.role),
+    platformAdmin: doc.platformAdmin ?? false,
+    createdAt: doc.createdAt,
+  };
+}
+
+function toTenant(doc: TenantDoc): Tenant {
+  return { id: doc._id, name: doc.name, createdAt: doc.createdAt };
+}

@@ -1,0 +1,191 @@
+/** Maps the AuthService contract onto accounts, sessions, signing keys and the keys service. */
+import { type Actor, ActorType, type AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import {
+  type AuthServiceServer,
+  AuthServiceService,
+  type Session,
+} from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { type KeysServiceClient, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { invalidArgument, permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
+import { callUnary } from "@facerec/shared/grpc/clients.ts";
+import { unary } from "@facerec/shared/grpc/handlers.ts";
+import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { roleFromProto } from "@facerec/shared/roles.ts";
+import { type Accounts, toUser } from "./accounts.ts";
+import type { AuthConfig } from "./config.ts";
+import type { UserDoc } from "./models.ts";
+import type { Sessions } from "./sessions.ts";
+import type { SigningKeys } from "./signing-keys.ts";
+
+/** The four 401 causes of the worker guide's troubleshooting section, by verification failure. */
+const EXCHANGE_FAILURES: Record<number, [code: string, detail: string]> = {
+  [VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY]: [
+    "invalid_api_key",
+    "The API key is not valid. Check WORKER_API_KEY.",
+  ],
+  [VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE]: [
+    "key_inactive",
+    "The API key is inactive. Activate it in the dashboard or create a new one.",
+  ],
+  [VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED]: [
+    "key_expired",
+    "The API key has expired. Create a new key or extend its expiration.",
+  ],
+  [VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH]: [
+    "tenant_mismatch",
+    "The API key belongs to a different tenant. Check that TENANT_ID matches the tenant of the key.",
+  ],
+};
+
+export function authBindings(opts: {
+  config: AuthConfig;
+  accounts: Accounts;
+  sessions: Sessions;
+  signingKeys: SigningKeys;
+  keys: KeysServiceClient;
+  audit: AuditServiceClient;
+  log: Logger;
+}): ServiceBinding[] {
+  const { config, accounts, sessions, signingKeys, keys, audit, log } = opts;
+
+  const sessionFor = async (user: UserDoc, refreshToken: string): Promise<Session> => ({
+    accessToken: await signingKeys.sign(
+      {
+        sub: user._id,
+        tid: user.tenantId,
+        role: user.role,
+        styp: "user",
+        name: user.email,
+        padm: user.platformAdmin ?? false,
+      },
+      config.ACCESS_TOKEN_TTL,
+    ),
+    expiresIn: config.ACCESS_TOKEN_TTL,
+    refreshToken,
+    refreshExpiresIn: sessions.ttlSeconds,
+    user: toUser(user),
+  });
+
+  const recordSignIn = (user: UserDoc, action: string, req: { remoteAddress: string; userAgent: string }) =>
+    callUnary(audit.recordAuditEvent.bind(audit), {
+      event: {
+        id: "",
+        tenantId: user.tenantId,
+        action,
+        actor: {
+          tenantId: user.tenantId,
+          actorId: user._id,
+          actorType: ActorType.ACTOR_TYPE_USER,
+          displayName: user.email,
+          remoteAddress: req.remoteAddress,
+          userAgent: req.userAgent,
+        },
+        targetType: "user",
+        targetId: user._id,
+        changes: [],
+        occurredAt: undefined,
+      },
+    });
+
+  const requirePlatformAdmin = async (actor: Actor | undefined) => {
+    if (actor?.actorType !== ActorType.ACTOR_TYPE_USER)
+      throw permissionDenied("only platform admins may manage tenants");
+    await accounts.requirePlatformAdmin(actor.actorId);
+    return actor;
+  };
+
+  const auth: AuthServiceServer = {
+    login: unary(log, "Login", async (req) => {
+      if (!req.email || !req.password)
+        throw invalidArgument("invalid_credentials_format", "email and password are required");
+      const user = await accounts.authenticate(req.email, req.password);
+      if (!user) {
+        log.info({ remoteAddress: req.remoteAddress }, "sign-in failed");
+        throw unauthenticated("invalid_credentials", "email or password is wrong");
+      }
+      await recordSignIn(user, "user.signed_in", req);
+      return { session: await sessionFor(user, await sessions.open(user._id)) };
+    }),
+    refresh: unary(log, "Refresh", async (req) => {
+      const { userId, refreshToken } = await sessions.rotate(req.refreshToken);
+      return { session: await sessionFor(await accounts.getUser(userId), refreshToken) };
+    }),
+    logout: unary(log, "Logout", async (req) => {
+      if (req.refreshToken) await sessions.close(req.refreshToken);
+      return {};
+    }),
+    exchangeApiKey: unary(log, "ExchangeApiKey", async (req) => {
+      const verdict = await callUnary(keys.verifyApiKey.bind(keys), {
+        key: req.apiKey,
+        tenantId: req.tenantId,
+      });
+      const failure = EXCHANGE_FAILURES[verdict.failure];
+      if (failure) throw unauthenticated(...failure);
+      const key = verdict.apiKey!;
+      // A token never outlives its key.
+      const untilKeyExpiry = key.expiresAt
+        ? Math.floor((key.expiresAt.getTime() - Date.now()) / 1000)
+        : Number.POSITIVE_INFINITY;
+      const ttl = Math.max(1, Math.min(config.API_KEY_TOKEN_TTL, untilKeyExpiry));
+      const role = roleFromProto(key.role);
+      if (!role) throw unauthenticated("invalid_api_key", "The API key is not valid. Check WORKER_API_KEY.");
+      const accessToken = await signingKeys.sign(
+        { sub: key.id, tid: key.tenantId, role, styp: "api_key", name: key.name },
+        ttl,
+      );
+      return { accessToken, expiresIn: ttl, apiKey: key };
+    }),
+    getJwks: unary(log, "GetJwks", async () => ({ keys: await signingKeys.publicKeys() })),
+    rotateSigningKey: unary(log, "RotateSigningKey", async (req) => {
+      const actor = await requirePlatformAdmin(req.actor);
+      const kid = await signingKeys.rotate();
+      await callUnary(audit.recordAuditEvent.bind(audit), {
+        event: {
+          id: "",
+          tenantId: actor.tenantId,
+          action: "signing_key.rotated",
+          actor,
+          targetType: "signing_key",
+          targetId: kid,
+          changes: [],
+          occurredAt: undefined,
+        },
+      });
+      return { kid };
+    }),
+    getUser: unary(log, "GetUser", async (req) => {
+      const user = await accounts.getUser(req.id);
+      if (user.tenantId !== req.actor?.tenantId) throw permissionDenied("user belongs to another tenant");
+      return { user: toUser(user) };
+    }),
+    createTenant: unary(log, "CreateTenant", async (req) => {
+      const actor = await requirePlatformAdmin(req.actor);
+      const created = await accounts.createTenant({
+        id: req.id,
+        name: req.name,
+        adminEmail: req.adminEmail,
+        adminPassword: req.adminPassword,
+      });
+      await callUnary(audit.recordAuditEvent.bind(audit), {
+        event: {
+          id: "",
+          tenantId: actor.tenantId,
+          action: "tenant.created",
+          actor,
+          targetType: "tenant",
+          targetId: req.id,
+          changes: [],
+          occurredAt: undefined,
+        },
+      });
+      return created;
+    }),
+    listTenants: unary(log, "ListTenants", async (req) => {
+      await requirePlatformAdmin(req.actor);
+      return { tenants: await accounts.listTenants() };
+    }),
+  };
+
+  return [{ name: "facerec.auth.v1.AuthService", definition: AuthServiceService, implementation: auth }];
+}

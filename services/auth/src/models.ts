@@ -1,0 +1,70 @@
+/** The auth service's collections. Only this service reads or writes them. */
+import { type Connection, type InferSchemaType, Schema } from "mongoose";
+
+const tenantSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: "tenants", versionKey: false },
+);
+
+const userSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    email: { type: String, required: true, unique: true },
+    passwordHash: { type: String, required: true },
+    role: { type: String, enum: ["admin", "viewer"], required: true },
+    platformAdmin: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: "users", versionKey: false },
+);
+
+/** Refresh tokens are stored by SHA-256 of their value; a family is one sign-in's chain of rotations. */
+const refreshTokenSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    familyId: { type: String, required: true },
+    userId: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+    rotatedAt: { type: Date, default: null },
+    revokedAt: { type: Date, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: "refresh_tokens", versionKey: false },
+);
+refreshTokenSchema.index({ familyId: 1 });
+refreshTokenSchema.index({ expiresAt: 1 });
+
+/** JWT signing keys (Ed25519 JWKs). The newest signs; older ones stay published until their tokens expire. */
+const signingKeySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    privateJwk: { type: Schema.Types.Mixed, required: true },
+    publicJwk: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: "signing_keys", versionKey: false },
+);
+signingKeySchema.index({ createdAt: -1 });
+
+export type TenantDoc = InferSchemaType<typeof tenantSchema> & { _id: string };
+export type UserDoc = InferSchemaType<typeof userSchema> & { _id: string };
+export type RefreshTokenDoc = InferSchemaType<typeof refreshTokenSchema> & { _id: string };
+export type SigningKeyDoc = InferSchemaType<typeof signingKeySchema> & { _id: string };
+
+export async function authModels(connection: Connection) {
+  const models = {
+    tenants: connection.model("Tenant", tenantSchema),
+    users: connection.model("User", userSchema),
+    refreshTokens: connection.model("RefreshToken", refreshTokenSchema),
+    signingKeys: connection.model("SigningKey", signingKeySchema),
+  };
+  await Promise.all(Object.values(models).map((m) => m.createIndexes()));
+  return models;
+}
+
+export type AuthModels = Awaited<ReturnType<typeof authModels>>;

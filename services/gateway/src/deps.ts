@@ -1,0 +1,16 @@
+import type { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import type { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import type { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
+import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
+import type { GatewayConfig } from "./config.ts";
+
+/** What the routes need: configuration and clients of the internal services. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  auth: AuthServiceClient;
+  keys: KeysServiceClient;
+  audit: AuditServiceClient;
+  verifier: TokenVerifier;
+  revocations: RevocationFeed;
+}

@@ -1,0 +1,123 @@
+/**
+ * Every error leaves the gateway as RFC 9457 `application/problem+json` with a stable `code`.
+ * Errors from internal services keep their code; client mistakes Koa or its middleware detect
+ * (bad JSON, oversized bodies) get theirs; anything unexpected is a logged 500 without details.
+ */
+
+import { AppError } from "@facerec/shared/errors.ts";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import type { Context, Next } from "koa";
+
+const HTTP_BY_GRPC: Partial<Record<GrpcStatus, number>> = {
+  [GrpcStatus.INVALID_ARGUMENT]: 400,
+  [GrpcStatus.FAILED_PRECONDITION]: 400,
+  [GrpcStatus.OUT_OF_RANGE]: 400,
+  [GrpcStatus.UNAUTHENTICATED]: 401,
+  [GrpcStatus.PERMISSION_DENIED]: 403,
+  [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.ALREADY_EXISTS]: 409,
+  [GrpcStatus.ABORTED]: 409,
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+  [GrpcStatus.UNAVAILABLE]: 503,
+  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+};
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An HTTP-level problem raised inside the gateway (validation, auth, rate limit). */
+export class Problem extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    opts: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+    this.errors = opts.errors;
+    this.headers = opts.headers ?? {};
+  }
+}
+
+/** Koa/http-errors style errors (thrown by body parsing and friends). */
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  400: "malformed_request",
+  413: "body_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+function toProblem(err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  if (err instanceof AppError) {
+    const status = HTTP_BY_GRPC[err.grpcStatus] ?? 500;
+    return status === 500
+      ? new Problem(500, "internal", "internal error")
+      : new Problem(status, err.code, err.message);
+  }
+  const httpError = err as {
+    status?: number;
+    message?: string;
+    type?: string;
+    headers?: Record<string, string>;
+  };
+  if (typeof httpError.status === "number" && httpError.status >= 400 && httpError.status < 500) {
+    const detail =
+      httpError.type === "entity.parse.failed"
+        ? "request body is not valid JSON"
+        : (httpError.message ?? "bad request");
+    return new Problem(httpError.status, CLIENT_ERROR_CODES[httpError.status] ?? "bad_request", detail, {
+      headers: Object.fromEntries(Object.entries(httpError.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    });
+  }
+  return new Problem(500, "internal", "internal error");
+}
+
+export async function problemDetails(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith("/v1/")) {
+      throw new Problem(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+    }
+  } catch (err) {
+    const problem = toProblem(err);
+    if (problem.status >= 500) ctx.state.log?.error({ err }, "request failed");
+    ctx.status = problem.status;
+    ctx.set(problem.headers);
+    ctx.type = "application/problem+json";
+    ctx.body = {
+      type: `urn:facerec:problem:${problem.code}`,
+      title: TITLES[problem.status] ?? "Error",
+      status: problem.status,
+      detail: problem.message,
+      code: problem.code,
+      instance: ctx.path,
+      requestId: ctx.state.requestId,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/** Internal (proto) objects to their REST representation. */
+import { ActorType, type AuditEvent } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import type { Tenant, User } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { ApiKey } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { roleFromProto } from "@facerec/shared/roles.ts";
+
+const iso = (d: Date | undefined) => d?.toISOString() ?? null;
+
+export function presentApiKey(key: ApiKey) {
+  const expired = key.expiresAt !== undefined && key.expiresAt.getTime() <= Date.now();
+  return {
+    id: key.id,
+    name: key.name,
+    role: roleFromProto(key.role),
+    prefix: key.prefix,
+    active: key.active,
+    status: !key.active ? "inactive" : expired ? "expired" : "active",
+    expiresAt: iso(key.expiresAt),
+    lastUsedAt: iso(key.lastUsedAt),
+    createdAt: iso(key.createdAt),
+    createdBy: key.createdBy,
+  };
+}
+
+export function presentUser(user: User) {
+  return {
+    id: user.id,
+    tenantId: user.tenantId,
+    email: user.email,
+    role: roleFromProto(user.role),
+    platformAdmin: user.platformAdmin,
+    createdAt: iso(user.createdAt),
+  };
+}
+
+export function presentTenant(tenant: Tenant) {
+  return { id: tenant.id, name: tenant.name, createdAt: iso(tenant.createdAt) };
+}
+
+const ACTOR_TYPE_NAMES: Record<number, string> = {
+  [ActorType.ACTOR_TYPE_USER]: "user",
+  [ActorType.ACTOR_TYPE_API_KEY]: "api_key",
+  [ActorType.ACTOR_TYPE_SYSTEM]: "system",
+};
+
+export function presentAuditEvent(event: AuditEvent) {
+  return {
+    id: event.id,
+    tenantId: event.tenantId,
+    action: event.action,
+    actor: {
+      actorId: event.actor?.actorId ?? "",
+      actorType: ACTOR_TYPE_NAMES[event.actor?.actorType ?? 0] ?? "unspecified",
+      displayName: event.actor?.displayName ?? "",
+      remoteAddress: event.actor?.remoteAddress ?? "",
+      userAgent: event.actor?.userAgent ?? "",
+    },
+    targetType: event.targetType,
+    targetId: event.targetId,
+    changes: event.changes,
+    occurredAt: iso(event.occurredAt),
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * One declaration per endpoint: its path, who may call it, the zod schemas of its input and output,
+ * and its handler. `mountRoutes` turns the declarations into Koa routes (authentication, role check,
+ * validation) and into the OpenAPI 3.1 document, so validation and documentation share one source.
+ */
+
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
+import type { RoleName } from "@facerec/shared/tokens/claims.ts";
+import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
+import type Router from "@koa/router";
+import type { Context, Middleware } from "koa";
+import type { z } from "zod";
+import { camelCaseKeys } from "./input-case.ts";
+import { authenticate, type Caller } from "./middleware/authenticate.ts";
+import { Problem } from "./middleware/problem.ts";
+import { problemSchema } from "./schemas.ts";
+
+type Schema = z.ZodType;
+type Infer<S> = S extends Schema ? z.infer<S> : undefined;
+
+export interface RouteSpec<
+  B extends Schema | undefined,
+  Q extends Schema | undefined,
+  P extends Schema | undefined,
+> {
+  method: "get" | "post" | "patch" | "delete";
+  /** Koa-style path, e.g. `/v1/api-keys/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Roles that may call it, or "public" for unauthenticated endpoints. */
+  access: "public" | readonly RoleName[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Status → response schema (undefined for empty bodies). */
+  responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
+  /** Extra Koa middleware run before validation (e.g. a rate limiter). */
+  before?: Middleware[];
+  handler: (
+    ctx: Context,
+    input: { body: Infer<B>; query: Infer<Q>; params: Infer<P>; caller: Caller },
+  ) => Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of routes with different input schemas
+export type AnyRoute = RouteSpec<any, any, any>;
+
+export const defineRoute = <
+  B extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+  P extends Schema | undefined = undefined,
+>(
+  spec: RouteSpec<B, Q, P>,
+): RouteSpec<B, Q, P> => spec;
+
+function validate(schema: Schema | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(camelCaseKeys(value ?? {}));
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  throw new Problem(400, "validation_failed", errors.map((e) => `${e.field}: ${e.message}`).join("; "), {
+    errors,
+  });
+}
+
+export function mountRoutes(router: Router, routes: AnyRoute[], verifier: TokenVerifier): void {
+  for (const route of routes) {
+    const guard = route.access === "public" ? [] : [authenticate(verifier, route.access)];
+    router[route.method](route.path, ...(route.before ?? []), ...guard, async (ctx: Context) => {
+      const input = {
+        body: validate(route.body, (ctx.request as { body?: unknown }).body, "body"),
+        query: validate(route.query, ctx.query, "query"),
+        params: validate(route.params, ctx.params, "path"),
+        caller: ctx.state.caller as Caller,
+      };
+      await route.handler(ctx, input);
+    });
+  }
+}
+
+export function openApiDocument(routes: AnyRoute[]) {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  for (const route of routes) {
+    const problem = {
+      description: "Problem details",
+      content: { "application/problem+json": { schema: problemSchema } },
+    };
+    registry.registerPath({
+      method: route.method,
+      path: route.path.replace(/:(\w+)/g, "{$1}"),
+      summary: route.summary,
+      tags: [route.tag],
+      ...(route.access === "public"
+        ? {}
+        : { security: [{ bearer: [] }], description: `Roles: ${route.access.join(", ")}.` }),
+      request: {
+        ...(route.body ? { body: { content: { "application/json": { schema: route.body } } } } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.params ? { params: route.params } : {}),
+      },
+      responses: {
+        ...Object.fromEntries(
+          Object.entries(route.responses).map(([status, r]) => [
+            status,
+            r.schema
+              ? {
+                  description: r.description,
+                  content: { [r.contentType ?? "application/json"]: { schema: r.schema } },
+                }
+              : { description: r.description },
+          ]),
+        ),
+        "4XX": problem,
+        "5XX": problem,
+      },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: "3.1.0",
+    info: {
+      title: "facerec REST API",
+      version: "1.0.0",
+      description:
+        "Admin and worker REST API of the facerec platform. Errors are RFC 9457 problem details with a stable `code`.",
+    },
+    servers: [{ url: "/" }],
+  });
+}

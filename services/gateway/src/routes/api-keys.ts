@@ -1,0 +1,109 @@
+/** API key management for a tenant's admins (viewers may read). */
+import { callUnary } from "@facerec/shared/grpc/clients.ts";
+import { roleToProto } from "@facerec/shared/roles.ts";
+import type { GatewayDeps } from "../deps.ts";
+import { presentApiKey } from "../presenters.ts";
+import { type AnyRoute, defineRoute } from "../route.ts";
+import {
+  apiKeyListResponse,
+  apiKeyResponse,
+  createApiKeyBody,
+  createApiKeyResponse,
+  idParams,
+  pageQuery,
+  updateApiKeyBody,
+} from "../schemas.ts";
+
+const READERS = ["viewer", "admin"] as const;
+const ADMINS = ["admin"] as const;
+
+export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/v1/api-keys",
+      summary: "List the tenant's API keys, newest first",
+      tag: "api-keys",
+      access: READERS,
+      query: pageQuery,
+      responses: { 200: { description: "A page of keys", schema: apiKeyListResponse } },
+      handler: async (ctx, { query, caller }) => {
+        const page = await callUnary(keys.listApiKeys.bind(keys), {
+          actor: caller.actor,
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? "",
+        });
+        ctx.body = { apiKeys: page.apiKeys.map(presentApiKey), nextPageToken: page.nextPageToken };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/api-keys",
+      summary: "Create an API key; the plaintext key is in this response only",
+      tag: "api-keys",
+      access: ADMINS,
+      body: createApiKeyBody,
+      responses: {
+        201: { description: "The key and its only plaintext copy", schema: createApiKeyResponse },
+      },
+      handler: async (ctx, { body, caller }) => {
+        const created = await callUnary(keys.createApiKey.bind(keys), {
+          actor: caller.actor,
+          name: body.name,
+          role: roleToProto(body.role),
+          expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
+        });
+        ctx.status = 201;
+        ctx.set("Cache-Control", "no-store");
+        ctx.body = { apiKey: presentApiKey(created.apiKey!), key: created.key };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/api-keys/:id",
+      summary: "Get one API key",
+      tag: "api-keys",
+      access: READERS,
+      params: idParams,
+      responses: { 200: { description: "The key", schema: apiKeyResponse } },
+      handler: async (ctx, { params, caller }) => {
+        const { apiKey } = await callUnary(keys.getApiKey.bind(keys), { actor: caller.actor, id: params.id });
+        ctx.body = { apiKey: presentApiKey(apiKey!) };
+      },
+    }),
+    defineRoute({
+      method: "patch",
+      path: "/v1/api-keys/:id",
+      summary: "Rename, activate/deactivate, or change or clear (null) the expiration of an API key",
+      tag: "api-keys",
+      access: ADMINS,
+      params: idParams,
+      body: updateApiKeyBody,
+      responses: { 200: { description: "The updated key", schema: apiKeyResponse } },
+      handler: async (ctx, { params, body, caller }) => {
+        const { apiKey } = await callUnary(keys.updateApiKey.bind(keys), {
+          actor: caller.actor,
+          id: params.id,
+          name: body.name,
+          active: body.active,
+          expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
+          clearExpiresAt: body.expiresAt === null,
+        });
+        ctx.body = { apiKey: presentApiKey(apiKey!) };
+      },
+    }),
+    defineRoute({
+      method: "delete",
+      path: "/v1/api-keys/:id",
+      summary: "Delete an API key for good",
+      tag: "api-keys",
+      access: ADMINS,
+      params: idParams,
+      responses: { 204: { description: "Deleted" } },
+      handler: async (ctx, { params, caller }) => {
+        await callUnary(keys.deleteApiKey.bind(keys), { actor: caller.actor, id: params.id });
+        ctx.status = 204;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,181 @@
+/**
+ * The REST contract's shapes. The same zod schemas validate requests and generate the OpenAPI
+ * document, so the two cannot drift. JSON follows the proto3 JSON mapping: lowerCamelCase out;
+ * snake_case request keys are accepted too (see input-case.ts).
+ */
+
+import { ROLES } from "@facerec/shared/tokens/claims.ts";
+import { z } from "zod";
+
+const timestamp = z.iso.datetime({ offset: true });
+const nullableTimestamp = timestamp.nullable();
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: "Stable machine-readable error code, e.g. `key_inactive`." }),
+    instance: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
+
+export const roleSchema = z.enum(ROLES).meta({ id: "Role" });
+
+export const apiKeySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: roleSchema,
+    prefix: z.string().meta({ description: "First characters of the key, safe to display." }),
+    active: z.boolean(),
+    status: z.enum(["active", "inactive", "expired"]),
+    expiresAt: nullableTimestamp,
+    lastUsedAt: nullableTimestamp,
+    createdAt: timestamp,
+    createdBy: z.string(),
+  })
+  .meta({ id: "ApiKey" });
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    email: z.string(),
+    role: roleSchema,
+    platformAdmin: z.boolean(),
+    createdAt: timestamp,
+  })
+  .meta({ id: "User" });
+
+export const tenantSchema = z
+  .object({ id: z.string(), name: z.string(), createdAt: timestamp })
+  .meta({ id: "Tenant" });
+
+export const sessionResponse = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().int(),
+    user: userSchema,
+  })
+  .meta({ id: "SessionResponse" });
+
+export const loginBody = z.strictObject({
+  email: z.string().min(3).max(320),
+  password: z.string().min(1).max(200),
+});
+
+export const tokenBody = z.strictObject({
+  apiKey: z.string().min(1).max(200).meta({ description: "The API key (WORKER_API_KEY)." }),
+  tenantId: z.string().min(1).max(64).meta({ description: "The key's tenant (TENANT_ID)." }),
+});
+
+export const tokenResponse = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().int(),
+    ingestEndpoint: z
+      .string()
+      .meta({ description: "gRPC endpoint for IngestService.StreamFaces, e.g. grpc://host:50051" }),
+  })
+  .meta({ id: "TokenResponse" });
+
+export const jwksResponse = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.string(),
+        crv: z.string(),
+        x: z.string(),
+        kid: z.string(),
+        alg: z.string(),
+        use: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: "JWKS" });
+
+export const meResponse = z
+  .object({
+    tenantId: z.string(),
+    role: roleSchema,
+    user: userSchema.optional(),
+    apiKey: apiKeySchema.optional(),
+  })
+  .meta({ id: "Me" });
+
+const futureTimestamp = timestamp.refine((v) => Date.parse(v) > Date.now(), "must be in the future");
+
+export const createApiKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: roleSchema,
+  expiresAt: futureTimestamp.nullish(),
+});
+
+export const createApiKeyResponse = z
+  .object({
+    apiKey: apiKeySchema,
+    key: z.string().meta({ description: "The plaintext key. Returned only here, once." }),
+  })
+  .meta({ id: "CreatedApiKey" });
+
+export const updateApiKeyBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    active: z.boolean().optional(),
+    expiresAt: futureTimestamp.nullable().optional().meta({ description: "null removes the expiration." }),
+  })
+  .refine((b) => Object.keys(b).length > 0, "at least one of name, active, expiresAt is required");
+
+export const apiKeyResponse = z.object({ apiKey: apiKeySchema }).meta({ id: "ApiKeyResponse" });
+
+export const pageQuery = z.strictObject({
+  pageSize: z.coerce.number().int().min(1).max(500).optional(),
+  pageToken: z.string().max(200).optional(),
+});
+
+export const apiKeyListResponse = z
+  .object({ apiKeys: z.array(apiKeySchema), nextPageToken: z.string() })
+  .meta({ id: "ApiKeyList" });
+
+export const idParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    action: z.string(),
+    actor: z.object({
+      actorId: z.string(),
+      actorType: z.enum(["user", "api_key", "system", "unspecified"]),
+      displayName: z.string(),
+      remoteAddress: z.string(),
+      userAgent: z.string(),
+    }),
+    targetType: z.string(),
+    targetId: z.string(),
+    changes: z.array(z.object({ field: z.string(), oldValue: z.string(), newValue: z.string() })),
+    occurredAt: timestamp,
+  })
+  .meta({ id: "AuditEvent" });
+
+export const auditEventListResponse = z
+  .object({ auditEvents: z.array(auditEventSchema), nextPageToken: z.string() })
+  .meta({ id: "AuditEventList" });
+
+export const createTenantBody = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, "3 to 40 lower-case letters, digits and dashes"),
+  name: z.string().trim().min(1).max(100),
+  adminEmail: z.email().max(320),
+  adminPassword: z.string().min(12).max(200),
+});
+
+export const createTenantResponse = z
+  .object({ tenant: tenantSchema, admin: userSchema })
+  .meta({ id: "CreatedTenant" });
+export const tenantListResponse = z.object({ tenants: z.array(tenantSchema) }).meta({ id: "TenantList" });

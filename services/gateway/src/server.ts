@@ -1,0 +1,56 @@
+/** Assembles the gateway: internal clients, the revocation feed, the token verifier and the HTTP server. */
+import { createServer, type Server } from "node:http";
+import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
+import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
+import { collectDefaultMetrics } from "prom-client";
+import { createApp, type Readiness } from "./app.ts";
+import type { GatewayConfig } from "./config.ts";
+
+let defaultMetricsStarted = false;
+
+export async function startGateway(config: GatewayConfig, log: Logger) {
+  if (!defaultMetricsStarted) {
+    collectDefaultMetrics();
+    defaultMetricsStarted = true;
+  }
+  const auth = internalClient(AuthServiceClient, config.AUTH_ADDR);
+  const keys = internalClient(KeysServiceClient, config.KEYS_ADDR);
+  const audit = internalClient(AuditServiceClient, config.KEYS_ADDR);
+  const revocations = new RevocationFeed(keys, log);
+  revocations.start();
+  const verifier = new TokenVerifier({ auth, revocations, log });
+
+  const readiness = async (): Promise<Readiness> => {
+    const authAnswers = await callUnary(auth.getJwks.bind(auth), {}, 1000).then(
+      () => true,
+      () => false,
+    );
+    const checks = { auth: authAnswers, keys: revocations.synced };
+    return { ready: Object.values(checks).every(Boolean), checks };
+  };
+
+  const app = createApp({ config, auth, keys, audit, verifier, revocations }, { log, readiness });
+  const server: Server = createServer(app.callback());
+  // Slow-client protection: bounded header and request times.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.GATEWAY_PORT;
+  log.info({ port }, "gateway listening");
+  return {
+    port,
+    revocations,
+    async close() {
+      revocations.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of [auth, keys, audit]) client.close();
+    },
+  };
+}

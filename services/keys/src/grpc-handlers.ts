@@ -1,0 +1,89 @@
+/** Maps the KeysService and AuditService contracts onto the domain objects. */
+
+import { type AuditServiceServer, AuditServiceService } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import {
+  type KeysServiceServer,
+  KeysServiceService,
+  type WatchRevocationsRequest,
+  type WatchRevocationsResponse,
+} from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { invalidArgument } from "@facerec/shared/errors.ts";
+import { unary } from "@facerec/shared/grpc/handlers.ts";
+import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { roleFromProto } from "@facerec/shared/roles.ts";
+import type { ServerWritableStream } from "@grpc/grpc-js";
+import type { ApiKeys } from "./api-keys.ts";
+import { type AuditLog, requireActor } from "./audit-log.ts";
+import type { RevocationHub } from "./revocation-hub.ts";
+
+export function keysBindings(opts: {
+  apiKeys: ApiKeys;
+  audit: AuditLog;
+  hub: RevocationHub;
+  log: Logger;
+}): ServiceBinding[] {
+  const { apiKeys, audit, hub, log } = opts;
+
+  const keys: KeysServiceServer = {
+    createApiKey: unary(log, "CreateApiKey", async (req) => {
+      const role = roleFromProto(req.role);
+      if (!role) throw invalidArgument("invalid_role", "role must be worker, viewer or admin");
+      return apiKeys.create(requireActor(req.actor), { name: req.name, role, expiresAt: req.expiresAt });
+    }),
+    listApiKeys: unary(log, "ListApiKeys", (req) =>
+      apiKeys.list(requireActor(req.actor), req.pageSize, req.pageToken),
+    ),
+    getApiKey: unary(log, "GetApiKey", async (req) => ({
+      apiKey: await apiKeys.get(requireActor(req.actor), req.id),
+    })),
+    updateApiKey: unary(log, "UpdateApiKey", async (req) => {
+      if (req.clearExpiresAt && req.expiresAt) {
+        throw invalidArgument("conflicting_expiration", "expires_at and clear_expires_at exclude each other");
+      }
+      const apiKey = await apiKeys.update(requireActor(req.actor), req.id, {
+        name: req.name,
+        active: req.active,
+        expiresAt: req.clearExpiresAt ? null : req.expiresAt,
+      });
+      return { apiKey };
+    }),
+    deleteApiKey: unary(log, "DeleteApiKey", async (req) => {
+      await apiKeys.remove(requireActor(req.actor), req.id);
+      return {};
+    }),
+    verifyApiKey: unary(log, "VerifyApiKey", (req) => apiKeys.verify(req.key, req.tenantId)),
+    watchRevocations: (call: ServerWritableStream<WatchRevocationsRequest, WatchRevocationsResponse>) => {
+      // Subscribe before reading the snapshot so nothing revoked in between is missed (duplicates are harmless).
+      const unsubscribe = hub.subscribe((revocations) => call.write({ revocations }));
+      call.on("cancelled", unsubscribe);
+      call.on("close", unsubscribe);
+      hub.snapshot().then(
+        (revocations) => call.write({ revocations }),
+        (err: unknown) => {
+          log.warn({ err }, "revocation snapshot failed");
+          unsubscribe();
+          call.destroy(err as Error);
+        },
+      );
+    },
+  };
+
+  const auditService: AuditServiceServer = {
+    recordAuditEvent: unary(log, "RecordAuditEvent", async (req) => {
+      const event = req.event;
+      if (!event?.action || !event.tenantId)
+        throw invalidArgument("invalid_event", "event with tenant_id and action is required");
+      const actor = requireActor(event.actor);
+      return { event: await audit.record({ ...event, actor }) };
+    }),
+    listAuditEvents: unary(log, "ListAuditEvents", (req) =>
+      audit.list(requireActor(req.actor), req.pageSize, req.pageToken),
+    ),
+  };
+
+  return [
+    { name: "facerec.keys.v1.KeysService", definition: KeysServiceService, implementation: keys },
+    { name: "facerec.audit.v1.AuditService", definition: AuditServiceService, implementation: auditService },
+  ];
+}

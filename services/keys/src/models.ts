@@ -1,0 +1,74 @@
+/** The keys service's collections. Only this service reads or writes them. */
+
+import { ROLES } from "@facerec/shared/tokens/claims.ts";
+import { type Connection, type InferSchemaType, Schema } from "mongoose";
+
+const apiKeySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    name: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true },
+    /** HMAC-SHA-256 of the plaintext under the pepper. Never leaves this service. */
+    hash: { type: Buffer, required: true },
+    prefix: { type: String, required: true },
+    active: { type: Boolean, required: true },
+    expiresAt: { type: Date, default: null },
+    lastUsedAt: { type: Date, default: null },
+    createdAt: { type: Date, required: true },
+    createdBy: { type: String, required: true },
+    createdById: { type: String, required: true },
+  },
+  { collection: "api_keys", versionKey: false },
+);
+apiKeySchema.index({ tenantId: 1, createdAt: -1, _id: -1 });
+apiKeySchema.index({ expiresAt: 1 });
+
+const revocationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    keyId: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    revokedAt: { type: Date, required: true },
+    reason: { type: String, enum: ["deactivated", "deleted", "expired"], required: true },
+  },
+  { collection: "key_revocations", versionKey: false },
+);
+revocationSchema.index({ revokedAt: 1 });
+
+const auditEventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    action: { type: String, required: true },
+    actor: {
+      actorId: String,
+      actorType: String,
+      displayName: String,
+      remoteAddress: String,
+      userAgent: String,
+    },
+    targetType: { type: String, default: "" },
+    targetId: { type: String, default: "" },
+    changes: [{ _id: false, field: String, oldValue: String, newValue: String }],
+    occurredAt: { type: Date, required: true },
+  },
+  { collection: "audit_events", versionKey: false },
+);
+auditEventSchema.index({ tenantId: 1, occurredAt: -1, _id: -1 });
+
+export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema> & { _id: string };
+export type RevocationDoc = InferSchemaType<typeof revocationSchema> & { _id: string };
+export type AuditEventDoc = InferSchemaType<typeof auditEventSchema> & { _id: string };
+
+export async function keysModels(connection: Connection) {
+  const models = {
+    apiKeys: connection.model("ApiKey", apiKeySchema),
+    revocations: connection.model("KeyRevocation", revocationSchema),
+    auditEvents: connection.model("AuditEvent", auditEventSchema),
+  };
+  await Promise.all(Object.values(models).map((m) => m.createIndexes()));
+  return models;
+}
+
+export type KeysModels = Awaited<ReturnType<typeof keysModels>>;

@@ -1,0 +1,131 @@
+/**
+ * Fan-out of key revocations to every subscriber of every keys replica, without change streams
+ * (FerretDB has none): a revocation is written to `key_revocations`, pushed at once to this
+ * replica's subscribers, and each replica polls the collection every REVOCATION_POLL_MS to pick up
+ * what other replicas wrote. Cost: one indexed range query per replica per poll interval.
+ * Key expiry is announced the same way by a sweep over `expiresAt`, deduplicated across replicas
+ * by a deterministic revocation id.
+ */
+import { type Revocation, RevocationReason } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import type { ApiKeyDoc, KeysModels, RevocationDoc } from "./models.ts";
+
+type Reason = RevocationDoc["reason"];
+type Listener = (revocations: Revocation[]) => void;
+
+/** New subscribers get every revocation this recent: longer than any token lives. */
+const SNAPSHOT_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Re-read this far behind the newest revocation seen, to tolerate clock skew between replicas. */
+const SKEW_MS = 5000;
+
+const REASONS: Record<Reason, RevocationReason> = {
+  deactivated: RevocationReason.REVOCATION_REASON_DEACTIVATED,
+  deleted: RevocationReason.REVOCATION_REASON_DELETED,
+  expired: RevocationReason.REVOCATION_REASON_EXPIRED,
+};
+
+export class RevocationHub {
+  readonly #models: KeysModels;
+  readonly #log: Logger;
+  readonly #pollMs: number;
+  readonly #listeners = new Set<Listener>();
+  /** Revocation ids already delivered, with their time, pruned past the skew window. */
+  readonly #delivered = new Map<string, number>();
+  #cursor = Date.now() - SKEW_MS;
+  #expiryCheckedUpTo = Date.now() - SNAPSHOT_WINDOW_MS;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: { models: KeysModels; log: Logger; pollMs: number }) {
+    this.#models = opts.models;
+    this.#log = opts.log;
+    this.#pollMs = opts.pollMs;
+  }
+
+  start(): void {
+    const tick = async () => {
+      try {
+        await this.#announceExpiries();
+        await this.#pollOtherReplicas();
+      } catch (err) {
+        this.#log.warn({ err }, "revocation poll failed; retrying");
+      }
+      this.#timer = setTimeout(tick, this.#pollMs);
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#listeners.clear();
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async snapshot(): Promise<Revocation[]> {
+    const rows = await this.#models.revocations
+      .find({ revokedAt: { $gte: new Date(Date.now() - SNAPSHOT_WINDOW_MS) } })
+      .sort({ revokedAt: 1 })
+      .lean<RevocationDoc[]>();
+    return rows.map(toRevocation);
+  }
+
+  async revoke(
+    key: Pick<ApiKeyDoc, "_id" | "tenantId">,
+    reason: Reason,
+    id: string = crypto.randomUUID(),
+  ): Promise<void> {
+    const doc: RevocationDoc = {
+      _id: id,
+      keyId: key._id,
+      tenantId: key.tenantId,
+      revokedAt: new Date(),
+      reason,
+    };
+    await this.#models.revocations.create(doc);
+    this.#deliver([doc]);
+  }
+
+  #deliver(rows: RevocationDoc[]): void {
+    const fresh = rows.filter((r) => !this.#delivered.has(r._id));
+    if (fresh.length === 0) return;
+    for (const r of fresh) this.#delivered.set(r._id, r.revokedAt.getTime());
+    const message = fresh.map(toRevocation);
+    for (const listener of this.#listeners) listener(message);
+  }
+
+  async #pollOtherReplicas(): Promise<void> {
+    const rows = await this.#models.revocations
+      .find({ revokedAt: { $gte: new Date(this.#cursor - SKEW_MS) } })
+      .sort({ revokedAt: 1 })
+      .lean<RevocationDoc[]>();
+    this.#deliver(rows);
+    const newest = rows.at(-1)?.revokedAt.getTime();
+    if (newest !== undefined && newest > this.#cursor) this.#cursor = newest;
+    for (const [id, at] of this.#delivered) if (at < this.#cursor - 2 * SKEW_MS) this.#delivered.delete(id);
+  }
+
+  async #announceExpiries(): Promise<void> {
+    const now = Date.now();
+    const expired = await this.#models.apiKeys
+      .find(
+        { expiresAt: { $gt: new Date(this.#expiryCheckedUpTo), $lte: new Date(now) } },
+        { _id: 1, tenantId: 1, expiresAt: 1 },
+      )
+      .lean<Pick<ApiKeyDoc, "_id" | "tenantId" | "expiresAt">[]>();
+    for (const key of expired) {
+      // Same id on every replica: the first insert wins, the others get a duplicate-key error.
+      const id = `expired:${key._id}:${key.expiresAt!.getTime()}`;
+      await this.revoke(key, "expired", id).catch((err: { code?: number }) => {
+        if (err?.code !== 11000) throw err;
+      });
+    }
+    this.#expiryCheckedUpTo = now;
+  }
+}
+
+function toRevocation(doc: RevocationDoc): Revocation {
+  return { keyId: doc.keyId, tenantId: doc.tenantId, revokedAt: doc.revokedAt, reason: REASONS[doc.reason] };
+}

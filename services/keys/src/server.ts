@@ -1,0 +1,63 @@
+/** Assembles the keys service from a database connection; used by main.ts and by tests. */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { connectDatabase } from "@facerec/shared/db/connect.ts";
+import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { ApiKeys } from "./api-keys.ts";
+import { AuditLog } from "./audit-log.ts";
+import type { KeysConfig } from "./config.ts";
+import { keysBindings } from "./grpc-handlers.ts";
+import { keysModels } from "./models.ts";
+import { RevocationHub } from "./revocation-hub.ts";
+
+/** The pepper from API_KEY_PEPPER, or (development) a random one kept under DATA_DIR. */
+async function loadPepper(config: KeysConfig, log: Logger): Promise<Buffer> {
+  if (config.API_KEY_PEPPER) return Buffer.from(config.API_KEY_PEPPER);
+  const file = join(config.DATA_DIR, "secrets", "api-key-pepper");
+  try {
+    return Buffer.from(await readFile(file, "utf8"), "base64");
+  } catch {
+    const pepper = randomBytes(32);
+    await mkdir(join(config.DATA_DIR, "secrets"), { recursive: true });
+    await writeFile(file, pepper.toString("base64"), { mode: 0o600, flag: "wx" }).catch(async () => {
+      return; // another replica wrote it first; use theirs
+    });
+    log.warn(
+      { file },
+      "API_KEY_PEPPER is unset; using a generated pepper from DATA_DIR (set it in production)",
+    );
+    return Buffer.from(await readFile(file, "utf8"), "base64");
+  }
+}
+
+export async function startKeysService(config: KeysConfig, log: Logger) {
+  const connection = await connectDatabase(config.MONGO_URL!, config.MONGO_DB);
+  const models = await keysModels(connection);
+  const hub = new RevocationHub({ models, log, pollMs: config.REVOCATION_POLL_MS });
+  const audit = new AuditLog(models);
+  const apiKeys = new ApiKeys({
+    models,
+    audit,
+    revocations: hub,
+    pepper: await loadPepper(config, log),
+    log,
+  });
+  const grpc = await startGrpcServer({
+    host: config.BIND_HOST,
+    port: config.KEYS_PORT,
+    services: keysBindings({ apiKeys, audit, hub, log }),
+    protoFiles: ["facerec/keys/v1/keys.proto", "facerec/audit/v1/audit.proto"],
+    log,
+  });
+  hub.start();
+  return {
+    port: grpc.port,
+    async close() {
+      hub.stop();
+      await grpc.close();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Starts a gRPC server the way every service of the platform needs it: the service's own handlers
+ * plus grpc.health.v1 and server reflection (so grpcurl works), message-size limits and keepalive.
+ */
+
+import { fileURLToPath } from "node:url";
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "../logger.ts";
+
+export const PROTO_ROOT = fileURLToPath(new URL("../../../../proto/", import.meta.url));
+
+/** 4 MiB: a batch of 256 observations with 512-d embeddings and thumbnails fits; anything larger is refused. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface ServiceBinding {
+  /** Fully-qualified service name, e.g. `facerec.keys.v1.KeysService`. */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  health: HealthImplementation;
+  close(): Promise<void>;
+}
+
+export async function startGrpcServer(opts: {
+  host: string;
+  port: number;
+  services: ServiceBinding[];
+  protoFiles: string[];
+  log: Logger;
+  options?: Record<string, number>;
+}): Promise<RunningGrpcServer> {
+  const server = new Server({
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    ...opts.options,
+  });
+  for (const service of opts.services) server.addService(service.definition, service.implementation);
+
+  const health = new HealthImplementation(
+    Object.fromEntries([["", "SERVING"], ...opts.services.map((s) => [s.name, "SERVING"])]),
+  );
+  health.addToServer(server);
+  const descriptors = loadSync(opts.protoFiles, { includeDirs: [PROTO_ROOT], keepCase: true });
+  new ReflectionService(descriptors).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  opts.log.info({ port, services: opts.services.map((s) => s.name) }, "gRPC server listening");
+  return {
+    port,
+    health,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of opts.services) health.setStatus(s.name, "NOT_SERVING");
+        // Give in-flight calls a moment, then cut long-lived streams so shutdown is bounded.
+        const force = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Verifies platform JWTs locally: signature against the auth service's JWKS (cached, refetched
+ * when an unknown `kid` shows up), issuer, audience, expiry, the claim shape, and the revocation
+ * feed for key-derived tokens. Used by every service that accepts tokens (gateway, ingest).
+ */
+
+import type { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify } from "jose";
+import { unauthenticated } from "../errors.ts";
+import { callUnary } from "../grpc/clients.ts";
+import type { Logger } from "../logger.ts";
+import {
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type TokenClaims,
+  tokenClaimsSchema,
+} from "./claims.ts";
+import type { RevocationFeed } from "./revocation-feed.ts";
+
+/** An unknown `kid` triggers at most one JWKS fetch per this interval, so garbage tokens cannot flood the auth service. */
+const REFETCH_COOLDOWN_MS = 1000;
+
+export class TokenVerifier {
+  readonly #auth: AuthServiceClient;
+  readonly #revocations: RevocationFeed;
+  readonly #log: Logger;
+  #keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  #fetchedAt = 0;
+  #inflight: Promise<void> | undefined;
+
+  constructor(opts: { auth: AuthServiceClient; revocations: RevocationFeed; log: Logger }) {
+    this.#auth = opts.auth;
+    this.#revocations = opts.revocations;
+    this.#log = opts.log;
+  }
+
+  /** Fetches the key set now; verification also does this lazily. */
+  async refreshKeys(): Promise<void> {
+    this.#inflight ??= callUnary(this.#auth.getJwks.bind(this.#auth), {})
+      .then((response) => {
+        this.#keySet = createLocalJWKSet({ keys: response.keys } as unknown as JSONWebKeySet);
+        this.#fetchedAt = Date.now();
+      })
+      .finally(() => {
+        this.#inflight = undefined;
+      });
+    return this.#inflight;
+  }
+
+  /** Returns the token's claims or throws UNAUTHENTICATED with code `invalid_token`, `token_expired` or `token_revoked`. */
+  async verify(token: string): Promise<TokenClaims> {
+    if (!this.#keySet) await this.refreshKeys();
+    let payload: unknown;
+    try {
+      payload = await this.#verifySignature(token);
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - this.#fetchedAt > REFETCH_COOLDOWN_MS) {
+        // A signing-key rotation elsewhere: learn the new key once, then try again.
+        await this.refreshKeys();
+        payload = await this.#verifySignature(token).catch((e: unknown) => this.#reject(e));
+      } else {
+        this.#reject(err);
+      }
+    }
+    const claims = tokenClaimsSchema.safeParse(payload);
+    if (!claims.success) throw unauthenticated("invalid_token", "token claims are malformed");
+    if (claims.data.styp === "api_key" && this.#revocations.isRevoked(claims.data.sub, claims.data.iat)) {
+      throw unauthenticated("token_revoked", "the API key this token was issued for has been revoked");
+    }
+    return claims.data;
+  }
+
+  async #verifySignature(token: string): Promise<unknown> {
+    const { payload } = await jwtVerify(token, this.#keySet!, {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      requiredClaims: ["sub", "jti", "iat", "exp"],
+      clockTolerance: 5,
+    });
+    return payload;
+  }
+
+  #reject(err: unknown): never {
+    if (err instanceof joseErrors.JWTExpired) throw unauthenticated("token_expired", "token has expired");
+    this.#log.debug({ err: (err as Error)?.message }, "token rejected");
+    throw unauthenticated("invalid_token", "token is invalid");
+  }
+}
