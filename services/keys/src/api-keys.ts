@@ -113,12 +113,9 @@ export class ApiKeys {
     }
     if (diff.length === 0) return toApiKey(before);
 
+    // No projection here: FerretDB does not support one on findAndModify; toApiKey drops the hash anyway.
     const after = await this.#keys
-      .findOneAndUpdate(
-        { _id: id, tenantId: actor.tenantId },
-        { $set: set },
-        { returnDocument: "after", projection: { hash: 0 } },
-      )
+      .findOneAndUpdate({ _id: id, tenantId: actor.tenantId }, { $set: set }, { returnDocument: "after" })
       .lean<ApiKeyDoc>();
     if (!after) throw notFound(`API key ${id} not found`);
     // Revoke before answering: when the caller sees success, every service refuses the key within the poll interval.
