@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
+  type ApiResponse,
   startTestStack,
   TENANT,
   type TestStack,
@@ -141,7 +142,7 @@ describe("brute force and sessions", () => {
 
   it("rate-limits sign-in per client with 429 and Retry-After", async () => {
     const statuses: number[] = [];
-    let last: Awaited<ReturnType<TestStack["api"]>> | undefined;
+    let last: ApiResponse | undefined;
     for (let i = 0; i < 7; i++) {
       last = await t.api("POST", "/v1/auth/login", { body: { email: ADMIN_EMAIL, password: `wrong-${i}` } });
       statuses.push(last.status);

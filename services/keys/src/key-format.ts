@@ -41,10 +41,15 @@ export interface GeneratedKey {
   displayPrefix: string;
 }
 
+/** Assembles a key from its id and secret, appending the checksum. */
+export function formatKey(id: string, secret: string): string {
+  const body = `${KEY_PREFIX}${id}${secret}`;
+  return body + checksum(body);
+}
+
 export function generateKey(): GeneratedKey {
   const id = randomBase62(ID_LENGTH);
-  const body = `${KEY_PREFIX}${id}${randomBase62(SECRET_LENGTH)}`;
-  return { id, plaintext: body + checksum(body), displayPrefix: `${KEY_PREFIX}${id}` };
+  return { id, plaintext: formatKey(id, randomBase62(SECRET_LENGTH)), displayPrefix: `${KEY_PREFIX}${id}` };
 }
 
 /** The key's id if the key is well-formed and its checksum matches; undefined otherwise. */

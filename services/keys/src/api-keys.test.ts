@@ -1,0 +1,89 @@
+/** Key verification against a real database: the checks and their order, and lastUsedAt throttling. */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { connectDatabase } from "@facerec/shared/db/connect.ts";
+import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
+import { createLogger } from "@facerec/shared/logger.ts";
+import type { Connection } from "mongoose";
+import { ApiKeys } from "./api-keys.ts";
+import { AuditLog } from "./audit-log.ts";
+import { formatKey, parseKey } from "./key-format.ts";
+import { keysModels } from "./models.ts";
+import { RevocationHub } from "./revocation-hub.ts";
+
+const actor = {
+  tenantId: "t-a",
+  actorId: "u1",
+  actorType: ActorType.ACTOR_TYPE_USER,
+  displayName: "a@x",
+  remoteAddress: "::1",
+  userAgent: "",
+};
+
+describe("ApiKeys.verify", () => {
+  let db: TestDatabase;
+  let connection: Connection;
+  let apiKeys: ApiKeys;
+  before(async () => {
+    db = await startTestDatabase();
+    connection = await connectDatabase(db.url, db.dbName);
+    const models = await keysModels(connection);
+    const log = createLogger("test", "silent");
+    const revocations = new RevocationHub({ models, log, pollMs: 200 });
+    apiKeys = new ApiKeys({ models, audit: new AuditLog(models), revocations, pepper: randomBytes(32), log });
+  });
+  after(async () => {
+    await connection.close();
+    await db.stop();
+  });
+
+  it("refuses a well-formed key with a valid checksum and a known id but the wrong secret", async () => {
+    const { key } = await apiKeys.create(actor, { name: "k", role: "worker" });
+    const id = key.slice(4, 16);
+    // Same id, another secret, valid checksum: only the HMAC comparison can tell.
+    const impostor = formatKey(id, "x".repeat(32));
+    assert.equal(parseKey(impostor), id, "the forged key passes the format check");
+    assert.equal(
+      (await apiKeys.verify(impostor, "t-a")).failure,
+      VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY,
+    );
+    assert.equal((await apiKeys.verify(key, "t-a")).failure, VerifyFailure.VERIFY_FAILURE_UNSPECIFIED);
+  });
+
+  it("checks validity, then activity, then expiry, then tenant", async () => {
+    const { apiKey, key } = await apiKeys.create(actor, {
+      name: "k",
+      role: "worker",
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    assert.equal((await apiKeys.verify(key, "t-b")).failure, VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH);
+    await connection
+      .collection("api_keys")
+      .updateOne({ _id: apiKey!.id as never }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    assert.equal((await apiKeys.verify(key, "t-b")).failure, VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED);
+    await apiKeys.update(actor, apiKey!.id, { active: false });
+    assert.equal((await apiKeys.verify(key, "t-b")).failure, VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE);
+    assert.equal(
+      (await apiKeys.verify(`${key.slice(0, -1)}0`, "t-b")).failure,
+      VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY,
+    );
+  });
+
+  it("records lastUsedAt on first use and at most every 30 s after", async () => {
+    const { apiKey, key } = await apiKeys.create(actor, { name: "k", role: "worker" });
+    await apiKeys.verify(key, "t-a");
+    await new Promise((r) => setTimeout(r, 100));
+    const first = (await apiKeys.get(actor, apiKey!.id)).lastUsedAt;
+    assert.ok(first, "set on first use");
+    await apiKeys.verify(key, "t-a");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(
+      (await apiKeys.get(actor, apiKey!.id)).lastUsedAt?.getTime(),
+      first.getTime(),
+      "not rewritten within 30 s",
+    );
+  });
+});
