@@ -15,6 +15,14 @@ import type { RevocationHub } from "./revocation-hub.ts";
 /** `lastUsedAt` is written at most this often per key, so a busy key is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 30_000;
 const NAME_MAX = 100;
+/**
+ * Verified active keys are kept in memory this long, so a busy worker's exchanges skip the database.
+ * Safe for revocation: every deactivation, deletion and expiry on any replica reaches this replica's
+ * revocation hub (at once locally, within one poll interval otherwise) and evicts the entry, and
+ * expiry is re-checked against the cached expiresAt on every use.
+ */
+const VERIFIED_CACHE_MS = 10_000;
+const VERIFIED_CACHE_MAX = 10_000;
 
 export interface KeyChanges {
   name?: string | undefined;
@@ -31,6 +39,7 @@ export class ApiKeys {
   readonly #revocations: RevocationHub;
   readonly #pepper: Buffer;
   readonly #log: Logger;
+  readonly #verified = new Map<string, { doc: ApiKeyDoc; until: number }>();
 
   constructor(opts: {
     models: KeysModels;
@@ -44,6 +53,9 @@ export class ApiKeys {
     this.#revocations = opts.revocations;
     this.#pepper = opts.pepper;
     this.#log = opts.log;
+    this.#revocations.subscribe((revocations) => {
+      for (const r of revocations) this.#verified.delete(r.keyId);
+    });
   }
 
   async create(actor: Actor, input: { name: string; role: RoleName; expiresAt?: Date | undefined }) {
@@ -118,6 +130,7 @@ export class ApiKeys {
       .findOneAndUpdate({ _id: id, tenantId: actor.tenantId }, { $set: set }, { returnDocument: "after" })
       .lean<ApiKeyDoc>();
     if (!after) throw notFound(`API key ${id} not found`);
+    this.#verified.delete(id);
     // Revoke before answering: when the caller sees success, every service refuses the key within the poll interval.
     if (set.active === false) await this.#revocations.revoke(after, "deactivated");
     const action =
@@ -140,6 +153,7 @@ export class ApiKeys {
   async remove(actor: Actor, id: string): Promise<void> {
     const doc = await this.#find(actor, id);
     await this.#keys.deleteOne({ _id: id, tenantId: actor.tenantId });
+    this.#verified.delete(id);
     await this.#revocations.revoke(doc, "deleted");
     await this.#audit.record({
       tenantId: actor.tenantId,
@@ -158,7 +172,7 @@ export class ApiKeys {
   async verify(plaintext: string, tenantId: string): Promise<VerifyResult> {
     const id = parseKey(plaintext);
     if (!id) return { failure: VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY, apiKey: undefined };
-    const doc = await this.#keys.findById(id).lean<ApiKeyDoc>();
+    const doc = await this.#lookup(id);
     if (!doc || !hashesEqual(bytesOf(doc.hash), hashKey(plaintext, this.#pepper))) {
       return { failure: VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY, apiKey: undefined };
     }
@@ -171,10 +185,25 @@ export class ApiKeys {
     return { failure: VerifyFailure.VERIFY_FAILURE_UNSPECIFIED, apiKey: toApiKey(doc) };
   }
 
+  async #lookup(id: string): Promise<ApiKeyDoc | null> {
+    const cached = this.#verified.get(id);
+    if (cached && cached.until > Date.now()) return cached.doc;
+    const doc = await this.#keys.findById(id).lean<ApiKeyDoc>();
+    if (doc?.active) {
+      if (this.#verified.size >= VERIFIED_CACHE_MAX)
+        this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(id, { doc, until: Date.now() + VERIFIED_CACHE_MS });
+    } else {
+      this.#verified.delete(id);
+    }
+    return doc;
+  }
+
   /** Records use without delaying the caller; skipped when the stored value is recent enough. */
   #touch(doc: ApiKeyDoc): void {
     const now = Date.now();
     if (doc.lastUsedAt && now - doc.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    doc.lastUsedAt = new Date(now);
     this.#keys
       .updateOne(
         {

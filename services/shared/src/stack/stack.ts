@@ -34,6 +34,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Receives each output line of each service. */
   onLine?: (service: ServiceName, line: string) => void;
+  /** Keep every output line in `output` (tests assert on it); benchmarks turn it off. Default true. */
+  keepOutput?: boolean;
   /** Called when a service exits without being asked to. */
   onExit?: (service: ServiceName, code: number | null) => void;
   log?: Logger;
@@ -93,7 +95,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         const lines = (partial + chunk.toString()).split("\n");
         partial = lines.pop() ?? "";
         for (const line of lines) {
-          output.push(line);
+          if (opts.keepOutput !== false) output.push(line);
           opts.onLine?.(name, line);
         }
       });
