@@ -64,7 +64,13 @@ let generatedPassword: string | undefined;
 const stack = await startStack({
   dataDir: resolve(config.DATA_DIR),
   mongoUrl: config.MONGO_URL,
-  ports: { gateway: config.GATEWAY_PORT, auth: config.AUTH_PORT, keys: config.KEYS_PORT, ingest: config.INGEST_PORT, mongo: config.MONGO_PORT },
+  ports: {
+    gateway: config.GATEWAY_PORT,
+    auth: config.AUTH_PORT,
+    keys: config.KEYS_PORT,
+    ingest: config.INGEST_PORT,
+    mongo: config.MONGO_PORT,
+  },
   env: { GATEWAY_HOST: "0.0.0.0" },
   log,
   onLine: (_service: ServiceName, line: string) => {
@@ -83,7 +89,9 @@ const stack = await startStack({
 });
 
 const password =
-  config.BOOTSTRAP_ADMIN_PASSWORD ?? generatedPassword ?? "(generated and printed at the first start; reset by deleting DATA_DIR)";
+  config.BOOTSTRAP_ADMIN_PASSWORD ??
+  generatedPassword ??
+  "(generated and printed at the first start; reset by deleting DATA_DIR)";
 console.log(`
   facerec is ready.
   Dashboard:        http://localhost:${stack.ports.gateway}/

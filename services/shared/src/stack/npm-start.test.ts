@@ -21,7 +21,10 @@ const portOpen = (port: number) =>
   });
 
 async function startNpmStart(env: Record<string, string>): Promise<{ child: ChildProcess; banner: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout!.on("data", (chunk: Buffer) => {
     out += chunk.toString();
@@ -57,7 +60,11 @@ describe("npm start", () => {
       INGEST_PORT: await freePort(),
       MONGO_PORT: await freePort(),
     };
-    const env = { ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATA_DIR: dataDir, MONGO_URL: "" };
+    const env = {
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      DATA_DIR: dataDir,
+      MONGO_URL: "",
+    };
     const base = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
 
     const first = await startNpmStart(env);
@@ -82,7 +89,8 @@ describe("npm start", () => {
     assert.equal(created.status, 201);
 
     assert.equal(await stop(first.child), 0);
-    for (const port of Object.values(ports)) assert.equal(await portOpen(port), false, `port ${port} still open after stop`);
+    for (const port of Object.values(ports))
+      assert.equal(await portOpen(port), false, `port ${port} still open after stop`);
 
     const second = await startNpmStart(env);
     try {
@@ -94,7 +102,9 @@ describe("npm start", () => {
       });
       assert.equal(again.status, 200);
       const token = ((await again.json()) as { accessToken: string }).accessToken;
-      const keys = (await (await fetch(`${base}/v1/api-keys`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      const keys = (await (
+        await fetch(`${base}/v1/api-keys`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
         apiKeys: { name: string }[];
       };
       assert.deepEqual(

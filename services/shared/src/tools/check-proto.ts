@@ -17,12 +17,19 @@ run("buf", ["lint"]);
 const scratch = mkdtempSync(join(tmpdir(), "proto-drift-"));
 try {
   for (const file of ["buf.yaml", "buf.gen.yaml"]) cpSync(join(ROOT, file), join(scratch, file));
-  cpSync(join(ROOT, "proto"), join(scratch, "proto"), { recursive: true, filter: (src) => !src.includes("/gen") });
+  cpSync(join(ROOT, "proto"), join(scratch, "proto"), {
+    recursive: true,
+    filter: (src) => !src.includes("/gen"),
+  });
   run("buf", ["generate"], scratch);
   try {
-    execFileSync("diff", ["-r", join(scratch, "proto", "gen"), join(ROOT, "proto", "gen")], { stdio: "inherit" });
+    execFileSync("diff", ["-r", join(scratch, "proto", "gen"), join(ROOT, "proto", "gen")], {
+      stdio: "inherit",
+    });
   } catch {
-    console.error("proto/gen differs from a fresh `buf generate`: run `npm run proto:generate` and commit the result.");
+    console.error(
+      "proto/gen differs from a fresh `buf generate`: run `npm run proto:generate` and commit the result.",
+    );
     process.exit(1);
   }
   console.log("proto/gen matches a fresh generation");
@@ -30,11 +37,19 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-const refs = execFileSync("git", ["for-each-ref", "--format=%(refname)", "refs/heads/main", "refs/remotes/origin/main"], { cwd: ROOT })
+const refs = execFileSync(
+  "git",
+  ["for-each-ref", "--format=%(refname)", "refs/heads/main", "refs/remotes/origin/main"],
+  { cwd: ROOT },
+)
   .toString()
   .split("\n")
   .filter(Boolean);
-const against = refs.includes("refs/remotes/origin/main") ? "origin/main" : refs.includes("refs/heads/main") ? "main" : undefined;
+const against = refs.includes("refs/remotes/origin/main")
+  ? "origin/main"
+  : refs.includes("refs/heads/main")
+    ? "main"
+    : undefined;
 if (!against) {
   console.log("buf breaking: no main branch to compare against; skipped");
 } else {
