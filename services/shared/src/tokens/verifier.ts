@@ -18,7 +18,10 @@ import {
 } from "./claims.ts";
 import type { RevocationFeed } from "./revocation-feed.ts";
 
-/** An unknown `kid` triggers at most one JWKS fetch per this interval, so garbage tokens cannot flood the auth service. */
+/**
+ * Unknown `kid`s trigger at most one JWKS fetch per this interval, so garbage tokens cannot flood the
+ * auth service; a genuine token with a just-rotated key waits for the next fetch instead of failing.
+ */
 const REFETCH_COOLDOWN_MS = 1000;
 
 export class TokenVerifier {
@@ -28,6 +31,7 @@ export class TokenVerifier {
   #keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   #fetchedAt = 0;
   #inflight: Promise<void> | undefined;
+  #cooldown: Promise<void> | undefined;
 
   constructor(opts: { auth: AuthServiceClient; revocations: RevocationFeed; log: Logger }) {
     this.#auth = opts.auth;
@@ -55,9 +59,9 @@ export class TokenVerifier {
     try {
       payload = await this.#verifySignature(token);
     } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - this.#fetchedAt > REFETCH_COOLDOWN_MS) {
-        // A signing-key rotation elsewhere: learn the new key once, then try again.
-        await this.refreshKeys();
+      if (err instanceof joseErrors.JWKSNoMatchingKey) {
+        // Perhaps a signing-key rotation: learn the new key (at most once per cooldown), then try again.
+        await this.#refreshAfterCooldown();
         payload = await this.#verifySignature(token).catch((e: unknown) => this.#reject(e));
       } else {
         this.#reject(err);
@@ -69,6 +73,18 @@ export class TokenVerifier {
       throw unauthenticated("token_revoked", "the API key this token was issued for has been revoked");
     }
     return claims.data;
+  }
+
+  /** Refetches the JWKS, waiting out the cooldown first; concurrent callers share one fetch. */
+  async #refreshAfterCooldown(): Promise<void> {
+    this.#cooldown ??= (async () => {
+      const wait = this.#fetchedAt + REFETCH_COOLDOWN_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await this.refreshKeys();
+    })().finally(() => {
+      this.#cooldown = undefined;
+    });
+    return this.#cooldown;
   }
 
   async #verifySignature(token: string): Promise<unknown> {

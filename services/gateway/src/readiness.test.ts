@@ -1,0 +1,38 @@
+/** /readyz tells the truth about dependencies; CORS admits only the configured dashboard origin. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
+
+describe("readiness and CORS", () => {
+  let t: TestStack;
+  before(async () => {
+    t = await startTestStack({ DASHBOARD_ORIGIN: "https://dashboard.example" });
+  });
+  after(() => t.stop());
+
+  it("reports not ready while a dependency is down and ready again when it is back", async () => {
+    assert.equal((await t.api("GET", "/readyz")).status, 200);
+    await t.stack.kill("keys");
+    let down: { status: number; body: Record<string, unknown> } | undefined;
+    for (let i = 0; i < 50 && down?.status !== 503; i++) {
+      down = await t.api("GET", "/readyz");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(down?.status, 503);
+    assert.deepEqual(down?.body.checks, { auth: true, keys: false });
+    assert.equal((await t.api("GET", "/healthz")).status, 200, "liveness does not depend on others");
+    await t.stack.start("keys");
+    await t.stack.waitUntilReady(20_000);
+    assert.equal((await t.api("GET", "/readyz")).status, 200);
+  });
+
+  it("answers CORS preflights for the dashboard origin only", async () => {
+    const preflight = (origin: string) =>
+      t.api("OPTIONS", "/v1/api-keys", { headers: { origin, "access-control-request-method": "POST" } });
+    const allowed = await preflight("https://dashboard.example");
+    assert.equal(allowed.headers.get("access-control-allow-origin"), "https://dashboard.example");
+    assert.equal(allowed.headers.get("access-control-allow-credentials"), "true");
+    const other = await preflight("https://evil.example");
+    assert.notEqual(other.headers.get("access-control-allow-origin"), "https://evil.example");
+  });
+});
