@@ -2,17 +2,37 @@
  * Configuration is read from the environment once, at start, validated with zod and frozen.
  * Nothing else in a service reads process.env.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * Docker and Kubernetes secrets arrive as files: for any variable NAME, NAME_FILE names a file whose
+ * contents (without the trailing newline) become NAME. Setting both is an error.
+ */
+function resolveFileVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved: NodeJS.ProcessEnv = { ...env };
+  for (const [key, path] of Object.entries(env)) {
+    if (!key.endsWith("_FILE") || !path) continue;
+    const name = key.slice(0, -"_FILE".length);
+    if (env[name]) throw new ConfigError(`invalid configuration:\n  ${name}: set either ${name} or ${key}, not both`);
+    try {
+      resolved[name] = readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  ${key}: cannot read ${path} (${(err as Error).message})`);
+    }
+  }
+  return resolved;
+}
+
 export function parseConfig<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<S>> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(resolveFileVariables(env));
   if (!result.success) {
     const lines = result.error.issues.map(
       (issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`,
