@@ -28,5 +28,7 @@ describe("parseConfig", () => {
     assert.equal(parseConfig(schema, { SECRET_FILE: file }).SECRET, "from-a-file");
     assert.throws(() => parseConfig(schema, { SECRET_FILE: file, SECRET: "also" }), /not both/);
     assert.throws(() => parseConfig(schema, { SECRET_FILE: "/nonexistent/x" }), /cannot read/);
+    // Other programs' *_FILE variables are not ours to read.
+    assert.equal(parseConfig(schema, { SECRET: "abcd", SSL_CERT_FILE: "/nonexistent/ca.pem" }).SECRET, "abcd");
   });
 });

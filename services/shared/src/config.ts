@@ -10,14 +10,16 @@ export class ConfigError extends Error {
 }
 
 /**
- * Docker and Kubernetes secrets arrive as files: for any variable NAME, NAME_FILE names a file whose
- * contents (without the trailing newline) become NAME. Setting both is an error.
+ * Docker and Kubernetes secrets arrive as files: for any variable NAME the service knows, NAME_FILE
+ * names a file whose contents (without the trailing newline) become NAME. Setting both is an error.
+ * Other *_FILE variables (SSL_CERT_FILE, …) are not ours and are left alone.
  */
-function resolveFileVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function resolveFileVariables(known: string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const resolved: NodeJS.ProcessEnv = { ...env };
-  for (const [key, path] of Object.entries(env)) {
-    if (!key.endsWith("_FILE") || !path) continue;
-    const name = key.slice(0, -"_FILE".length);
+  for (const name of known) {
+    const key = `${name}_FILE`;
+    const path = env[key];
+    if (!path) continue;
     if (env[name]) throw new ConfigError(`invalid configuration:\n  ${name}: set either ${name} or ${key}, not both`);
     try {
       resolved[name] = readFileSync(path, "utf8").replace(/\r?\n$/, "");
@@ -28,11 +30,11 @@ function resolveFileVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return resolved;
 }
 
-export function parseConfig<S extends z.ZodType>(
+export function parseConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<S>> {
-  const result = schema.safeParse(resolveFileVariables(env));
+  const result = schema.safeParse(resolveFileVariables(Object.keys(schema.shape), env));
   if (!result.success) {
     const lines = result.error.issues.map(
       (issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`,
