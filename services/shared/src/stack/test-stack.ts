@@ -42,13 +42,20 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+/**
+ * Starts a stack on a database of its own, or, with `replicaOf`, a second replica of every service
+ * on another stack's database (the horizontal-scale setup).
+ */
+export async function startTestStack(
+  env: Record<string, string> = {},
+  opts: { replicaOf?: TestStack } = {},
+): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), "facerec-stack-"));
   // A database of its own, so test files sharing a MONGO_URL never see each other's data.
-  const dbName = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const dbName = opts.replicaOf?.dbName ?? `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const stack = await startStack({
     dataDir,
-    mongoUrl: process.env.MONGO_URL,
+    mongoUrl: opts.replicaOf?.stack.database.url ?? process.env.MONGO_URL,
     mongoDb: dbName,
     env: { BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: "info", ...env },
     onExit: (service, code) => console.error(`${service} exited unexpectedly with code ${code}`),
