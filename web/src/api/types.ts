@@ -1,0 +1,141 @@
+/** The REST /v1 resources as the gateway returns them (proto3 JSON mapping, RFC 3339 timestamps). */
+
+export type UserRole = "admin" | "viewer";
+export type ApiKeyRole = "worker" | "viewer" | "admin";
+export type ApiKeyStatus = "active" | "inactive" | "expired";
+
+export interface User {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: UserRole;
+  platformAdmin: boolean;
+}
+
+/** The answer of POST /v1/auth/login and POST /v1/auth/refresh. */
+export interface Session {
+  accessToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+  user: User;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  /** The non-secret start of the key, for recognising it in the list. */
+  prefix: string;
+  active: boolean;
+  status: ApiKeyStatus;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  role: ApiKeyRole;
+  expiresAt?: string;
+}
+
+/** `expiresAt: null` clears the expiration. */
+export interface UpdateApiKeyInput {
+  name?: string;
+  active?: boolean;
+  expiresAt?: string | null;
+}
+
+export interface CreatedApiKey {
+  apiKey: ApiKey;
+  /** The plaintext key: returned by the server once, never stored by the dashboard. */
+  key: string;
+}
+
+export interface ApiKeyPage {
+  apiKeys: ApiKey[];
+  nextPageToken: string;
+}
+
+export interface AuditActor {
+  actorId: string;
+  actorType: string;
+  displayName: string;
+  remoteAddress: string;
+  userAgent: string;
+}
+
+export interface AuditChange {
+  field: string;
+  oldValue: string;
+  newValue: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  tenantId: string;
+  action: string;
+  actor: AuditActor;
+  targetType: string;
+  targetId: string;
+  changes: AuditChange[];
+  occurredAt: string;
+}
+
+export interface AuditEventPage {
+  auditEvents: AuditEvent[];
+  nextPageToken: string;
+}
+
+export interface Worker {
+  workerId: string;
+  keyId: string;
+  keyName: string;
+  siteId: string;
+  cameraId: string;
+  remoteAddress: string;
+  connectedSince: string | null;
+  lastBatchAt: string | null;
+  observationsPerMinute: number;
+  streamCount: number;
+  connected: boolean;
+}
+
+export interface BoundingBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface FaceEvent {
+  id: string;
+  batchId: string;
+  workerId: string;
+  siteId: string;
+  cameraId: string;
+  capturedAt: string;
+  bbox: BoundingBox;
+  detScore: number;
+  quality: number;
+  model: string;
+  embeddingDim: number;
+  trackId: string;
+  hasThumbnail: boolean;
+}
+
+export interface FaceEventPage {
+  events: FaceEvent[];
+  nextPageToken: string;
+}
+
+export interface EventFilters {
+  siteId?: string;
+  cameraId?: string;
+  workerId?: string;
+  /** RFC 3339 */
+  from?: string;
+  /** RFC 3339 */
+  to?: string;
+}

@@ -1,0 +1,92 @@
+import { createRouter, createWebHistory, type RouteLocationRaw, type Router } from "vue-router";
+import { api } from "./api/instance.ts";
+import { useAuthStore } from "./stores/auth.ts";
+
+declare module "vue-router" {
+  interface RouteMeta {
+    /** Shown as the page heading and in the browser tab. */
+    title?: string;
+    /** Reachable without a session. */
+    public?: boolean;
+  }
+}
+
+// Every page is its own chunk: only the shell and the page in view are downloaded.
+const routes = [
+  {
+    path: "/sign-in",
+    name: "sign-in",
+    component: () => import("./pages/SignInPage.vue"),
+    meta: { title: "Sign in", public: true },
+  },
+  {
+    path: "/",
+    component: () => import("./layouts/DashboardLayout.vue"),
+    children: [
+      { path: "", redirect: { name: "api-keys" } },
+      {
+        path: "api-keys",
+        name: "api-keys",
+        component: () => import("./pages/ApiKeysPage.vue"),
+        meta: { title: "API Keys" },
+      },
+      {
+        path: "workers",
+        name: "workers",
+        component: () => import("./pages/WorkersPage.vue"),
+        meta: { title: "Workers" },
+      },
+      {
+        path: "events",
+        name: "events",
+        component: () => import("./pages/EventsPage.vue"),
+        meta: { title: "Events" },
+      },
+      {
+        path: "audit-log",
+        name: "audit-log",
+        component: () => import("./pages/AuditLogPage.vue"),
+        meta: { title: "Audit Log" },
+      },
+      {
+        path: ":pathMatch(.*)*",
+        name: "not-found",
+        component: () => import("./pages/NotFoundPage.vue"),
+        meta: { title: "Page not found" },
+      },
+    ],
+  },
+];
+
+/** Only same-app paths: `?redirect=https://evil.example` or `//evil.example` must not leave the app. */
+export function safeRedirect(value: unknown): string {
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : "/api-keys";
+}
+
+function signInFor(fullPath: string): RouteLocationRaw {
+  return { name: "sign-in", query: fullPath === "/" ? {} : { redirect: fullPath } };
+}
+
+export function createAppRouter(): Router {
+  const router = createRouter({ history: createWebHistory(), routes });
+
+  router.beforeEach(async (to) => {
+    const auth = useAuthStore();
+    await auth.restore();
+    if (!to.meta.public && !auth.user) return signInFor(to.fullPath);
+    if (to.name === "sign-in" && auth.user) return safeRedirect(to.query["redirect"]);
+    return true;
+  });
+
+  router.afterEach((to) => {
+    document.title = to.meta.title ? `${to.meta.title} · Facerec` : "Facerec";
+  });
+
+  // The session ended mid-use (refresh failed): back to sign-in, remembering this page.
+  api.onSessionExpired(() => {
+    const current = router.currentRoute.value;
+    if (!current.meta.public) void router.push(signInFor(current.fullPath));
+  });
+
+  return router;
+}

@@ -1,0 +1,51 @@
+import { createPinia, setActivePinia } from "pinia";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { api } from "../api/instance.ts";
+import { createFakeFetch, json, problem, session } from "../testing/fakeFetch.ts";
+import { useAuthStore } from "./auth.ts";
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+  api.forgetSession();
+});
+
+describe("useAuthStore", () => {
+  it("restores the session from the refresh cookie on load, once", async () => {
+    const fake = createFakeFetch({ "POST /v1/auth/refresh": () => json(session("t1")) });
+    vi.stubGlobal("fetch", fake.fetch);
+    const auth = useAuthStore();
+    await Promise.all([auth.restore(), auth.restore()]);
+    expect(auth.user?.email).toBe("admin@acme.test");
+    expect(auth.isAdmin).toBe(true);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("stays signed out when there is no session", async () => {
+    vi.stubGlobal(
+      "fetch",
+      createFakeFetch({ "POST /v1/auth/refresh": () => problem(401, "unauthenticated", "none") }).fetch,
+    );
+    const auth = useAuthStore();
+    await auth.restore();
+    expect(auth.user).toBeNull();
+  });
+
+  it("signs in and out, and then sends no token", async () => {
+    const fake = createFakeFetch({
+      "POST /v1/auth/login": () =>
+        json({ ...session("t1"), user: { ...session("t1").user, role: "viewer" } }),
+      "POST /v1/auth/logout": () => new Response(null, { status: 204 }),
+      "GET /v1/me": () => problem(401, "unauthenticated", "no token"),
+      "POST /v1/auth/refresh": () => problem(401, "unauthenticated", "none"),
+    });
+    vi.stubGlobal("fetch", fake.fetch);
+    const auth = useAuthStore();
+    await auth.signIn("viewer@acme.test", "pw");
+    expect(auth.user?.role).toBe("viewer");
+    expect(auth.isAdmin).toBe(false);
+    await auth.signOut();
+    expect(auth.user).toBeNull();
+    await api.get("/v1/me").catch(() => undefined);
+    expect(fake.requests.at(-2)!.headers.get("authorization")).toBeNull();
+  });
+});

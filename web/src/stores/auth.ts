@@ -1,0 +1,36 @@
+import { defineStore } from "pinia";
+import { computed, onScopeDispose, ref } from "vue";
+import { api } from "../api/instance.ts";
+import type { User } from "../api/types.ts";
+
+export const useAuthStore = defineStore("auth", () => {
+  const user = ref<User | null>(null);
+  // The client is the source of truth (it refreshes on 401 by itself); mirror its session.
+  onScopeDispose(
+    api.onSessionChange((next) => {
+      user.value = next;
+    }),
+  );
+  const isAdmin = computed(() => user.value?.role === "admin");
+  let restoring: Promise<void> | null = null;
+
+  /** Once per page load: the refresh cookie, if any, brings the session back. */
+  function restore(): Promise<void> {
+    // An unreachable server leaves the user signed out; the sign-in form then reports it.
+    restoring ??= api.refresh().then(
+      () => undefined,
+      () => undefined,
+    );
+    return restoring;
+  }
+
+  async function signIn(email: string, password: string): Promise<void> {
+    await api.signIn(email, password);
+  }
+
+  async function signOut(): Promise<void> {
+    await api.signOut();
+  }
+
+  return { user, isAdmin, restore, signIn, signOut };
+});
