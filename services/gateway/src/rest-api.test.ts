@@ -38,7 +38,13 @@ describe("REST /v1", () => {
     assert.equal(res.body.tokenType, "Bearer");
     assert.equal(res.body.expiresIn, 900);
     assert.deepEqual([res.body.user.email, res.body.user.role], [ADMIN_EMAIL, "admin"]);
-    const cookie = res.headers.get("set-cookie") ?? "";
+    const [cookie = "", marker = ""] = res.headers.getSetCookie();
+    assert.match(
+      marker,
+      /^facerec_session=1;/,
+      "script-readable marker that a session exists, with no secret",
+    );
+    assert.doesNotMatch(marker, /httponly/i);
     assert.match(cookie, /^facerec_refresh=[\w-]{40,};/);
     assert.match(cookie, /httponly/i);
     assert.match(cookie, /samesite=strict/i);

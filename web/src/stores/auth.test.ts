@@ -7,6 +7,8 @@ import { useAuthStore } from "./auth.ts";
 beforeEach(() => {
   setActivePinia(createPinia());
   api.forgetSession();
+  // The gateway's script-readable marker that a refresh cookie exists.
+  document.cookie = "facerec_session=1; path=/";
 });
 
 describe("useAuthStore", () => {
@@ -20,7 +22,17 @@ describe("useAuthStore", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it("stays signed out when there is no session", async () => {
+  it("makes no request at all when the session marker cookie is absent", async () => {
+    document.cookie = "facerec_session=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/";
+    const fake = createFakeFetch({ "POST /v1/auth/refresh": () => json(session("t1")) });
+    vi.stubGlobal("fetch", fake.fetch);
+    const auth = useAuthStore();
+    await auth.restore();
+    expect(auth.user).toBeNull();
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("stays signed out when the server has no session", async () => {
     vi.stubGlobal(
       "fetch",
       createFakeFetch({ "POST /v1/auth/refresh": () => problem(401, "unauthenticated", "none") }).fetch,

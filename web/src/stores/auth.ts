@@ -14,8 +14,13 @@ export const useAuthStore = defineStore("auth", () => {
   const isAdmin = computed(() => user.value?.role === "admin");
   let restoring: Promise<void> | null = null;
 
-  /** Once per page load: the refresh cookie, if any, brings the session back. */
+  /**
+   * Once per page load: the refresh cookie, if any, brings the session back. The gateway sets the
+   * script-readable `facerec_session` marker beside the HttpOnly refresh cookie, so without it there
+   * is no session to restore and no request to make.
+   */
   function restore(): Promise<void> {
+    if (!/(?:^|;\s*)facerec_session=/.test(document.cookie)) return Promise.resolve();
     // An unreachable server leaves the user signed out; the sign-in form then reports it.
     restoring ??= api.refresh().then(
       () => undefined,

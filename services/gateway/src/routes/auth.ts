@@ -10,6 +10,7 @@ import { type AnyRoute, defineRoute } from "../route.ts";
 import { jwksResponse, loginBody, sessionResponse, tokenBody, tokenResponse } from "../schemas.ts";
 
 const REFRESH_COOKIE = "facerec_refresh";
+const SESSION_MARKER_COOKIE = "facerec_session";
 
 export function authRoutes(deps: GatewayDeps): AnyRoute[] {
   const { auth, config } = deps;
@@ -17,15 +18,17 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
   const secure = (ctx: Context) =>
     config.COOKIE_SECURE === "auto" ? ctx.secure : config.COOKIE_SECURE === "true";
 
-  const setRefreshCookie = (ctx: Context, value: string | null, maxAgeSeconds = 0) =>
-    ctx.cookies.set(REFRESH_COOKIE, value, {
-      httpOnly: true,
-      sameSite: "strict",
-      path: "/v1/auth",
-      secure: secure(ctx),
-      overwrite: true,
-      ...(value ? { maxAge: maxAgeSeconds * 1000 } : { expires: new Date(0) }),
-    });
+  /**
+   * The refresh token lives in an HttpOnly cookie scoped to /v1/auth. Beside it, a marker cookie
+   * without any secret tells the dashboard whether a session exists, so it does not probe
+   * /v1/auth/refresh (and log a 401) when nobody is signed in.
+   */
+  const setRefreshCookie = (ctx: Context, value: string | null, maxAgeSeconds = 0) => {
+    const lifetime = value ? { maxAge: maxAgeSeconds * 1000 } : { expires: new Date(0) };
+    const common = { sameSite: "strict" as const, secure: secure(ctx), overwrite: true, ...lifetime };
+    ctx.cookies.set(REFRESH_COOKIE, value, { ...common, httpOnly: true, path: "/v1/auth" });
+    ctx.cookies.set(SESSION_MARKER_COOKIE, value ? "1" : null, { ...common, httpOnly: false, path: "/" });
+  };
 
   const respondWithSession = (ctx: Context, session: Session | undefined) => {
     if (!session?.user) throw new Problem(500, "internal", "session missing");
