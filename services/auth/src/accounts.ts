@@ -73,9 +73,7 @@ export class Accounts {
       throw invalidArgument("invalid_tenant_id", "id must be 3 to 40 lower-case letters, digits and dashes");
     if (!input.name.trim() || input.name.length > 100)
       throw invalidArgument("invalid_name", "name must be 1 to 100 characters");
-    if (await this.#models.users.exists({ email: input.adminEmail.trim().toLowerCase() })) {
-      throw new AppError(status.ALREADY_EXISTS, "email_taken", "a user with this email already exists");
-    }
+    await this.#assertEmailFree(input.adminEmail);
     const tenant = await this.#createTenant({ id: input.id, name: input.name.trim() }).catch(
       (err: { code?: number }) => {
         throw err?.code === 11000
@@ -93,8 +91,25 @@ export class Accounts {
     return { tenant: toTenant(tenant), admin: toUser(admin) };
   }
 
+  /** Adds a person to an existing tenant. */
+  async createUser(input: {
+    tenantId: string;
+    email: string;
+    password: string;
+    role: "admin" | "viewer";
+  }): Promise<User> {
+    await this.#assertEmailFree(input.email);
+    return toUser(await this.#createUser({ ...input, platformAdmin: false }));
+  }
+
   async listTenants(): Promise<Tenant[]> {
     return (await this.#models.tenants.find().sort({ createdAt: 1 }).lean<TenantDoc[]>()).map(toTenant);
+  }
+
+  async #assertEmailFree(email: string): Promise<void> {
+    if (await this.#models.users.exists({ email: email.trim().toLowerCase() })) {
+      throw new AppError(status.ALREADY_EXISTS, "email_taken", "a user with this email already exists");
+    }
   }
 
   async #createTenant(input: { id: string; name: string }): Promise<TenantDoc> {

@@ -185,6 +185,35 @@ export function authBindings(opts: {
       await requirePlatformAdmin(req.actor);
       return { tenants: await accounts.listTenants() };
     }),
+    createUser: unary(log, "CreateUser", async (req) => {
+      const actor = req.actor;
+      if (!actor?.tenantId) throw invalidArgument("missing_actor", "actor with tenant_id is required");
+      const role = roleFromProto(req.role);
+      if (role !== "admin" && role !== "viewer")
+        throw invalidArgument("invalid_role", "role must be admin or viewer");
+      const user = await accounts.createUser({
+        tenantId: actor.tenantId,
+        email: req.email,
+        password: req.password,
+        role,
+      });
+      await callUnary(audit.recordAuditEvent.bind(audit), {
+        event: {
+          id: "",
+          tenantId: actor.tenantId,
+          action: "user.created",
+          actor,
+          targetType: "user",
+          targetId: user.id,
+          changes: [
+            { field: "email", oldValue: "", newValue: user.email },
+            { field: "role", oldValue: "", newValue: role },
+          ],
+          occurredAt: undefined,
+        },
+      });
+      return { user };
+    }),
   };
 
   return [{ name: "facerec.auth.v1.AuthService", definition: AuthServiceService, implementation: auth }];

@@ -20,6 +20,7 @@ import { auditRoutes } from "./routes/audit-events.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { meRoutes } from "./routes/me.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
+import { userRoutes } from "./routes/users.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -38,6 +39,7 @@ export function createApp(
     ...apiKeyRoutes(deps),
     ...auditRoutes(deps),
     ...tenantRoutes(deps),
+    ...userRoutes(deps),
   ];
   const openapi = openApiDocument(routes);
 

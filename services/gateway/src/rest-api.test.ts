@@ -263,6 +263,40 @@ describe("REST /v1", () => {
     );
   });
 
+  it("lets an admin add a viewer to the tenant, who can sign in and read but not change anything", async () => {
+    const created = await t.api<{ user: { email: string; role: string; tenantId: string } }>(
+      "POST",
+      "/v1/users",
+      {
+        token: admin,
+        body: { email: "viewer@t-default.example", password: "a-viewer-password", role: "viewer" },
+      },
+    );
+    assert.equal(created.status, 201);
+    assert.deepEqual([created.body.user.role, created.body.user.tenantId], ["viewer", TENANT]);
+    const viewer = await t.login("viewer@t-default.example", "a-viewer-password");
+    assert.equal((await t.api("GET", "/v1/api-keys", { token: viewer })).status, 200);
+    assert.equal(
+      (await t.api("POST", "/v1/api-keys", { token: viewer, body: { name: "x", role: "worker" } })).status,
+      403,
+    );
+    assert.equal(
+      (
+        await t.api("POST", "/v1/users", {
+          token: viewer,
+          body: { email: "x@y.example", password: "long-enough-pw", role: "admin" },
+        })
+      ).status,
+      403,
+      "viewers cannot add people",
+    );
+    const again = await t.api("POST", "/v1/users", {
+      token: admin,
+      body: { email: "viewer@t-default.example", password: "a-viewer-password", role: "viewer" },
+    });
+    assert.deepEqual([again.status, again.body.code], [409, "email_taken"]);
+  });
+
   it("publishes the JWKS and an OpenAPI 3.1 document describing every route", async () => {
     const jwks = await t.api<{ keys: { kty: string; crv: string; alg: string; kid: string }[] }>(
       "GET",
@@ -286,6 +320,7 @@ describe("REST /v1", () => {
       ["/v1/api-keys/{id}", "patch"],
       ["/v1/audit-events", "get"],
       ["/v1/tenants", "post"],
+      ["/v1/users", "post"],
     ] as const) {
       assert.ok(doc.body.paths[path]?.[method], `${method} ${path} documented`);
     }

@@ -179,3 +179,11 @@ export const createTenantResponse = z
   .object({ tenant: tenantSchema, admin: userSchema })
   .meta({ id: "CreatedTenant" });
 export const tenantListResponse = z.object({ tenants: z.array(tenantSchema) }).meta({ id: "TenantList" });
+
+export const createUserBody = z.strictObject({
+  email: z.email().max(320),
+  password: z.string().min(12).max(200),
+  role: z.enum(["admin", "viewer"]),
+});
+
+export const userResponse = z.object({ user: userSchema }).meta({ id: "UserResponse" });
