@@ -58,6 +58,7 @@ describe("npm start", () => {
       AUTH_PORT: await freePort(),
       KEYS_PORT: await freePort(),
       INGEST_PORT: await freePort(),
+      INGEST_INTERNAL_PORT: await freePort(),
       MONGO_PORT: await freePort(),
     };
     const env = {

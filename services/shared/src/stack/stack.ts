@@ -26,7 +26,7 @@ const entryOf = (name: ServiceName) => `${ROOT}services/${name}/src/main.ts`;
 
 export interface StackOptions {
   /** Fixed ports (npm start) or free ones (tests, the default). */
-  ports?: Partial<Record<ServiceName | "mongo", number>>;
+  ports?: Partial<Record<ServiceName | "mongo" | "ingestInternal", number>>;
   dataDir: string;
   mongoUrl?: string | undefined;
   mongoDb?: string;
@@ -59,6 +59,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services = SERVICE_NAMES.filter((name) => existsSync(entryOf(name)));
   const ports = {} as Record<ServiceName, number>;
   for (const name of services) ports[name] = opts.ports?.[name] ?? (await freePort());
+  const ingestInternalPort = opts.ports?.ingestInternal ?? (await freePort());
   const database = await provideDatabase({
     mongoUrl: opts.mongoUrl,
     dataDir: opts.dataDir,
@@ -74,6 +75,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     AUTH_ADDR: `127.0.0.1:${ports.auth}`,
     ...Object.fromEntries(services.map((name) => [PORT_ENV[name], String(ports[name])])),
     INGEST_PORT: String(ports.ingest ?? DEFAULT_PORTS.ingest),
+    // The ingest's internal query API (for the gateway) has a port of its own.
+    INGEST_INTERNAL_PORT: String(ingestInternalPort),
+    INGEST_ADDR: `127.0.0.1:${ingestInternalPort}`,
     ...opts.env,
   };
 
