@@ -29,6 +29,9 @@ describe("parseConfig", () => {
     assert.throws(() => parseConfig(schema, { SECRET_FILE: file, SECRET: "also" }), /not both/);
     assert.throws(() => parseConfig(schema, { SECRET_FILE: "/nonexistent/x" }), /cannot read/);
     // Other programs' *_FILE variables are not ours to read.
-    assert.equal(parseConfig(schema, { SECRET: "abcd", SSL_CERT_FILE: "/nonexistent/ca.pem" }).SECRET, "abcd");
+    assert.equal(
+      parseConfig(schema, { SECRET: "abcd", SSL_CERT_FILE: "/nonexistent/ca.pem" }).SECRET,
+      "abcd",
+    );
   });
 });

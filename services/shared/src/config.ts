@@ -20,11 +20,14 @@ function resolveFileVariables(known: string[], env: NodeJS.ProcessEnv): NodeJS.P
     const key = `${name}_FILE`;
     const path = env[key];
     if (!path) continue;
-    if (env[name]) throw new ConfigError(`invalid configuration:\n  ${name}: set either ${name} or ${key}, not both`);
+    if (env[name])
+      throw new ConfigError(`invalid configuration:\n  ${name}: set either ${name} or ${key}, not both`);
     try {
       resolved[name] = readFileSync(path, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw new ConfigError(`invalid configuration:\n  ${key}: cannot read ${path} (${(err as Error).message})`);
+      throw new ConfigError(
+        `invalid configuration:\n  ${key}: cannot read ${path} (${(err as Error).message})`,
+      );
     }
   }
   return resolved;
