@@ -85,7 +85,9 @@ export class ApiKeys {
       changes: [
         { field: "name", oldValue: "", newValue: name },
         { field: "role", oldValue: "", newValue: input.role },
-        { field: "expiresAt", oldValue: "", newValue: input.expiresAt?.toISOString() ?? "" },
+        ...(input.expiresAt
+          ? [{ field: "expiresAt", oldValue: "", newValue: input.expiresAt.toISOString() }]
+          : []),
       ],
     });
     return { apiKey: toApiKey(doc.toObject() as ApiKeyDoc), key: key.plaintext };
