@@ -18,9 +18,11 @@ import { mountRoutes, openApiDocument } from "./route.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { auditRoutes } from "./routes/audit-events.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { meRoutes } from "./routes/me.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { userRoutes } from "./routes/users.ts";
+import { workerRoutes } from "./routes/workers.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -40,6 +42,8 @@ export function createApp(
     ...auditRoutes(deps),
     ...tenantRoutes(deps),
     ...userRoutes(deps),
+    ...workerRoutes(deps),
+    ...eventRoutes(deps),
   ];
   const openapi = openApiDocument(routes);
 

@@ -10,6 +10,8 @@ export const gatewayConfigSchema = z.object({
   AUTH_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.auth}`),
   KEYS_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.keys}`),
   INGEST_PORT: port(DEFAULT_PORTS.ingest),
+  /** The ingest service's internal query API (its INGEST_INTERNAL_PORT), for /v1/workers and /v1/events. */
+  INGEST_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.ingest + 1}`),
   /** The ingest endpoint told to workers; by default the host they reached the gateway by, on INGEST_PORT. */
   PUBLIC_INGEST_URL: optionalString,
   /** Origin allowed to call the API from a browser when the dashboard is served elsewhere (CORS). */

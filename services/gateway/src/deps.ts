@@ -1,5 +1,6 @@
 import type { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import type { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import type { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import type { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
@@ -11,6 +12,7 @@ export interface GatewayDeps {
   auth: AuthServiceClient;
   keys: KeysServiceClient;
   audit: AuditServiceClient;
+  ingest: IngestQueryServiceClient;
   verifier: TokenVerifier;
   revocations: RevocationFeed;
 }

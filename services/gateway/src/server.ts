@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -21,6 +22,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
   const auth = internalClient(AuthServiceClient, config.AUTH_ADDR);
   const keys = internalClient(KeysServiceClient, config.KEYS_ADDR);
   const audit = internalClient(AuditServiceClient, config.KEYS_ADDR);
+  const ingest = internalClient(IngestQueryServiceClient, config.INGEST_ADDR);
   const revocations = new RevocationFeed(keys, log);
   revocations.start();
   const verifier = new TokenVerifier({ auth, revocations, log });
@@ -34,7 +36,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const app = createApp({ config, auth, keys, audit, verifier, revocations }, { log, readiness });
+  const app = createApp({ config, auth, keys, audit, ingest, verifier, revocations }, { log, readiness });
   const server: Server = createServer(app.callback());
   // Slow-client protection: bounded header and request times.
   server.headersTimeout = 10_000;
@@ -50,7 +52,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       revocations.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const client of [auth, keys, audit]) client.close();
+      for (const client of [auth, keys, audit, ingest]) client.close();
     },
   };
 }

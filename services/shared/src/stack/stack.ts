@@ -48,6 +48,8 @@ export interface RunningStack {
   services: ServiceName[];
   /** Every line every service printed, for assertions. */
   output: string[];
+  /** The process id of a running service (for memory measurements). */
+  pid(name: ServiceName): number | undefined;
   /** Sends SIGKILL to a service (a crash, not a shutdown). */
   kill(name: ServiceName): Promise<void>;
   start(name: ServiceName): Promise<void>;
@@ -161,6 +163,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     database,
     services,
     output,
+    pid: (name) => children.get(name)?.pid,
     kill: (name) => stopChild(name, "SIGKILL"),
     start,
     waitUntilReady,

@@ -48,14 +48,14 @@ export interface TestStack {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  opts: { replicaOf?: TestStack } = {},
+  opts: { replicaOf?: TestStack; mongoUrl?: string } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), "facerec-stack-"));
   // A database of its own, so test files sharing a MONGO_URL never see each other's data.
   const dbName = opts.replicaOf?.dbName ?? `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const stack = await startStack({
     dataDir,
-    mongoUrl: opts.replicaOf?.stack.database.url ?? process.env.MONGO_URL,
+    mongoUrl: opts.replicaOf?.stack.database.url ?? opts.mongoUrl ?? process.env.MONGO_URL,
     mongoDb: dbName,
     env: { BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: "info", ...env },
     onExit: (service, code) => console.error(`${service} exited unexpectedly with code ${code}`),

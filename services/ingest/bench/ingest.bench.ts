@@ -1,0 +1,299 @@
+/**
+ * `npm run bench:ingest`: in one run, against one database (the stack's):
+ *   (a) the baseline: raw insertMany of the very documents the ingest service stores (same fields,
+ *       ids, indexes and write concern), with the mongodb driver, from 1, 8 and 64 concurrent loops;
+ *   (b) observations/s acknowledged through StreamFaces, batches of 32 observations with 512-d
+ *       embeddings, on 1, 8 and 64 concurrent streams (one connection each, like real workers).
+ * Prints (b)/(a) per level, ack latency p50/p99, and the ingest process's peak RSS (VmHWM); writes
+ * bench-results/ingest.json. Target: (b)/(a) >= 0.7 at 8 streams.
+ *
+ * `--soak` (`npm run bench:ingest -- --soak`) instead runs 200 concurrent streams for 60 s and
+ * checks zero errors and flat RSS; it writes bench-results/ingest-soak.json.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type FaceBatch,
+  type FaceObservation,
+  type IngestAck,
+  IngestServiceClient,
+} from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { processMemory } from "@facerec/shared/stack/process-stats.ts";
+import { startStack } from "@facerec/shared/stack/stack.ts";
+import { randomEmbedding } from "@facerec/shared/stack/test-worker.ts";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import mongoose from "mongoose";
+import { DURABLE_WRITE, toEventDocuments } from "../src/event-store.ts";
+import type { FaceEventDoc } from "../src/models.ts";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const SOAK = process.argv.includes("--soak");
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const LEVELS = [1, 8, 64];
+const OBSERVATIONS_PER_BATCH = 32;
+const EMBEDDING_DIM = 512;
+/** Batches a client keeps unacknowledged per stream: the server's per-stream in-flight limit. */
+const WINDOW = 8;
+const SOAK_STREAMS = 200;
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_S ?? 60);
+const PASSWORD = "benchmark-password-123";
+const TENANT = "t-default";
+const MiB = 1024 * 1024;
+
+const mb = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+// A pool of realistic observations; batches reuse them under fresh batch ids.
+const pool: FaceObservation[] = Array.from({ length: 256 }, (_, i) => ({
+  capturedAt: new Date(),
+  frameSeq: i,
+  bbox: { x: 100, y: 80, width: 112, height: 128 },
+  landmarks: [130, 120, 170, 120, 150, 145, 135, 170, 165, 170],
+  detScore: 0.97,
+  embedding: randomEmbedding(EMBEDDING_DIM),
+  embeddingDim: EMBEDDING_DIM,
+  model: "insightface/w600k_r50",
+  quality: 0.8,
+  trackId: i,
+  thumbnailJpeg: Buffer.alloc(0),
+}));
+let sequence = 0;
+function nextBatch(workerId: string): FaceBatch {
+  const start = (sequence++ * OBSERVATIONS_PER_BATCH) % pool.length;
+  const observations = pool
+    .slice(start, start + OBSERVATIONS_PER_BATCH)
+    .map((o) => ({ ...o, capturedAt: new Date() }));
+  return {
+    batchId: crypto.randomUUID(),
+    workerId,
+    siteId: "bench-site",
+    cameraId: "bench-cam",
+    observations,
+  };
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), "facerec-bench-ingest-"));
+const dbName = `bench_ingest_${Date.now()}`;
+const stack = await startStack({
+  dataDir,
+  mongoUrl: process.env.MONGO_URL,
+  mongoDb: dbName,
+  keepOutput: false,
+  env: {
+    BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
+    TOKEN_RATE_LIMIT: "100000000",
+    LOG_LEVEL: "warn",
+    INGEST_MAX_STREAMS_PER_KEY: String(SOAK_STREAMS),
+  },
+  onExit: (service, code) => {
+    console.error(`${service} exited unexpectedly (${code})`);
+    process.exit(1);
+  },
+});
+const ingestAddress = `127.0.0.1:${stack.ports.ingest}`;
+const ingestPid = stack.pid("ingest")!;
+const connection = await mongoose.createConnection(stack.database.url, { dbName }).asPromise();
+
+async function api<T>(path: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${stack.gatewayUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const { accessToken: admin } = await api<{ accessToken: string }>("/v1/auth/login", {
+  email: "admin@localhost",
+  password: PASSWORD,
+});
+const { key } = await api<{ key: string }>("/v1/api-keys", { name: "bench worker", role: "worker" }, admin);
+/** A fresh worker token (they live 15 minutes; each phase takes its own). */
+const workerToken = async () =>
+  (await api<{ accessToken: string }>("/v1/auth/token", { apiKey: key, tenantId: TENANT })).accessToken;
+
+/** (a): `loops` concurrent insertMany loops of the documents StreamFaces would store, for DURATION_S. */
+async function baseline(loops: number) {
+  const collection = connection.db!.collection<FaceEventDoc>("bench_baseline_events");
+  // The same indexes as face_events (models.ts).
+  await collection.createIndex({ tenantId: 1, capturedAt: -1, _id: -1 });
+  await collection.createIndex({ capturedAt: 1 });
+  const origin = { tenantId: TENANT, keyId: "bench" };
+  const deadline = performance.now() + DURATION_S * 1000;
+  let observations = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: loops }, async () => {
+      while (performance.now() < deadline) {
+        const documents = toEventDocuments(origin, nextBatch("bench-baseline"), new Date());
+        const result = await collection.insertMany(documents, {
+          ordered: false,
+          writeConcern: DURABLE_WRITE,
+        });
+        observations += result.insertedCount;
+      }
+    }),
+  );
+  return { observationsPerSecond: observations / ((performance.now() - started) / 1000) };
+}
+
+interface StreamRun {
+  observations: number;
+  errors: string[];
+  latenciesMs: number[];
+}
+
+/** One worker: its own connection and stream, WINDOW batches in flight, until `until` (performance.now()). */
+function runStream(token: string, workerId: string, until: number, run: StreamRun): Promise<void> {
+  const client = new IngestServiceClient(ingestAddress, credentials.createInsecure(), {
+    "grpc.use_local_subchannel_pool": 1,
+  });
+  const metadata = new Metadata();
+  metadata.set("authorization", `Bearer ${token}`);
+  const call = client.streamFaces(metadata);
+  const sentAt = new Map<string, number>();
+  return new Promise<void>((resolve) => {
+    const fill = () => {
+      while (sentAt.size < WINDOW && performance.now() < until) {
+        const batch = nextBatch(workerId);
+        sentAt.set(batch.batchId, performance.now());
+        call.write(batch);
+      }
+      if (sentAt.size === 0 && performance.now() >= until) call.end();
+    };
+    call.on("data", (ack: IngestAck) => {
+      const at = sentAt.get(ack.batchId);
+      sentAt.delete(ack.batchId);
+      if (ack.rejected || ack.duplicate || at === undefined)
+        run.errors.push(`unexpected ack ${JSON.stringify(ack)}`);
+      else {
+        run.observations += ack.accepted;
+        run.latenciesMs.push(performance.now() - at);
+      }
+      fill();
+    });
+    call.on("error", (err) => run.errors.push(`${workerId}: ${err.message}`));
+    call.on("status", () => {
+      client.close();
+      resolve();
+    });
+    fill();
+  });
+}
+
+/** (b): `streams` concurrent StreamFaces calls for `seconds`. */
+async function streaming(streams: number, seconds: number, onTick?: () => Promise<void>) {
+  const token = await workerToken();
+  const run: StreamRun = { observations: 0, errors: [], latenciesMs: [] };
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  const ticker = onTick ? setInterval(() => void onTick(), 1000) : undefined;
+  await Promise.all(
+    Array.from({ length: streams }, (_, i) => runStream(token, `bench-worker-${i}`, until, run)),
+  );
+  clearInterval(ticker);
+  const sorted = run.latenciesMs.sort((a, b) => a - b);
+  return {
+    observationsPerSecond: run.observations / ((performance.now() - started) / 1000),
+    ackLatencyP50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
+    ackLatencyP99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
+    batches: sorted.length,
+    errors: run.errors,
+  };
+}
+
+async function benchmark() {
+  const levels = [];
+  for (const level of LEVELS) {
+    const a = await baseline(level);
+    const b = await streaming(level, DURATION_S);
+    if (b.errors.length > 0)
+      throw new Error(`errors at ${level} streams: ${b.errors.slice(0, 5).join("; ")}`);
+    const ratio = Math.round((b.observationsPerSecond / a.observationsPerSecond) * 100) / 100;
+    levels.push({
+      streams: level,
+      baselineObservationsPerSecond: Math.round(a.observationsPerSecond),
+      streamedObservationsPerSecond: Math.round(b.observationsPerSecond),
+      ratio,
+      ackLatencyP50Ms: b.ackLatencyP50Ms,
+      ackLatencyP99Ms: b.ackLatencyP99Ms,
+      batches: b.batches,
+    });
+    console.log(
+      `${String(level).padStart(2)} streams: baseline ${Math.round(a.observationsPerSecond)} obs/s, ` +
+        `StreamFaces ${Math.round(b.observationsPerSecond)} obs/s, ratio ${ratio}, ` +
+        `ack p50 ${b.ackLatencyP50Ms} ms, p99 ${b.ackLatencyP99Ms} ms`,
+    );
+  }
+  const { peak } = await processMemory(ingestPid);
+  const atEight = levels.find((l) => l.streams === 8)!;
+  console.log(
+    `ingest peak RSS ${mb(peak)} MiB; target ratio >= 0.7 at 8 streams: ${atEight.ratio >= 0.7 ? "met" : "NOT met"}`,
+  );
+  return {
+    name: "ingest",
+    database: stack.database.kind,
+    cpus: cpus().length,
+    durationSecondsPerMeasurement: DURATION_S,
+    observationsPerBatch: OBSERVATIONS_PER_BATCH,
+    embeddingDim: EMBEDDING_DIM,
+    windowPerStream: WINDOW,
+    levels,
+    ingestPeakRssMiB: mb(peak),
+    targetRatioAt8: 0.7,
+    targetMet: atEight.ratio >= 0.7,
+  };
+}
+
+async function soak() {
+  const samples: { second: number; rssMiB: number }[] = [];
+  const started = performance.now();
+  const result = await streaming(SOAK_STREAMS, SOAK_SECONDS, async () => {
+    const { rss } = await processMemory(ingestPid);
+    samples.push({ second: Math.round((performance.now() - started) / 1000), rssMiB: mb(rss) });
+  });
+  // Flat: after a warm-up third, the last third's highest RSS stays within 10% of the middle third's.
+  const third = Math.floor(samples.length / 3);
+  const middle = Math.max(...samples.slice(third, 2 * third).map((s) => s.rssMiB));
+  const last = Math.max(...samples.slice(2 * third).map((s) => s.rssMiB));
+  const flat = last <= middle * 1.1;
+  const { peak } = await processMemory(ingestPid);
+  console.log(
+    `soak: ${SOAK_STREAMS} streams for ${SOAK_SECONDS} s, ${Math.round(result.observationsPerSecond)} obs/s, ` +
+      `${result.errors.length} errors, ack p99 ${result.ackLatencyP99Ms} ms, RSS middle third max ${middle} MiB, ` +
+      `last third max ${last} MiB (${flat ? "flat" : "GROWING"}), peak ${mb(peak)} MiB`,
+  );
+  return {
+    name: "ingest-soak",
+    database: stack.database.kind,
+    streams: SOAK_STREAMS,
+    seconds: SOAK_SECONDS,
+    observationsPerSecond: Math.round(result.observationsPerSecond),
+    ackLatencyP50Ms: result.ackLatencyP50Ms,
+    ackLatencyP99Ms: result.ackLatencyP99Ms,
+    errors: result.errors.length,
+    firstErrors: result.errors.slice(0, 5),
+    rssSamplesMiB: samples,
+    rssFlat: flat,
+    ingestPeakRssMiB: mb(peak),
+    passed: result.errors.length === 0 && flat,
+  };
+}
+
+let summary: { name: string; passed?: boolean };
+try {
+  summary = SOAK ? await soak() : await benchmark();
+} finally {
+  await connection.close();
+  await stack.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
+await mkdir(join(ROOT, "bench-results"), { recursive: true });
+const file = join(ROOT, "bench-results", `${summary.name}.json`);
+await writeFile(file, `${JSON.stringify(summary, null, 2)}\n`);
+console.log(`wrote ${file}`);
+if (summary.passed === false) process.exitCode = 1;

@@ -1,0 +1,127 @@
+/**
+ * The rules a FaceBatch must meet before anything is written. A violation is reported to the worker
+ * in its ack as `<field path>: <what is wrong>`, the first one found, so the worker's log says exactly
+ * which observation and field to fix.
+ */
+import type { BoundingBox, FaceBatch, FaceObservation } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+
+export const MAX_OBSERVATIONS_PER_BATCH = 256;
+export const MAX_THUMBNAIL_BYTES = 64 * 1024;
+/** 128: opencv/sface, 192: mobilefacenet, 512: insightface. */
+export const SUPPORTED_EMBEDDING_DIMS: readonly number[] = [128, 192, 512];
+/** Worker clocks drift; a capture time further ahead than this is a broken clock, not drift. */
+export const MAX_CAPTURE_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** 68 x/y points, the largest common landmark scheme; the detectors in use send 4 or 5. */
+export const MAX_LANDMARK_VALUES = 136;
+
+const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const NAME_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const MODEL = /^[A-Za-z0-9._/-]{1,100}$/;
+
+export interface ValidationContext {
+  now: number;
+  /** Captures older than this many ms would be swept at once; refuse them. */
+  retentionMs: number;
+}
+
+/** Returns why the batch must be refused, or undefined when it may be stored. */
+export function validateBatch(batch: FaceBatch, context: ValidationContext): string | undefined {
+  if (!BATCH_ID.test(batch.batchId)) return "batch_id: must be 1 to 64 characters of [A-Za-z0-9_-]";
+  const names = [
+    ["worker_id", batch.workerId],
+    ["site_id", batch.siteId],
+    ["camera_id", batch.cameraId],
+  ] as const;
+  for (const [field, value] of names) {
+    if (!NAME_ID.test(value)) return `${field}: must be 1 to 64 characters of [A-Za-z0-9._-]`;
+  }
+  const count = batch.observations.length;
+  if (count < 1 || count > MAX_OBSERVATIONS_PER_BATCH) {
+    return `observations: ${count} observations; a batch carries 1 to ${MAX_OBSERVATIONS_PER_BATCH}`;
+  }
+  for (let i = 0; i < count; i++) {
+    const problem = validateObservation(batch.observations[i]!, context);
+    if (problem) return `observations[${i}].${problem}`;
+  }
+  return undefined;
+}
+
+function validateObservation(o: FaceObservation, context: ValidationContext): string | undefined {
+  return (
+    checkCapturedAt(o.capturedAt, context) ??
+    checkEmbedding(o) ??
+    checkBoundingBox(o.bbox) ??
+    checkLandmarks(o.landmarks) ??
+    checkUnitInterval("det_score", o.detScore) ??
+    checkUnitInterval("quality", o.quality) ??
+    (MODEL.test(o.model) ? undefined : "model: must be 1 to 100 characters of [A-Za-z0-9._/-]") ??
+    checkThumbnail(o.thumbnailJpeg)
+  );
+}
+
+function checkCapturedAt(capturedAt: Date | undefined, { now, retentionMs }: ValidationContext) {
+  if (!capturedAt) return "captured_at: missing";
+  const at = capturedAt.getTime();
+  if (!Number.isFinite(at)) return "captured_at: not a valid time";
+  if (at > now + MAX_CAPTURE_CLOCK_SKEW_MS) {
+    return `captured_at: ${capturedAt.toISOString()} is more than 5 minutes in the future`;
+  }
+  if (at < now - retentionMs) {
+    const days = Math.round(retentionMs / 86_400_000);
+    return `captured_at: ${capturedAt.toISOString()} is older than the ${days}-day retention window`;
+  }
+  return undefined;
+}
+
+function checkEmbedding(o: FaceObservation): string | undefined {
+  if (!SUPPORTED_EMBEDDING_DIMS.includes(o.embeddingDim)) {
+    return `embedding_dim: ${o.embeddingDim} is not one of ${SUPPORTED_EMBEDDING_DIMS.join(", ")}`;
+  }
+  const bytes = o.embedding;
+  if (bytes.length !== o.embeddingDim * 4) return `embedding: length ${bytes.length} is not embedding_dim*4`;
+  for (let offset = 0; offset < bytes.length; offset += 4) {
+    const value = bytes.readFloatLE(offset);
+    if (!Number.isFinite(value)) return `embedding[${offset / 4}]: ${value} is not finite`;
+  }
+  return undefined;
+}
+
+function checkBoundingBox(bbox: BoundingBox | undefined): string | undefined {
+  if (!bbox) return "bbox: missing";
+  for (const edge of ["x", "y"] as const) {
+    if (!(Number.isFinite(bbox[edge]) && bbox[edge] >= 0)) return `bbox.${edge}: must be finite and >= 0`;
+  }
+  for (const size of ["width", "height"] as const) {
+    if (!(Number.isFinite(bbox[size]) && bbox[size] > 0)) return `bbox.${size}: must be finite and > 0`;
+  }
+  return undefined;
+}
+
+function checkLandmarks(landmarks: number[]): string | undefined {
+  if (landmarks.length % 2 !== 0) return `landmarks: ${landmarks.length} values; x, y pairs expected`;
+  if (landmarks.length > MAX_LANDMARK_VALUES) {
+    return `landmarks: ${landmarks.length} values; at most ${MAX_LANDMARK_VALUES}`;
+  }
+  const bad = landmarks.findIndex((v) => !(Number.isFinite(v) && v >= 0));
+  return bad === -1 ? undefined : `landmarks[${bad}]: must be finite and >= 0`;
+}
+
+function checkUnitInterval(field: string, value: number): string | undefined {
+  return Number.isFinite(value) && value >= 0 && value <= 1
+    ? undefined
+    : `${field}: ${value} is not in [0, 1]`;
+}
+
+function checkThumbnail(jpeg: Buffer): string | undefined {
+  if (jpeg.length === 0) return undefined;
+  if (jpeg.length > MAX_THUMBNAIL_BYTES) return `thumbnail_jpeg: ${jpeg.length} bytes; at most 64 KiB`;
+  // A JPEG starts with SOI (FF D8) followed by a marker, and ends with EOI (FF D9).
+  const isJpeg =
+    jpeg.length >= 4 &&
+    jpeg[0] === 0xff &&
+    jpeg[1] === 0xd8 &&
+    jpeg[2] === 0xff &&
+    jpeg[jpeg.length - 2] === 0xff &&
+    jpeg[jpeg.length - 1] === 0xd9;
+  return isJpeg ? undefined : "thumbnail_jpeg: not a JPEG (SOI/EOI markers missing)";
+}

@@ -1,0 +1,156 @@
+/** The ingest data layer against a real database: exactly-once writes, retention, the worker registry across replicas. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { connectDatabase } from "@facerec/shared/db/connect.ts";
+import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
+import { createLogger } from "@facerec/shared/logger.ts";
+import { makeBatch, makeObservation } from "@facerec/shared/stack/test-worker.ts";
+import type { Connection } from "mongoose";
+import { EventStore } from "./event-store.ts";
+import { type IngestModels, ingestModels } from "./models.ts";
+import { RetentionSweeper } from "./retention-sweeper.ts";
+import { type StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const log = createLogger("test", "silent");
+const origin = { tenantId: "t-store", keyId: "key-1" };
+
+describe("EventStore", () => {
+  let db: TestDatabase;
+  let connection: Connection;
+  let models: IngestModels;
+  let store: EventStore;
+  before(async () => {
+    db = await startTestDatabase();
+    connection = await connectDatabase(db.url, db.dbName);
+    models = await ingestModels(connection);
+    store = new EventStore(models);
+  });
+  after(async () => {
+    await connection.close();
+    await db.stop();
+  });
+
+  it("completes a half-written batch on replay, storing no observation twice", async () => {
+    const batch = makeBatch({ observations: 4 });
+    // What a crash between the first observations and the rest leaves behind.
+    const firstHalf = { ...batch, observations: batch.observations.slice(0, 2) };
+    assert.deepEqual(await store.insertBatch(origin, firstHalf, new Date()), {
+      accepted: 2,
+      duplicate: false,
+    });
+    assert.deepEqual(await store.insertBatch(origin, batch, new Date()), { accepted: 2, duplicate: false });
+    assert.deepEqual(await store.insertBatch(origin, batch, new Date()), { accepted: 0, duplicate: true });
+    const stored = await models.faceEvents.find({ batchId: batch.batchId }).sort({ batchIndex: 1 }).lean();
+    assert.deepEqual(
+      stored.map((e) => e.batchIndex),
+      [0, 1, 2, 3],
+    );
+  });
+
+  it("stores embeddings and thumbnails as BinData, not arrays of numbers", async () => {
+    const batch = makeBatch({
+      observations: [makeObservation({ thumbnailJpeg: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) })],
+    });
+    await store.insertBatch(origin, batch, new Date());
+    const raw = await connection.db!.collection("face_events").findOne({ batchId: batch.batchId });
+    assert.equal(raw?.embedding?._bsontype, "Binary");
+    assert.equal(raw?.thumbnail?._bsontype, "Binary");
+    assert.ok(batch.observations[0]!.embedding.equals(Buffer.from(raw!.embedding.buffer)));
+  });
+
+  it("keeps tenants apart: the same batch id in two tenants is two batches", async () => {
+    const batch = makeBatch({ observations: 1 });
+    await store.insertBatch(origin, batch, new Date());
+    const other = await store.insertBatch({ ...origin, tenantId: "t-other" }, batch, new Date());
+    assert.deepEqual(other, { accepted: 1, duplicate: false });
+    const page = await store.list("t-other", { pageSize: 0, pageToken: "", includeEmbeddings: false });
+    assert.deepEqual(
+      page.events.map((e) => e.batchId),
+      [batch.batchId],
+    );
+  });
+
+  it("sweeps events captured before the retention window and keeps the rest", async () => {
+    const now = Date.now();
+    const old = makeBatch({
+      workerId: "w-old",
+      observations: [makeObservation({ capturedAt: new Date(now - 31 * DAY_MS) })],
+    });
+    const fresh = makeBatch({
+      workerId: "w-old",
+      observations: [makeObservation({ capturedAt: new Date(now - 29 * DAY_MS) })],
+    });
+    await store.insertBatch(origin, old, new Date());
+    await store.insertBatch(origin, fresh, new Date());
+    const registry = new WorkerRegistry({ models, replicaId: "r", heartbeatMs: 1000, log });
+    const sweeper = new RetentionSweeper({
+      store,
+      registry,
+      retentionMs: 30 * DAY_MS,
+      intervalMs: 1000,
+      log,
+    });
+    assert.equal(await sweeper.sweep(now), 1);
+    assert.deepEqual(
+      (await models.faceEvents.find({ workerId: "w-old" }).lean()).map((e) => e.batchId),
+      [fresh.batchId],
+    );
+  });
+});
+
+describe("WorkerRegistry", () => {
+  let db: TestDatabase;
+  let connection: Connection;
+  let models: IngestModels;
+  before(async () => {
+    db = await startTestDatabase();
+    connection = await connectDatabase(db.url, db.dbName);
+    models = await ingestModels(connection);
+  });
+  after(async () => {
+    await connection.close();
+    await db.stop();
+  });
+
+  const stream = (id: string): StreamIdentity => ({
+    id,
+    tenantId: "t-reg",
+    keyId: "key-1",
+    keyName: "Entrance worker",
+    remoteAddress: "10.0.0.7",
+    openedAt: new Date(),
+  });
+  const batch = { workerId: "w-1", siteId: "site-1", cameraId: "cam-1" };
+
+  it("merges every replica's streams, forgets a replica that stopped heart-beating, lists disconnected workers for a day", async () => {
+    const heartbeatMs = 1000;
+    const a = new WorkerRegistry({ models, replicaId: "replica-a", heartbeatMs, log });
+    const b = new WorkerRegistry({ models, replicaId: "replica-b", heartbeatMs, log });
+    a.recordBatch(stream("s1"), batch, 5, new Date());
+    b.recordBatch(stream("s2"), { ...batch, cameraId: "cam-2" }, 7, new Date());
+    await Promise.all([a.flush(), b.flush()]);
+
+    const [both] = await a.list("t-reg");
+    assert.deepEqual(
+      [both!.workerId, both!.connected, both!.streamCount, both!.observationsPerMinute, both!.keyName],
+      ["w-1", true, 2, 12, "Entrance worker"],
+    );
+    assert.equal(both!.cameraId, "cam-2", "site and camera come from the most recent batch");
+
+    // Replica b dies: its row stays but its heartbeat goes stale.
+    const [afterDeath] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
+    assert.deepEqual(
+      [afterDeath!.connected, afterDeath!.streamCount, afterDeath!.observationsPerMinute],
+      [true, 1, 5],
+    );
+
+    a.streamClosed("s1");
+    await a.flush();
+    const [disconnected] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
+    assert.deepEqual([disconnected!.connected, disconnected!.streamCount], [false, 0]);
+    assert.ok(disconnected!.lastBatchAt instanceof Date);
+    assert.deepEqual(await a.list("t-reg", Date.now() + 25 * 60 * 60 * 1000), [], "gone after a day");
+    assert.deepEqual(await a.list("t-other"), [], "tenant-scoped");
+  });
+});

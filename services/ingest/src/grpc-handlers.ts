@@ -1,0 +1,102 @@
+/** Maps the public IngestService and the internal IngestQueryService onto the domain objects. */
+import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import {
+  type FaceBatch,
+  type IngestAck,
+  type IngestServiceServer,
+  IngestServiceService,
+} from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import {
+  type IngestQueryServiceServer,
+  IngestQueryServiceService,
+} from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { unary } from "@facerec/shared/grpc/handlers.ts";
+import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
+import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import type { EventStore } from "./event-store.ts";
+import { FaceStream, type FaceStreamDeps } from "./face-stream.ts";
+import type { OpenStreams } from "./open-streams.ts";
+import { authenticateWorker } from "./stream-auth.ts";
+import type { WorkerRegistry } from "./worker-registry.ts";
+
+export function ingestBinding(
+  deps: FaceStreamDeps & { verifier: TokenVerifier; openStreams: OpenStreams },
+): ServiceBinding {
+  const { verifier, openStreams, metrics, log } = deps;
+
+  /** Ends a call that never became a FaceStream, with the reason as its status. */
+  const refuse = (call: ServerDuplexStream<FaceBatch, IngestAck>, err: unknown) => {
+    const error =
+      err instanceof AppError
+        ? err
+        : new AppError(status.INTERNAL, "internal", "the stream could not be opened");
+    if (!(err instanceof AppError)) log.error({ err }, "opening a stream failed");
+    metrics.streamsEnded.inc({ code: error.code });
+    if (!call.destroyed) call.emit("error", error.toServiceError());
+  };
+
+  const implementation: IngestServiceServer = {
+    streamFaces: (call) => {
+      // Nothing is read until the token is verified: early batches wait in gRPC's bounded buffer.
+      authenticateWorker(call.metadata, verifier).then(
+        (claims) => {
+          const stream = new FaceStream(call, claims, deps);
+          let release: () => void;
+          try {
+            release = openStreams.admit(stream);
+          } catch (err) {
+            refuse(call, err);
+            return;
+          }
+          stream.start(release);
+        },
+        (err: unknown) => refuse(call, err),
+      );
+    },
+  };
+  return { name: "facerec.ingest.v1.IngestService", definition: IngestServiceService, implementation };
+}
+
+export function queryBinding(deps: {
+  store: EventStore;
+  registry: WorkerRegistry;
+  log: Logger;
+}): ServiceBinding {
+  const { store, registry, log } = deps;
+  const implementation: IngestQueryServiceServer = {
+    listWorkers: unary(log, "ListWorkers", async (req) => ({
+      workers: await registry.list(tenantOf(req.actor)),
+    })),
+    listEvents: unary(log, "ListEvents", (req) =>
+      store.list(tenantOf(req.actor), {
+        siteId: req.siteId,
+        cameraId: req.cameraId,
+        workerId: req.workerId,
+        from: req.from,
+        to: req.to,
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+        includeEmbeddings: req.includeEmbeddings,
+      }),
+    ),
+    getEventThumbnail: unary(log, "GetEventThumbnail", async (req) => {
+      const jpeg = await store.thumbnail(tenantOf(req.actor), req.eventId);
+      if (!jpeg) throw notFound(`event ${req.eventId} does not exist or has no thumbnail`);
+      return { jpeg };
+    }),
+  };
+  return {
+    name: "facerec.ingest.v1.IngestQueryService",
+    definition: IngestQueryServiceService,
+    implementation,
+  };
+}
+
+/** Every query is scoped to the caller's tenant, which the gateway takes from the caller's token. */
+function tenantOf(actor: Actor | undefined): string {
+  if (!actor?.tenantId) throw invalidArgument("missing_actor", "actor.tenant_id is required");
+  return actor.tenantId;
+}

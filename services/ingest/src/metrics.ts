@@ -1,0 +1,58 @@
+/** Prometheus metrics of the ingest service, served at /metrics on INGEST_METRICS_PORT when it is set. */
+import { createServer } from "node:http";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export function createIngestMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    batches: new Counter({
+      name: "facerec_ingest_batches_total",
+      help: "Batches answered, by outcome (stored, duplicate, rejected)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    observations: new Counter({
+      name: "facerec_ingest_observations_stored_total",
+      help: "Observations written to the database",
+      registers: [registry],
+    }),
+    openStreams: new Gauge({
+      name: "facerec_ingest_open_streams",
+      help: "StreamFaces calls open now",
+      registers: [registry],
+    }),
+    streamsEnded: new Counter({
+      name: "facerec_ingest_streams_ended_total",
+      help: "StreamFaces calls ended or refused by the server, by error code (ok for a clean end)",
+      labelNames: ["code"] as const,
+      registers: [registry],
+    }),
+    ackLatency: new Histogram({
+      name: "facerec_ingest_ack_latency_seconds",
+      help: "From receiving a batch to sending its ack",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
+
+export async function serveMetrics(metrics: IngestMetrics, host: string, port: number) {
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

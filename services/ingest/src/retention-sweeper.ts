@@ -1,0 +1,54 @@
+/**
+ * Deletes events captured longer ago than EVENT_RETENTION_DAYS, and forgets workers not seen for as
+ * long. A job rather than a TTL index because FerretDB has none; every replica may run it, the
+ * deletes are idempotent.
+ */
+import type { Logger } from "@facerec/shared/logger.ts";
+import type { EventStore } from "./event-store.ts";
+import type { WorkerRegistry } from "./worker-registry.ts";
+
+export class RetentionSweeper {
+  readonly #store: EventStore;
+  readonly #registry: WorkerRegistry;
+  readonly #retentionMs: number;
+  readonly #intervalMs: number;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: {
+    store: EventStore;
+    registry: WorkerRegistry;
+    retentionMs: number;
+    intervalMs: number;
+    log: Logger;
+  }) {
+    this.#store = opts.store;
+    this.#registry = opts.registry;
+    this.#retentionMs = opts.retentionMs;
+    this.#intervalMs = opts.intervalMs;
+    this.#log = opts.log;
+  }
+
+  /** Sweeps now, then every interval. */
+  start(): void {
+    const tick = async () => {
+      await this.sweep().catch((err: unknown) => this.#log.warn({ err }, "retention sweep failed; retrying"));
+      this.#timer = setTimeout(tick, this.#intervalMs);
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** One sweep; returns how many events were deleted. */
+  async sweep(now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - this.#retentionMs);
+    const events = await this.#store.deleteCapturedBefore(cutoff);
+    const workers = await this.#registry.forgetSeenBefore(cutoff);
+    if (events > 0 || workers > 0)
+      this.#log.info({ events, workers, cutoff }, "retention sweep deleted old data");
+    return events;
+  }
+}

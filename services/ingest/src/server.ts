@@ -1,0 +1,109 @@
+/** Assembles the ingest service: database, token verification, revocations, both gRPC servers, background jobs. */
+import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { connectDatabase } from "@facerec/shared/db/connect.ts";
+import { AppError } from "@facerec/shared/errors.ts";
+import { internalClient } from "@facerec/shared/grpc/clients.ts";
+import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
+import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
+import { status } from "@grpc/grpc-js";
+import type { IngestConfig } from "./config.ts";
+import { EventStore } from "./event-store.ts";
+import { ingestBinding, queryBinding } from "./grpc-handlers.ts";
+import { createIngestMetrics, serveMetrics } from "./metrics.ts";
+import { ingestModels } from "./models.ts";
+import { OpenStreams } from "./open-streams.ts";
+import { RetentionSweeper } from "./retention-sweeper.ts";
+import { WorkerRegistry } from "./worker-registry.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function startIngestService(config: IngestConfig, log: Logger) {
+  const connection = await connectDatabase(config.MONGO_URL!, config.MONGO_DB);
+  const models = await ingestModels(connection);
+  const store = new EventStore(models);
+  const registry = new WorkerRegistry({
+    models,
+    replicaId: crypto.randomUUID(),
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
+    log,
+  });
+  const retentionMs = config.EVENT_RETENTION_DAYS * DAY_MS;
+  const sweeper = new RetentionSweeper({
+    store,
+    registry,
+    retentionMs,
+    intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+    log,
+  });
+  const metrics = createIngestMetrics();
+
+  const auth = internalClient(AuthServiceClient, config.AUTH_ADDR);
+  const keys = internalClient(KeysServiceClient, config.KEYS_ADDR);
+  const revocations = new RevocationFeed(keys, log);
+  revocations.start();
+  // Serve workers only once every revocation that matters is known, or a revoked key could stream.
+  await revocations.whenSynced(30_000);
+  const verifier = new TokenVerifier({ auth, revocations, log });
+
+  const openStreams = new OpenStreams({
+    maxStreams: config.INGEST_MAX_STREAMS,
+    maxStreamsPerKey: config.INGEST_MAX_STREAMS_PER_KEY,
+  });
+  revocations.on("revoked", (revocation) => {
+    const closed = openStreams.revoke(revocation);
+    if (closed > 0) log.info({ keyId: revocation.keyId, closed }, "closed the streams of a revoked key");
+  });
+
+  const internal = await startGrpcServer({
+    host: config.BIND_HOST,
+    port: config.INGEST_INTERNAL_PORT,
+    services: [queryBinding({ store, registry, log })],
+    protoFiles: ["facerec/ingest/v1/ingest_query.proto"],
+    log,
+  });
+  const ingest = await startGrpcServer({
+    host: config.INGEST_HOST,
+    port: config.INGEST_PORT,
+    services: [
+      ingestBinding({
+        verifier,
+        openStreams,
+        store,
+        registry,
+        metrics,
+        log,
+        retentionMs,
+        maxInFlight: config.INGEST_MAX_IN_FLIGHT_PER_STREAM,
+      }),
+    ],
+    protoFiles: ["facerec/ingest/v1/ingest.proto"],
+    log,
+  });
+  const metricsServer =
+    config.INGEST_METRICS_PORT === undefined
+      ? undefined
+      : await serveMetrics(metrics, config.BIND_HOST, config.INGEST_METRICS_PORT);
+  registry.start();
+  sweeper.start();
+
+  return {
+    port: ingest.port,
+    internalPort: internal.port,
+    async close() {
+      sweeper.stop();
+      // Tell workers to reconnect (to another replica, or to this one after the restart).
+      openStreams.closeAll(
+        new AppError(status.UNAVAILABLE, "shutting_down", "the ingest service is restarting; reconnect"),
+      );
+      await Promise.all([ingest.close(), internal.close(), metricsServer?.close()]);
+      revocations.close();
+      await registry.stop();
+      auth.close();
+      keys.close();
+      await connection.close();
+    },
+  };
+}
