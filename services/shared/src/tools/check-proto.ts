@@ -1,10 +1,10 @@
 /**
- * CI's contract checks: `buf lint`; regenerates the TypeScript from proto/ into a scratch copy and
- * fails if it differs from the committed proto/gen (someone edited generated code or forgot to
- * regenerate); and `buf breaking` against main when the repository has a main to compare with.
+ * CI's contract checks: `buf lint`; generated-code drift for both buf modules (proto/ → proto/gen,
+ * worker/proto → worker/src/models/onnx-gen); and `buf breaking` against main when the repository
+ * has a main to compare with.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,28 +14,33 @@ const run = (cmd: string, args: string[], cwd = ROOT) => execFileSync(cmd, args,
 
 run("buf", ["lint"]);
 
-const scratch = mkdtempSync(join(tmpdir(), "proto-drift-"));
-try {
-  for (const file of ["buf.yaml", "buf.gen.yaml"]) cpSync(join(ROOT, file), join(scratch, file));
-  cpSync(join(ROOT, "proto"), join(scratch, "proto"), {
-    recursive: true,
-    filter: (src) => !src.includes("/gen"),
-  });
-  run("buf", ["generate"], scratch);
+/**
+ * Regenerates a buf module's code into a scratch folder (`buf generate -o`) and fails when it
+ * differs from the committed copy: someone edited generated code or forgot to regenerate.
+ */
+function checkDrift(moduleDir: string, generatedDir: string, regenerate: string): void {
+  const scratch = mkdtempSync(join(tmpdir(), "proto-drift-"));
   try {
-    execFileSync("diff", ["-r", join(scratch, "proto", "gen"), join(ROOT, "proto", "gen")], {
-      stdio: "inherit",
-    });
-  } catch {
-    console.error(
-      "proto/gen differs from a fresh `buf generate`: run `npm run proto:generate` and commit the result.",
-    );
-    process.exit(1);
+    run("buf", ["generate", "-o", scratch], join(ROOT, moduleDir));
+    try {
+      execFileSync("diff", ["-r", join(scratch, generatedDir), join(ROOT, moduleDir, generatedDir)], {
+        stdio: "inherit",
+      });
+    } catch {
+      console.error(
+        `${join(moduleDir, generatedDir)} differs from a fresh \`buf generate\`: run \`${regenerate}\` and commit the result.`,
+      );
+      process.exit(1);
+    }
+    console.log(`${join(moduleDir, generatedDir)} matches a fresh generation`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  console.log("proto/gen matches a fresh generation");
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
 }
+
+checkDrift(".", "proto/gen", "npm run proto:generate");
+// The worker's own module: the ONNX subset its model converter writes.
+checkDrift("worker", "src/models/onnx-gen", "npm run onnx-proto:generate -w @facerec/worker");
 
 const refs = execFileSync(
   "git",

@@ -1,0 +1,190 @@
+// `npm run bench` (in worker/): the worker pipeline against raw onnxruntime-node on the same video.
+//
+// (a) baseline: only the detector and embedder session.run calls the pipeline makes, on inputs
+//     prepared beforehand from the same decoded frames and aligned crops;
+// (b) the whole pipeline: ffmpeg decoding, letterboxing, detection decoding, alignment, embedding,
+//     observation building and a sink that encodes each frame's observations as an ingest FaceBatch.
+// Target: (b)/(a) >= 0.8 in frames/s. Writes bench-results/worker.json.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { alignFace } from "../src/aligner.ts";
+import {
+  BLAZEFACE_BACK,
+  BlazeFaceDetector,
+  DEFAULT_BLAZEFACE_OPTIONS,
+  detectionTiles,
+} from "../src/detectors/blazeface.ts";
+import { openMobileFaceNet } from "../src/embedders/mobilefacenet.ts";
+import type { Frame } from "../src/frame.ts";
+import { letterbox, type RgbImage } from "../src/image.ts";
+import { toInputTensor } from "../src/models/input-tensor.ts";
+import { MODELS } from "../src/models/manifest.ts";
+import { openSession, ort } from "../src/models/onnx-session.ts";
+import { runPipeline } from "../src/pipeline.ts";
+import type { FaceObservation, FaceSink } from "../src/sink.ts";
+import { openSource } from "../src/source/index.ts";
+import { STAGES, Telemetry } from "../src/telemetry.ts";
+import { requireModel, TEST_MODELS_DIR } from "../src/test-support/models.ts";
+import { makeAstronautVideo } from "../src/test-support/videos.ts";
+
+// Three rounds of 50 frames, each running (b) then (a): on a shared machine the load changes
+// minute to minute, and interleaving exposes both measurements to the same conditions.
+const ROUNDS = 3;
+const SECONDS = 5;
+const FPS = 10;
+
+requireModel(MODELS.blazefaceBack);
+requireModel(MODELS.mobilefacenet);
+const video = makeAstronautVideo(mkdtempSync(path.join(os.tmpdir(), "worker-bench-")), {
+  seconds: SECONDS,
+  fps: FPS,
+});
+
+/** Stands in for the uplink: encodes each frame's observations as the batch it would send. */
+class EncodingSink implements FaceSink {
+  bytes = 0;
+  async send(observations: readonly FaceObservation[]): Promise<void> {
+    const batch = {
+      batchId: crypto.randomUUID(),
+      workerId: "bench",
+      siteId: "s-1",
+      cameraId: "cam-1",
+      observations: [...observations],
+    };
+    this.bytes += FaceBatch.encode(batch).finish().length;
+  }
+  async close(): Promise<void> {}
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR, BLAZEFACE_BACK);
+const embedder = await openMobileFaceNet(TEST_MODELS_DIR);
+const detectSession = await openSession(TEST_MODELS_DIR, MODELS.blazefaceBack);
+const embedSession = await openSession(TEST_MODELS_DIR, MODELS.mobilefacenet);
+const telemetry = new Telemetry();
+const sink = new EncodingSink();
+const spec = MODELS.blazefaceBack.input;
+const regions = [
+  { x: 0, y: 0, width: 1280, height: 720 },
+  ...detectionTiles(1280, 720, DEFAULT_BLAZEFACE_OPTIONS.tileForFacesOf, spec.width),
+];
+const pipeline = { seconds: 0, cpu: 0, rssMb: 0 };
+const baseline = { seconds: 0, cpu: 0, frames: 0, faces: 0 };
+
+for (let round = 0; round < ROUNDS; round++) {
+  // (b) the whole pipeline, from the video file to the sink.
+  let cpu = process.cpuUsage();
+  let start = performance.now();
+  await runPipeline({ source: openSource(video, 0), detector, embedder, sink, telemetry });
+  pipeline.seconds += (performance.now() - start) / 1000;
+  pipeline.cpu += cpuSeconds(cpu);
+  // Measured before the baseline's pre-decoded frames exist.
+  if (round === 0) pipeline.rssMb = process.resourceUsage().maxRSS / 1024;
+
+  // (a) inputs made beforehand: the same frames, the detector inputs the pipeline makes, the crops.
+  const frames: Frame[] = [];
+  for await (const frame of openSource(video, 0).frames()) frames.push(frame);
+  const detectorInputs = frames.map((frame) =>
+    regions.map(
+      (r) =>
+        new ort.Tensor(
+          "float32",
+          toInputTensor([letterbox(frame, spec.width, 128, r).image], spec),
+          [1, 256, 256, 3],
+        ),
+    ),
+  );
+  const embedInputs: (ort.Tensor | undefined)[] = [];
+  for (const frame of frames) {
+    const crops: RgbImage[] = (await detector.detect(frame)).map((f) => alignFace(frame, f.landmarks));
+    embedInputs.push(
+      crops.length
+        ? new ort.Tensor("float32", toInputTensor(crops, MODELS.mobilefacenet.input), [
+            crops.length,
+            112,
+            112,
+            3,
+          ])
+        : undefined,
+    );
+  }
+  cpu = process.cpuUsage();
+  start = performance.now();
+  for (let i = 0; i < frames.length; i++) {
+    for (const input of detectorInputs[i]!) await detectSession.run({ "input:0": input });
+    const faces = embedInputs[i];
+    if (faces) {
+      await embedSession.run({ img_inputs: faces });
+      baseline.faces += faces.dims[0]!;
+    }
+  }
+  baseline.seconds += (performance.now() - start) / 1000;
+  baseline.cpu += cpuSeconds(cpu);
+  baseline.frames += frames.length;
+}
+await Promise.all([detector.close(), embedder.close(), detectSession.release(), embedSession.release()]);
+
+const { frames: pipelineFrames, faces: pipelineFaces } = telemetry.snapshot().pipeline;
+const stageHistogram = (await telemetry.stageSeconds.get()).values;
+const stageMs = Object.fromEntries(
+  STAGES.map((stage) => {
+    const sum =
+      stageHistogram.find((v) => v.labels["stage"] === stage && v.metricName?.endsWith("_sum"))?.value ?? 0;
+    return [stage, Math.round((sum / pipelineFrames) * 1000 * 100) / 100];
+  }),
+);
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const summary = {
+  benchmark: "worker pipeline vs raw onnxruntime-node",
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+  video: { width: 1280, height: 720, framesPerRound: baseline.frames / ROUNDS, rounds: ROUNDS, workerFps: 0 },
+  models: {
+    detector: MODELS.blazefaceBack.id,
+    detectorPassesPerFrame: regions.length,
+    embedder: MODELS.mobilefacenet.id,
+  },
+  baseline: {
+    frames: baseline.frames,
+    framesPerSecond: round(baseline.frames / baseline.seconds),
+    facesPerSecond: round(baseline.faces / baseline.seconds),
+    seconds: round(baseline.seconds),
+    cpuSeconds: round(baseline.cpu),
+  },
+  pipeline: {
+    frames: pipelineFrames,
+    framesPerSecond: round(pipelineFrames / pipeline.seconds),
+    facesPerSecond: round(pipelineFaces / pipeline.seconds),
+    seconds: round(pipeline.seconds),
+    /** Node process only; ffmpeg decodes in its own process. */
+    cpuSeconds: round(pipeline.cpu),
+    peakRssMb: round(pipeline.rssMb, 0),
+    stageMsPerFrame: stageMs,
+    sinkBytes: sink.bytes,
+  },
+  ratios: {
+    pipelineOverBaselineFps: round(
+      pipelineFrames / pipeline.seconds / (baseline.frames / baseline.seconds),
+      3,
+    ),
+    target: 0.8,
+  },
+  peakRssMbWholeRun: round(process.resourceUsage().maxRSS / 1024, 0),
+};
+
+const out = path.join(import.meta.dirname, "..", "bench-results");
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, "worker.json"), `${JSON.stringify(summary, null, 2)}\n`);
+console.log(JSON.stringify(summary, null, 2));
+console.log(
+  `\n(a) baseline ${summary.baseline.framesPerSecond} frames/s, ${summary.baseline.facesPerSecond} faces/s | ` +
+    `(b) pipeline ${summary.pipeline.framesPerSecond} frames/s, ${summary.pipeline.facesPerSecond} faces/s | ` +
+    `(b)/(a) = ${summary.ratios.pipelineOverBaselineFps} (target >= 0.8)`,
+);

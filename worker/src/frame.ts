@@ -1,0 +1,15 @@
+// A decoded video frame: what sources produce and the pipeline consumes.
+import type { RgbImage } from "./image.ts";
+
+export interface Frame extends RgbImage {
+  /** Sequence number within the source, counting up from 0 across reconnects and loops. */
+  readonly seq: number;
+  readonly capturedAt: Date;
+}
+
+/** Anything that yields frames until stopped or exhausted. */
+export interface FrameSource {
+  frames(): AsyncIterable<Frame>;
+  /** Ends the iteration soon (stops the decoder); safe to call more than once. */
+  stop(): void;
+}

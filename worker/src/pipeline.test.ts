@@ -1,0 +1,119 @@
+// The whole pipeline with real parts: ffmpeg decoding a test video made from a real photo, the
+// BlazeFace and MobileFaceNet ONNX models, and a sink that keeps what it is given.
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { BlazeFaceDetector } from "./detectors/blazeface.ts";
+import type { Embedder } from "./embedders/embedder.ts";
+import { openMobileFaceNet } from "./embedders/mobilefacenet.ts";
+import { MODELS } from "./models/manifest.ts";
+import { runPipeline } from "./pipeline.ts";
+import type { FaceObservation, FaceSink } from "./sink.ts";
+import { openSource } from "./source/index.ts";
+import { Telemetry } from "./telemetry.ts";
+import { requireModel, TEST_MODELS_DIR } from "./test-support/models.ts";
+import { makeAstronautVideo } from "./test-support/videos.ts";
+import { FaceTracker } from "./tracking/tracker.ts";
+
+/** Keeps every observation; stands in for the uplink in tests only. */
+class CollectingSink implements FaceSink {
+  readonly observations: FaceObservation[] = [];
+  closed = false;
+  async send(observations: readonly FaceObservation[]): Promise<void> {
+    this.observations.push(...observations);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+describe("pipeline", () => {
+  let video: string;
+  let detector: BlazeFaceDetector;
+  let embedder: Embedder;
+  before(async () => {
+    requireModel(MODELS.blazefaceBack);
+    requireModel(MODELS.mobilefacenet);
+    video = makeAstronautVideo(mkdtempSync(path.join(os.tmpdir(), "worker-pipeline-")), {
+      seconds: 3,
+      fps: 10,
+    });
+    detector = await BlazeFaceDetector.open(TEST_MODELS_DIR);
+    embedder = await openMobileFaceNet(TEST_MODELS_DIR);
+  });
+  after(async () => {
+    await detector?.close();
+    await embedder?.close();
+  });
+
+  it("basic mode sends every detection, shaped as the ingest contract's FaceObservation", async () => {
+    const sink = new CollectingSink();
+    const telemetry = new Telemetry();
+    await runPipeline({ source: openSource(video, 0), detector, embedder, sink, telemetry });
+    assert.equal(sink.observations.length, 30, "one face in each of 30 frames");
+    assert.deepEqual(
+      sink.observations.map((o) => o.frameSeq),
+      [...Array(30).keys()],
+    );
+    for (const o of sink.observations) {
+      assert.equal(o.embeddingDim, 192);
+      assert.equal(o.embedding.length, 192 * 4);
+      assert.equal(o.model, "vladmandic/mobilefacenet");
+      const values = Array.from({ length: 192 }, (_, i) => o.embedding.readFloatLE(i * 4));
+      assert.ok(Math.abs(Math.hypot(...values) - 1) < 1e-5, "little-endian float32, L2-normalised");
+      assert.equal(o.landmarks.length, 8, "BlazeFace: eyes, nose tip, mouth centre");
+      assert.ok(o.landmarks.every((v) => v >= 0));
+      assert.ok(o.bbox!.x >= 0 && o.bbox!.x + o.bbox!.width <= 1280 && o.bbox!.width > 80);
+      assert.ok(o.detScore > 0.6 && o.detScore <= 1);
+      assert.equal(o.trackId, 0);
+      assert.equal(o.quality, 0);
+    }
+    // The portrait moves right 4 px per frame (40 px/s at 10 fps); boxes follow it.
+    const drift = sink.observations.at(-1)!.bbox!.x - sink.observations[0]!.bbox!.x;
+    assert.ok(Math.abs(drift - 29 * 4) < 12, `box moved ${drift} px`);
+    assert.equal(telemetry.snapshot().pipeline.frames, 30);
+    assert.equal(telemetry.running, false);
+  });
+
+  it("enhanced mode tracks the face and sends a few good shots instead of one per frame", async () => {
+    const sink = new CollectingSink();
+    const tracker = new FaceTracker({
+      iouThreshold: 0.3,
+      maxMissingMs: 1000,
+      firstShotDelayMs: 500,
+      minResendMs: 1000,
+    });
+    // 5 fps in real time: 15 frames over 3 s.
+    await runPipeline({
+      source: openSource(video, 5),
+      detector,
+      embedder,
+      sink,
+      telemetry: new Telemetry(),
+      tracker,
+    });
+    const n = sink.observations.length;
+    assert.ok(n >= 2 && n <= 4, `${n} observations from 15 frames of one face`);
+    assert.equal(new Set(sink.observations.map((o) => o.trackId)).size, 1);
+    assert.ok(sink.observations.every((o) => o.trackId > 0 && o.quality > 0 && o.quality <= 1));
+  });
+
+  it("stops when the source is stopped and still delivers the tracker's pending shot", async () => {
+    const sink = new CollectingSink();
+    const source = openSource(`${video}#loop`, 0);
+    const telemetry = new Telemetry();
+    const tracker = new FaceTracker({
+      iouThreshold: 0.3,
+      maxMissingMs: 1000,
+      firstShotDelayMs: 60_000,
+      minResendMs: 60_000,
+    });
+    const run = runPipeline({ source, detector, embedder, sink, telemetry, tracker });
+    while (telemetry.snapshot().pipeline.frames < 5) await new Promise((r) => setTimeout(r, 20));
+    source.stop();
+    await run;
+    assert.equal(sink.observations.length, 1, "the face's best shot, flushed at the end");
+  });
+});

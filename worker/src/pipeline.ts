@@ -1,0 +1,111 @@
+// The worker's frame loop: source -> detector -> aligner -> embedder -> sink. In enhanced mode the
+// tracker sits between alignment and embedding, so only the shots it releases are embedded: a face
+// that stays in view costs one detection per frame but only a few embeddings.
+import { alignFace } from "./aligner.ts";
+import type { DetectedFace, Detector } from "./detectors/detector.ts";
+import type { Embedder } from "./embedders/embedder.ts";
+import type { Frame, FrameSource } from "./frame.ts";
+import type { RgbImage } from "./image.ts";
+import { embeddingBytes, type FaceObservation, type FaceSink } from "./sink.ts";
+import type { Stage, Telemetry } from "./telemetry.ts";
+import { faceQuality } from "./tracking/quality.ts";
+import type { FaceTracker, Shot } from "./tracking/tracker.ts";
+
+export interface PipelineParts {
+  readonly source: FrameSource;
+  readonly detector: Detector;
+  readonly embedder: Embedder;
+  readonly sink: FaceSink;
+  readonly telemetry: Telemetry;
+  /** Present in enhanced mode (USE_ENHANCED_WORKER=true). */
+  readonly tracker?: FaceTracker;
+}
+
+/** One observation's worth of data before embedding. */
+interface Pending {
+  readonly frameSeq: number;
+  readonly capturedAt: Date;
+  readonly face: DetectedFace;
+  readonly aligned: RgbImage;
+  readonly quality: number;
+  readonly trackId: number;
+}
+
+/**
+ * Runs until the source ends or is stopped, then hands the tracker's remaining shots to the sink.
+ * The sink is not closed here: whoever made it decides when to flush it.
+ */
+export async function runPipeline(parts: PipelineParts): Promise<void> {
+  const { source, detector, embedder, sink, telemetry, tracker } = parts;
+  const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      telemetry.observeStage(stage, (performance.now() - start) / 1000);
+    }
+  };
+  const deliver = async (pending: readonly Pending[]): Promise<number> => {
+    if (pending.length === 0) return 0;
+    const embeddings = await timed("embed", () => embedder.embed(pending.map((p) => p.aligned)));
+    const observations = pending.map((p, i) => toObservation(p, embeddings[i]!, embedder));
+    await timed("send", () => sink.send(observations));
+    return observations.length;
+  };
+
+  telemetry.setRunning(true);
+  try {
+    const frames = source.frames()[Symbol.asyncIterator]();
+    while (true) {
+      const next = await timed("decode", () => frames.next());
+      if (next.done) break;
+      const frame: Frame = next.value;
+      const faces = await timed("detect", () => detector.detect(frame));
+      const aligned = await timed("align", () => faces.map((face) => alignFace(frame, face.landmarks)));
+      let pending: Pending[];
+      if (tracker) {
+        const candidates = faces.map((face, i) => ({
+          frameSeq: frame.seq,
+          capturedAt: frame.capturedAt,
+          face,
+          aligned: aligned[i]!,
+          quality: faceQuality(face, aligned[i]!),
+        }));
+        pending = tracker.update(candidates, frame.capturedAt).map(fromShot);
+      } else {
+        pending = faces.map((face, i) => ({
+          frameSeq: frame.seq,
+          capturedAt: frame.capturedAt,
+          face,
+          aligned: aligned[i]!,
+          quality: 0,
+          trackId: 0,
+        }));
+      }
+      telemetry.recordFrame(faces.length, await deliver(pending));
+    }
+    if (tracker) await deliver(tracker.flush().map(fromShot));
+  } finally {
+    telemetry.setRunning(false);
+  }
+}
+
+function fromShot(shot: Shot): Pending {
+  return { ...shot, quality: shot.quality.score };
+}
+
+function toObservation(p: Pending, embedding: Float32Array, embedder: Embedder): FaceObservation {
+  return {
+    capturedAt: p.capturedAt,
+    frameSeq: p.frameSeq,
+    bbox: { x: p.face.box.x, y: p.face.box.y, width: p.face.box.width, height: p.face.box.height },
+    landmarks: p.face.landmarks.flatMap((pt) => [pt.x, pt.y]),
+    detScore: p.face.score,
+    embedding: embeddingBytes(embedding),
+    embeddingDim: embedder.dim,
+    model: embedder.model,
+    quality: p.quality,
+    trackId: p.trackId,
+    thumbnailJpeg: Buffer.alloc(0),
+  };
+}

@@ -1,0 +1,293 @@
+// The worker's uplink: batches observations into the on-disk queue and keeps one authenticated
+// StreamFaces stream open that sends every unacknowledged batch, oldest first. Delivery is
+// at-least-once; the ingest service makes replays no-ops, so after any reconnect the whole queue is
+// simply sent again. The stream is rotated before its token expires, and rebuilt with a fresh token
+// after any UNAUTHENTICATED. An unusable key (the guide's 401 causes) stops streaming, is logged
+// once per minute with its fix, and is retried slowly until it works again.
+import { randomUUID } from "node:crypto";
+import {
+  type FaceBatch,
+  type FaceObservation,
+  type IngestAck,
+  IngestServiceClient,
+} from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { type ClientDuplexStream, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { type BackoffPolicy, backoffDelay, sleep } from "../backoff.ts";
+import type { FaceSink } from "../sink.ts";
+import type { Telemetry } from "../telemetry.ts";
+import type { DiskQueue, QueuedBatch } from "./disk-queue.ts";
+import { ApiUnreachable, exchangeApiKey, type IngestToken, KeyRejected } from "./token-client.ts";
+
+/** Batches sent but not yet acknowledged on one stream; the ingest service bounds it too. */
+const MAX_IN_FLIGHT = 8;
+const RECONNECT: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
+/** An unusable key is retried slowly: an operator has to act first. */
+const KEY_REJECTED: BackoffPolicy = { initialMs: 5_000, maxMs: 60_000 };
+const LOG_EVERY_MS = 60_000;
+/** How long a stream that is being replaced or shut down may take to collect outstanding acks. */
+const DRAIN_MS = 3_000;
+
+export interface UplinkOptions {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly tenantId: string;
+  readonly workerId: string;
+  readonly siteId: string;
+  readonly cameraId: string;
+  /** Overrides the token response's ingestEndpoint. */
+  readonly ingestUrl: string | undefined;
+  readonly batchMaxFaces: number;
+  readonly batchMaxMs: number;
+  readonly queue: DiskQueue;
+  readonly telemetry: Telemetry;
+  readonly log: Logger;
+}
+
+/** `grpc://host:port`, `grpcs://host:port` or `host:port` → channel target and credentials. */
+function channelFor(endpoint: string) {
+  const tls = endpoint.startsWith("grpcs://") || endpoint.startsWith("https://");
+  const target = endpoint.replace(/^[a-z]+:\/\//, "").replace(/\/$/, "");
+  return { target, creds: tls ? credentials.createSsl() : credentials.createInsecure() };
+}
+
+/** Time before expiry at which a token is replaced: a fifth of its life, at most a minute. */
+const rotationLeadMs = (token: IngestToken, issuedAt: number) =>
+  Math.min(60_000, (token.expiresAt - issuedAt) / 5);
+
+export class Uplink implements FaceSink {
+  readonly #o: UplinkOptions;
+  readonly #closing = new AbortController();
+  #pending: FaceObservation[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #token: { value: IngestToken; issuedAt: number } | undefined;
+  #loop: Promise<void> | undefined;
+  readonly #lastLogged = new Map<string, number>();
+
+  constructor(options: UplinkOptions) {
+    this.#o = options;
+    this.#reportQueue();
+  }
+
+  /** Starts delivering (including whatever a previous run left in the queue). */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async send(observations: readonly FaceObservation[]): Promise<void> {
+    this.#pending.push(...observations);
+    while (this.#pending.length >= this.#o.batchMaxFaces) await this.#flush();
+    if (this.#pending.length > 0 && !this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flush().catch((err: unknown) => this.#o.log.error({ err }, "could not queue a batch"));
+      }, this.#o.batchMaxMs);
+    }
+  }
+
+  /** Writes every buffered observation to the queue now, without waiting for BATCH_MAX_MS. */
+  async flush(): Promise<void> {
+    while (this.#pending.length > 0) await this.#flush();
+  }
+
+  /**
+   * Resolves once everything accepted so far has been acknowledged by the ingest service, or at
+   * once when `signal` aborts (what is unacknowledged then stays queued on disk).
+   */
+  async drain(signal: AbortSignal): Promise<void> {
+    await this.flush();
+    while (this.#o.queue.depth > 0 && !signal.aborted) await sleep(100, signal);
+  }
+
+  /** Writes what is buffered to the queue and stops streaming; unacknowledged batches stay on disk. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closing.abort();
+    await this.#loop;
+    this.#o.telemetry.setStreamState("closed");
+  }
+
+  async #flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const observations = this.#pending.splice(0, this.#o.batchMaxFaces);
+    if (observations.length === 0) return;
+    const batch: FaceBatch = {
+      batchId: randomUUID(),
+      workerId: this.#o.workerId,
+      siteId: this.#o.siteId,
+      cameraId: this.#o.cameraId,
+      observations,
+    };
+    await this.#o.queue.enqueue(batch);
+    this.#reportQueue();
+  }
+
+  #reportQueue(): void {
+    this.#o.telemetry.setQueue(this.#o.queue.depth, this.#o.queue.bytes);
+  }
+
+  /** One log line per cause per minute, and at once when the cause changes. */
+  #logThrottled(key: string, level: "warn" | "error", fields: object, message: string): void {
+    const last = this.#lastLogged.get(key) ?? 0;
+    if (Date.now() - last < LOG_EVERY_MS) return;
+    this.#lastLogged.clear();
+    this.#lastLogged.set(key, Date.now());
+    this.#o.log[level](fields, message);
+  }
+
+  async #freshToken(): Promise<IngestToken> {
+    const current = this.#token;
+    if (current && Date.now() < current.value.expiresAt - rotationLeadMs(current.value, current.issuedAt))
+      return current.value;
+    this.#o.telemetry.setAuthState("authenticating");
+    const issuedAt = Date.now();
+    const value = await exchangeApiKey({
+      apiUrl: this.#o.apiUrl,
+      apiKey: this.#o.apiKey,
+      tenantId: this.#o.tenantId,
+    });
+    if (this.#o.telemetry.snapshot().authState !== "authenticated")
+      this.#o.log.info("authenticated with the API key");
+    this.#token = { value, issuedAt };
+    this.#o.telemetry.setAuthState("authenticated");
+    return value;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#closing.signal;
+    let reconnects = 0;
+    let rejections = 0;
+    while (!signal.aborted) {
+      let token: IngestToken;
+      try {
+        token = await this.#freshToken();
+        rejections = 0;
+      } catch (err) {
+        this.#o.telemetry.recordError(err);
+        if (err instanceof KeyRejected) {
+          this.#o.telemetry.setAuthState("rejected", err.code);
+          this.#o.telemetry.setStreamState("backoff");
+          this.#logThrottled(err.code, "error", { code: err.code }, err.message);
+          await sleep(backoffDelay(rejections++, KEY_REJECTED), signal);
+        } else {
+          this.#o.telemetry.setAuthState(
+            "unauthenticated",
+            err instanceof ApiUnreachable ? "api_unreachable" : "error",
+          );
+          this.#o.telemetry.setStreamState("backoff");
+          this.#logThrottled("api_unreachable", "warn", {}, (err as Error).message);
+          await sleep(backoffDelay(reconnects++, RECONNECT), signal);
+        }
+        continue;
+      }
+      try {
+        await this.#stream(token, signal);
+        reconnects = 0;
+      } catch (err) {
+        const e = err as ServiceError;
+        this.#o.telemetry.recordError(err);
+        this.#o.telemetry.setStreamState("backoff");
+        // The token was refused (expired early, key revoked): exchange again; a revoked key now
+        // fails the exchange with its own cause.
+        if (e.code === status.UNAUTHENTICATED) this.#token = undefined;
+        this.#logThrottled(
+          `stream:${e.code}`,
+          "warn",
+          { code: e.code, details: e.details },
+          "ingest stream ended; reconnecting",
+        );
+        await sleep(backoffDelay(reconnects++, RECONNECT), signal);
+      }
+    }
+  }
+
+  /**
+   * Runs one stream until the token is due for rotation (resolves) or the stream fails (rejects).
+   * Sends every queued batch not yet acknowledged, at most MAX_IN_FLIGHT at a time.
+   */
+  async #stream(token: IngestToken, closing: AbortSignal): Promise<void> {
+    const { target, creds } = channelFor(this.#o.ingestUrl ?? token.ingestEndpoint);
+    const client = new IngestServiceClient(target, creds, {
+      "grpc.max_send_message_length": 4 * 1024 * 1024,
+    });
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${token.accessToken}`);
+    this.#o.telemetry.setStreamState("connecting");
+    const call: ClientDuplexStream<FaceBatch, IngestAck> = client.streamFaces(metadata);
+    const inFlight = new Set<string>();
+    let wake: () => void = () => {};
+    let failure: ServiceError | undefined;
+    let ended = false;
+
+    call.on("data", (ack: IngestAck) => {
+      this.#o.telemetry.setStreamState("open");
+      inFlight.delete(ack.batchId);
+      if (ack.rejected) {
+        // The server will never accept this batch as it is; keeping it would block the queue forever.
+        this.#o.log.error({ batchId: ack.batchId, error: ack.error }, "ingest rejected a batch; dropping it");
+        this.#o.telemetry.recordError(new Error(`batch rejected: ${ack.error}`));
+      }
+      this.#o.queue.remove(ack.batchId).then(
+        () => {
+          this.#reportQueue();
+          wake();
+        },
+        (err: unknown) => this.#o.log.error({ err }, "could not remove an acknowledged batch"),
+      );
+    });
+    call.on("error", (err: ServiceError) => {
+      failure = err;
+      wake();
+    });
+    call.on("end", () => {
+      ended = true;
+      wake();
+    });
+    const unsubscribe = this.#o.queue.onEnqueue(() => wake());
+    const rotateAt = token.expiresAt - rotationLeadMs(token, this.#token?.issuedAt ?? Date.now());
+    const rotation = setTimeout(() => wake(), Math.max(0, rotateAt - Date.now()));
+    const onClose = () => wake();
+    closing.addEventListener("abort", onClose);
+
+    try {
+      const sent = new Set<string>();
+      while (!failure && !ended && !closing.aborted && Date.now() < rotateAt) {
+        const next =
+          inFlight.size < MAX_IN_FLIGHT
+            ? this.#o.queue.pending().find((e) => !sent.has(e.batchId))
+            : undefined;
+        if (!next) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          continue;
+        }
+        sent.add(next.batchId);
+        inFlight.add(next.batchId);
+        if (!call.write(await this.#read(next))) await new Promise((resolve) => call.once("drain", resolve));
+      }
+      if (failure) throw failure;
+      // Rotating or closing: let the acks of what is in flight arrive, then end cleanly. Anything
+      // still unacknowledged is sent again on the next stream (a no-op for the server if it was stored).
+      const drainUntil = Date.now() + DRAIN_MS;
+      while (inFlight.size > 0 && !failure && !ended && Date.now() < drainUntil) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+      call.end();
+      if (failure) throw failure;
+    } finally {
+      clearTimeout(rotation);
+      unsubscribe();
+      closing.removeEventListener("abort", onClose);
+      call.cancel();
+      client.close();
+    }
+  }
+
+  async #read(entry: QueuedBatch): Promise<FaceBatch> {
+    return this.#o.queue.read(entry);
+  }
+}
