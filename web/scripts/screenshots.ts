@@ -9,13 +9,13 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page, type Route } from "playwright-core";
+import type { Browser, Page, Route } from "playwright-core";
 import { preview } from "vite";
 import type { ApiKey, AuditEvent, FaceEvent, Worker } from "../src/api/types.ts";
+import { launchChromium } from "./chromium.ts";
 
 const webDir = join(import.meta.dirname, "..");
 const outDir = join(webDir, "test-results", "screenshots");
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 // A public-domain photo Debian's python3-skimage ships; without it thumbnails show placeholders.
 const FACE_PNG = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
 
@@ -34,7 +34,7 @@ function sampleData() {
       id: "k1",
       name: "Production Worker 01",
       role: "worker",
-      prefix: "fr_live_7Hq2",
+      prefix: "frk_7Hq2",
       active: true,
       status: "active",
       expiresAt: null,
@@ -46,7 +46,7 @@ function sampleData() {
       id: "k2",
       name: "Production Worker 02",
       role: "worker",
-      prefix: "fr_live_Qm9x",
+      prefix: "frk_Qm9x",
       active: true,
       status: "active",
       expiresAt: daysFromNow(90),
@@ -58,7 +58,7 @@ function sampleData() {
       id: "k3",
       name: "Development Worker",
       role: "worker",
-      prefix: "fr_live_b81K",
+      prefix: "frk_b81K",
       active: false,
       status: "inactive",
       expiresAt: null,
@@ -70,7 +70,7 @@ function sampleData() {
       id: "k4",
       name: "Reporting integration",
       role: "viewer",
-      prefix: "fr_live_Zt4e",
+      prefix: "frk_Zt4e",
       active: true,
       status: "expired",
       expiresAt: minutesAgo(60 * 24 * 3),
@@ -133,7 +133,7 @@ function sampleData() {
     model: "insightface/w600k_r50",
     embeddingDim: 512,
     trackId: `t-${100 + Math.floor(i / 2)}`,
-    hasThumbnail: i !== 5,
+    thumbnailUrl: i !== 5 ? `/v1/events/e${i}/thumbnail` : null,
   }));
   const actor = {
     actorId: "u-1",
@@ -233,7 +233,7 @@ function sampleApi(scenario: Scenario) {
         id: "k-new",
         name: body.name,
         role: body.role,
-        prefix: "fr_live_N3wK",
+        prefix: "frk_N3wK",
         active: true,
         status: "active",
         expiresAt: body.expiresAt ?? null,
@@ -242,7 +242,7 @@ function sampleApi(scenario: Scenario) {
         createdBy: "u-1",
       };
       data.apiKeys.unshift(apiKey);
-      return reply(201, { apiKey, key: "fr_live_N3wK8pQ2vR5sT9wX1yZ4aB7cD0eF3gH6jK_2f9c" });
+      return reply(201, { apiKey, key: "frk_N3wK8pQ2vR5sT9wX1yZ4aB7cD0eF3gH6jK_2f9c" });
     }
     if (path === "/v1/workers") return reply(200, { workers: data.workers });
     if (path === "/v1/events") return reply(200, { events: data.events, nextPageToken: "next" });
@@ -283,6 +283,9 @@ async function signIn(page: Page): Promise<void> {
   await page.getByLabel("Password").fill("correct horse battery staple");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(/\/api-keys$/);
+  // The gateway's session marker, which page.route() replies cannot set: later page loads restore
+  // the session through /v1/auth/refresh only when it is there.
+  await page.context().addCookies([{ name: "facerec_session", value: "1", url: page.url() }]);
 }
 
 async function adminTour(browser: Browser, baseUrl: string, viewport: ViewportName): Promise<void> {
@@ -361,17 +364,7 @@ if (!existsSync(join(webDir, "dist", "index.html"))) {
 }
 const server = await preview({ root: webDir, preview: { port: 4173, strictPort: false, open: false } });
 const baseUrl = server.resolvedUrls?.local[0] ?? "http://localhost:4173/";
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 try {
   for (const viewport of ["desktop", "phone"] as const) {
     console.log(`${viewport}:`);

@@ -122,7 +122,8 @@ export interface FaceEvent {
   model: string;
   embeddingDim: number;
   trackId: string;
-  hasThumbnail: boolean;
+  /** Where the JPEG crop is (needs the bearer token), or null when the worker sent none. */
+  thumbnailUrl: string | null;
 }
 
 export interface FaceEventPage {

@@ -26,11 +26,13 @@ describe("ApiKeyCreatedDialog", () => {
     wrapper.unmount();
   });
 
-  it("shows the worker's .env lines with the key, the tenant and a SITE_ID placeholder", async () => {
+  it("shows the worker's .env lines with the API URL, the key, the tenant and a SITE_ID placeholder", async () => {
     const wrapper = mountDialog();
     await flushPromises();
     const env = document.querySelector("pre.env-lines")!.textContent;
-    expect(env).toBe(`WORKER_API_KEY=${KEY}\nTENANT_ID=t-acme\nSITE_ID=<your-site-id>`);
+    expect(env).toBe(
+      `API_URL=${window.location.origin}\nWORKER_API_KEY=${KEY}\nTENANT_ID=t-acme\nSITE_ID=<your-site-id>`,
+    );
     wrapper.unmount();
   });
 

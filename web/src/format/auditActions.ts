@@ -8,6 +8,7 @@ const ACTION_LABELS: Record<string, string> = {
   "api_key.deactivated": "API key deactivated",
   "api_key.deleted": "API key deleted",
   "user.signed_in": "Signed in",
+  "user.created": "User added",
   "tenant.created": "Tenant created",
   "signing_key.rotated": "Signing key rotated",
 };

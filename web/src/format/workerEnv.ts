@@ -1,4 +1,12 @@
-/** The lines of the worker's `.env` from the setup guide, filled in with what the dashboard knows. */
-export function workerEnvLines(apiKey: string, tenantId: string): string {
-  return [`WORKER_API_KEY=${apiKey}`, `TENANT_ID=${tenantId}`, "SITE_ID=<your-site-id>"].join("\n");
+/**
+ * The lines of the worker's `.env` from the setup guide, in its order, filled in with what the
+ * dashboard knows. The gateway serves the dashboard, so the page's origin is the worker's API_URL.
+ */
+export function workerEnvLines(apiUrl: string, apiKey: string, tenantId: string): string {
+  return [
+    `API_URL=${apiUrl}`,
+    `WORKER_API_KEY=${apiKey}`,
+    `TENANT_ID=${tenantId}`,
+    "SITE_ID=<your-site-id>",
+  ].join("\n");
 }

@@ -8,6 +8,7 @@ beforeEach(() => {
   setActivePinia(createPinia());
   api.forgetSession();
   // The gateway's script-readable marker that a refresh cookie exists.
+  // biome-ignore lint/suspicious/noDocumentCookie: the store reads document.cookie, so the test sets it the same way
   document.cookie = "facerec_session=1; path=/";
 });
 
@@ -23,6 +24,7 @@ describe("useAuthStore", () => {
   });
 
   it("makes no request at all when the session marker cookie is absent", async () => {
+    // biome-ignore lint/suspicious/noDocumentCookie: as above, the store reads document.cookie
     document.cookie = "facerec_session=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/";
     const fake = createFakeFetch({ "POST /v1/auth/refresh": () => json(session("t1")) });
     vi.stubGlobal("fetch", fake.fetch);

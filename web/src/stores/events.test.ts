@@ -18,7 +18,7 @@ const event = (id: string): FaceEvent => ({
   model: "insightface/w600k_r50",
   embeddingDim: 512,
   trackId: "t1",
-  hasThumbnail: true,
+  thumbnailUrl: `/v1/events/${id}/thumbnail`,
 });
 
 beforeEach(() => {

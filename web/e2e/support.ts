@@ -1,0 +1,217 @@
+/**
+ * What the end-to-end tests share: the real stack serving the built dashboard, Debian's Chromium
+ * driven by playwright-core, a watcher that turns console errors and failed requests into test
+ * failures, signing in through the form, screenshots as artifacts, and a worker feeding real
+ * observations so the Workers and Events pages have something to show.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  startTestStack,
+  type TestStack,
+} from "@facerec/shared/stack/test-stack.ts";
+import {
+  faceThumbnail,
+  ingestClient,
+  makeBatch,
+  makeObservation,
+  WorkerStream,
+  waitForIngest,
+} from "@facerec/shared/stack/test-worker.ts";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { launchChromium } from "../scripts/chromium.ts";
+
+export { ADMIN_EMAIL, ADMIN_PASSWORD, TENANT } from "@facerec/shared/stack/test-stack.ts";
+
+const WEB = join(import.meta.dirname, "..");
+export const ARTIFACTS = join(WEB, "test-results", "e2e");
+export const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+export type ViewportName = keyof typeof VIEWPORTS;
+
+/**
+ * The gateway serves web/dist as it is: testing an old build would test the wrong thing, so a
+ * missing or stale build stops the run with the command that fixes it.
+ */
+export function assertFreshBuild(): void {
+  const index = join(WEB, "dist", "index.html");
+  assert.ok(existsSync(index), "web/dist is missing: run `npm run build -w @facerec/web` first");
+  const built = statSync(index).mtimeMs;
+  const newer: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (!entry.name.endsWith(".test.ts") && statSync(path).mtimeMs > built) newer.push(path);
+    }
+  };
+  walk(join(WEB, "src"));
+  assert.deepEqual(
+    newer.map((p) => p.slice(WEB.length + 1)),
+    [],
+    "web/src changed after the last build: run `npm run build -w @facerec/web` first",
+  );
+}
+
+/** The stack as `npm start` runs it (every service its own process), on free ports and its own database. */
+export async function startStack(): Promise<TestStack> {
+  assertFreshBuild();
+  return startTestStack();
+}
+
+export function launchBrowser(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return launchChromium();
+}
+
+export async function newContext(
+  browser: Browser,
+  t: TestStack,
+  opts: { viewport?: ViewportName; storageState?: Awaited<ReturnType<BrowserContext["storageState"]>> } = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    baseURL: t.url,
+    viewport: VIEWPORTS[opts.viewport ?? "desktop"],
+    // Fixed, so relative times and dates read the same on every machine.
+    locale: "en-US",
+    ...(opts.storageState ? { storageState: opts.storageState } : {}),
+  });
+  // Everything here answers in milliseconds; a wait that long means the thing never happened.
+  context.setDefaultTimeout(10_000);
+  return context;
+}
+
+/** A response the test provokes on purpose (a failed refresh, say): not a problem. */
+export interface Expected {
+  status: number;
+  path: string | RegExp;
+}
+
+/**
+ * Collects everything that would show up red in DevTools: console errors, uncaught exceptions,
+ * failed requests and responses of 400 or more. `expect()` allows deliberate ones; `assertClean()`
+ * fails the test with the list.
+ */
+export class ProblemWatcher {
+  readonly problems: string[] = [];
+  #expected: Expected[] = [];
+
+  constructor(page: Page) {
+    page.on("console", (message) => {
+      if (message.type() !== "error") return;
+      // Chromium reports every 4xx/5xx resource as a console error too; those are judged as responses.
+      const url = message.location().url;
+      if (message.text().startsWith("Failed to load resource") && url && this.#isExpectedUrl(url)) return;
+      this.problems.push(`console error: ${message.text()} (${url || "no url"})`);
+    });
+    page.on("pageerror", (error) => this.problems.push(`uncaught: ${error.stack ?? error.message}`));
+    page.on("requestfailed", (request) =>
+      this.problems.push(
+        `request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`,
+      ),
+    );
+    page.on("response", (response) => {
+      if (response.status() < 400) return;
+      const url = new URL(response.url());
+      if (this.#expected.some((e) => e.status === response.status() && matches(e.path, url.pathname))) return;
+      this.problems.push(
+        `HTTP ${response.status()}: ${response.request().method()} ${url.pathname}${url.search}`,
+      );
+    });
+  }
+
+  /** Allows responses matching `expected` from now on. */
+  expect(...expected: Expected[]): void {
+    this.#expected.push(...expected);
+  }
+
+  #isExpectedUrl(url: string): boolean {
+    const path = new URL(url).pathname;
+    return this.#expected.some((e) => matches(e.path, path));
+  }
+
+  assertClean(what: string): void {
+    assert.deepEqual(this.problems, [], `${what}: console errors or failed requests`);
+  }
+}
+
+const matches = (pattern: string | RegExp, path: string) =>
+  typeof pattern === "string" ? pattern === path : pattern.test(path);
+
+/** The text as a person sees it (rendered, so hidden text does not count), trimmed. */
+export async function seenText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator; the rendered text is the point
+  return (await locator.innerText()).trim();
+}
+
+/** Signs in through the form, exactly as a person does. */
+export async function signIn(page: Page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD): Promise<void> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname !== "/sign-in");
+}
+
+/** Waits for running animations and fonts to settle, then saves a PNG of the whole page (or the screen). */
+export async function screenshot(
+  page: Page,
+  name: string,
+  opts: { fullPage?: boolean } = {},
+): Promise<string> {
+  // naive-ui animates modals, drawers and toasts; wait for every running animation to finish.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
+  await page.evaluate(() => document.fonts.ready);
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
+  return path;
+}
+
+/**
+ * A worker as the guide configures it: exchanges its key, streams one batch of three faces from
+ * two cameras, and stays connected until `close()`, so the Workers page shows it live.
+ */
+export async function connectWorker(
+  t: TestStack,
+  apiKey: string,
+  tenantId: string,
+): Promise<{ close: () => Promise<void> }> {
+  const exchanged = await t.exchange(apiKey, tenantId);
+  assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+  const client = ingestClient(`127.0.0.1:${t.stack.ports.ingest}`);
+  await waitForIngest(client);
+  const stream = new WorkerStream(client, String(exchanged.body["accessToken"]));
+  const ago = (s: number) => new Date(Date.now() - s * 1000);
+  await stream.exchange(
+    makeBatch({
+      workerId: "worker-001",
+      siteId: "s-1",
+      cameraId: "cam-entrance",
+      observations: [
+        makeObservation({ capturedAt: ago(40), thumbnailJpeg: faceThumbnail(), frameSeq: 1 }),
+        makeObservation({ capturedAt: ago(20), thumbnailJpeg: faceThumbnail(), frameSeq: 2, trackId: 1 }),
+      ],
+    }),
+    makeBatch({
+      workerId: "worker-001",
+      siteId: "s-1",
+      cameraId: "cam-lobby",
+      observations: [makeObservation({ capturedAt: ago(5), thumbnailJpeg: faceThumbnail(), frameSeq: 3 })],
+    }),
+  );
+  return {
+    async close() {
+      await stream.finish();
+      client.close();
+    },
+  };
+}
+
+/** A figure worth reading in the run's output (budgets), printed as a TAP diagnostic line. */
+export function report(line: string): void {
+  console.log(`# ${line}`);
+}
