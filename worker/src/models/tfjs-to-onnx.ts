@@ -59,10 +59,13 @@ export async function readTfjsGraphModel(
   modelJsonPath: string,
 ): Promise<{ json: TfjsModelJson; weights: Map<string, Weight> }> {
   const json = JSON.parse(await readFile(modelJsonPath, "utf8")) as TfjsModelJson;
-  if (json.format !== "graph-model") throw new Error(`${modelJsonPath}: not a TF.js graph model (${json.format})`);
+  if (json.format !== "graph-model")
+    throw new Error(`${modelJsonPath}: not a TF.js graph model (${json.format})`);
   const weights = new Map<string, Weight>();
   for (const group of json.weightsManifest) {
-    const shards = await Promise.all(group.paths.map((p) => readFile(path.join(path.dirname(modelJsonPath), p))));
+    const shards = await Promise.all(
+      group.paths.map((p) => readFile(path.join(path.dirname(modelJsonPath), p))),
+    );
     const bytes = Buffer.concat(shards);
     let offset = 0;
     for (const spec of group.weights) {
@@ -111,14 +114,19 @@ export function convertTfjsGraphToOnnx(
         : data instanceof Int32Array
           ? TensorProto_DataType.INT32
           : TensorProto_DataType.INT64;
-    initializers.push({ name, dims, dataType, rawData: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+    initializers.push({
+      name,
+      dims,
+      dataType,
+      rawData: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    });
     return name;
   };
   const int64s = (base: string, items: number[]) =>
     addInitializer(fresh(base), [items.length], BigInt64Array.from(items.map(BigInt)));
 
   const constOf = (name: string): Weight | undefined => weights.get(stripOutputIndex(name));
-  const valueOf = (name: string): Value => {
+  const graphValue = (name: string): Value => {
     const key = stripOutputIndex(name);
     const known = values.get(key);
     if (known) return known;
@@ -137,9 +145,10 @@ export function convertTfjsGraphToOnnx(
       if (w.shape.length === 1 && w.shape[0]! > 1) {
         return addInitializer(fresh(stripOutputIndex(name)), [w.shape[0]!, 1, 1], w.values);
       }
-      if (w.shape.length > 1) throw new Error(`constant ${name}: rank-${w.shape.length} operand of an image tensor`);
+      if (w.shape.length > 1)
+        throw new Error(`constant ${name}: rank-${w.shape.length} operand of an image tensor`);
     }
-    return valueOf(name).name;
+    return graphValue(name).name;
   };
 
   for (const node of json.modelTopology.node) {
@@ -151,7 +160,8 @@ export function convertTfjsGraphToOnnx(
         break; // materialised on first use
       case "Placeholder": {
         const dims = attr["shape"]?.shape?.dim?.map((d) => Number(d.size)) ?? [];
-        if (dims.length !== 4) throw new Error(`input ${node.name}: expected an NHWC image input, got rank ${dims.length}`);
+        if (dims.length !== 4)
+          throw new Error(`input ${node.name}: expected an NHWC image input, got rank ${dims.length}`);
         inputs.push(tensorInfo(node.name, dims));
         out(emit("Transpose", [node.name], [ints("perm", [0, 3, 1, 2])]), "nchw");
         break;
@@ -160,8 +170,9 @@ export function convertTfjsGraphToOnnx(
       case "FusedDepthwiseConv2dNative":
       case "Conv2D":
       case "DepthwiseConv2dNative": {
-        const x = requireLayout(valueOf(ins[0]!), "nchw", node);
-        if (decode(attr["data_format"]?.s) !== "NHWC") throw new Error(`${node.name}: only NHWC convolutions`);
+        const x = requireLayout(graphValue(ins[0]!), "nchw", node);
+        if (decode(attr["data_format"]?.s) !== "NHWC")
+          throw new Error(`${node.name}: only NHWC convolutions`);
         const filter = constOf(ins[1]!);
         if (!filter) throw new Error(`${node.name}: filter must be a constant`);
         const depthwise = node.op.includes("Depthwise");
@@ -173,12 +184,13 @@ export function convertTfjsGraphToOnnx(
         );
         const fused = (attr["fused_ops"]?.list?.s ?? []).map(decode);
         const convInputs = [x.name, weightName];
-        if (fused[0] === "BiasAdd") convInputs.push(valueOf(ins[2]!).name);
+        if (fused[0] === "BiasAdd") convInputs.push(graphValue(ins[2]!).name);
         else if (fused.length > 0) throw new Error(`${node.name}: unsupported fusion ${fused.join("+")}`);
         const strides = (attr["strides"]?.list?.i ?? ["1", "1", "1", "1"]).map(Number);
         const dilations = (attr["dilations"]?.list?.i ?? ["1", "1", "1", "1"]).map(Number);
         const padding = decode(attr["padding"]?.s);
-        if (padding !== "SAME" && padding !== "VALID") throw new Error(`${node.name}: padding ${padding} unsupported`);
+        if (padding !== "SAME" && padding !== "VALID")
+          throw new Error(`${node.name}: padding ${padding} unsupported`);
         const conv = emit("Conv", convInputs, [
           ints("kernel_shape", [kh, kw]),
           ints("strides", [strides[1]!, strides[2]!]),
@@ -197,17 +209,17 @@ export function convertTfjsGraphToOnnx(
       case "Abs":
       case "Sqrt":
       case "Identity": {
-        const x = valueOf(ins[0]!);
+        const x = graphValue(ins[0]!);
         out(emit(node.op, [x.name]), x.layout);
         break;
       }
       case "Rsqrt": {
-        const x = valueOf(ins[0]!);
+        const x = graphValue(ins[0]!);
         out(emit("Reciprocal", [emit("Sqrt", [x.name])]), x.layout);
         break;
       }
       case "Square": {
-        const x = valueOf(ins[0]!);
+        const x = graphValue(ins[0]!);
         out(emit("Mul", [x.name, x.name]), x.layout);
         break;
       }
@@ -217,12 +229,14 @@ export function convertTfjsGraphToOnnx(
       case "Mul":
       case "Maximum":
       case "Minimum": {
-        const opType = { Add: "Add", AddV2: "Add", Sub: "Sub", Mul: "Mul", Maximum: "Max", Minimum: "Min" }[node.op]!;
+        const opType = { Add: "Add", AddV2: "Add", Sub: "Sub", Mul: "Mul", Maximum: "Max", Minimum: "Min" }[
+          node.op
+        ]!;
         const aIsConst = constOf(ins[0]!) !== undefined && !values.has(stripOutputIndex(ins[0]!));
         const bIsConst = constOf(ins[1]!) !== undefined && !values.has(stripOutputIndex(ins[1]!));
         if (aIsConst && bIsConst) throw new Error(`${node.name}: constant-only arithmetic is not folded`);
-        const a = aIsConst ? undefined : valueOf(ins[0]!);
-        const b = bIsConst ? undefined : valueOf(ins[1]!);
+        const a = aIsConst ? undefined : graphValue(ins[0]!);
+        const b = bIsConst ? undefined : graphValue(ins[1]!);
         if (a && b && a.layout !== b.layout) throw new Error(`${node.name}: operands in different layouts`);
         const layout = (a ?? b)!.layout;
         const aName = a ? a.name : operandFor(ins[0]!, b!);
@@ -231,7 +245,7 @@ export function convertTfjsGraphToOnnx(
         break;
       }
       case "Squeeze": {
-        const x = valueOf(ins[0]!);
+        const x = graphValue(ins[0]!);
         const dims = (attr["squeeze_dims"]?.list?.i ?? []).map(Number);
         if (x.layout === "nchw") {
           // Squeezing the spatial axes of [N,C,1,1] leaves [N,C], which is also the NHWC result.
@@ -243,12 +257,15 @@ export function convertTfjsGraphToOnnx(
         break;
       }
       case "Sum": {
-        const x = valueOf(ins[0]!);
+        const x = graphValue(ins[0]!);
         const axesWeight = constOf(ins[1]!);
         if (!axesWeight) throw new Error(`${node.name}: reduction axes must be a constant`);
-        const axes = [...axesWeight.values].map((a) => (x.layout === "nchw" ? NHWC_TO_NCHW_AXIS[a < 0 ? a + 4 : a]! : a));
+        const axes = [...axesWeight.values].map((a) =>
+          x.layout === "nchw" ? NHWC_TO_NCHW_AXIS[a < 0 ? a + 4 : a]! : a,
+        );
         const keep = attr["keep_dims"]?.b === true;
-        if (x.layout === "nchw" && !keep) throw new Error(`${node.name}: reducing an image without keep_dims`);
+        if (x.layout === "nchw" && !keep)
+          throw new Error(`${node.name}: reducing an image without keep_dims`);
         out(emit("ReduceSum", [x.name, int64s("axes", axes)], [int("keepdims", keep ? 1 : 0)]), x.layout);
         break;
       }
@@ -258,15 +275,19 @@ export function convertTfjsGraphToOnnx(
   }
 
   const outputNames = Object.values(json.userDefinedMetadata?.signature?.outputs ?? {}).map((o) => o.name);
-  if (outputNames.length === 0) throw new Error("model.json names no outputs in userDefinedMetadata.signature");
+  if (outputNames.length === 0)
+    throw new Error("model.json names no outputs in userDefinedMetadata.signature");
   const outputs: ValueInfoProto[] = [];
   for (const name of outputNames) {
-    const v = valueOf(name);
+    const v = graphValue(name);
     const outName = stripOutputIndex(name);
     // The graph output keeps the TF.js name; a final Identity (or Transpose back to NHWC) carries it.
     const back = v.layout === "nchw";
     emit(back ? "Transpose" : "Identity", [v.name], back ? [ints("perm", [0, 2, 3, 1])] : [], outName);
-    outputs.push({ name: outName, type: { tensorType: { elemType: TensorProto_DataType.FLOAT, shape: undefined } } });
+    outputs.push({
+      name: outName,
+      type: { tensorType: { elemType: TensorProto_DataType.FLOAT, shape: undefined } },
+    });
   }
 
   const model = ModelProto.fromPartial({
@@ -297,7 +318,9 @@ function tensorInfo(name: string, dims: number[]): ValueInfoProto {
     type: {
       tensorType: {
         elemType: TensorProto_DataType.FLOAT,
-        shape: { dim: dims.map((d, i) => (d < 0 ? { dimParam: i === 0 ? "batch" : `d${i}` } : { dimValue: d })) },
+        shape: {
+          dim: dims.map((d, i) => (d < 0 ? { dimParam: i === 0 ? "batch" : `d${i}` } : { dimValue: d })),
+        },
       },
     },
   };
@@ -320,7 +343,8 @@ function hwioToOihw({ shape, values }: Weight): Float32Array {
   for (let h = 0; h < kh; h++)
     for (let w = 0; w < kw; w++)
       for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + h) * kw + w] = values[((h * kw + w) * cin + i) * cout + o]!;
+        for (let o = 0; o < cout; o++)
+          out[((o * cin + i) * kh + h) * kw + w] = values[((h * kw + w) * cin + i) * cout + o]!;
   return out;
 }
 
@@ -332,6 +356,7 @@ function hwcmToOihw({ shape, values }: Weight): Float32Array {
   for (let h = 0; h < kh; h++)
     for (let w = 0; w < kw; w++)
       for (let c = 0; c < channels; c++)
-        for (let m = 0; m < mult; m++) out[((c * mult + m) * kh + h) * kw + w] = values[((h * kw + w) * channels + c) * mult + m]!;
+        for (let m = 0; m < mult; m++)
+          out[((c * mult + m) * kh + h) * kw + w] = values[((h * kw + w) * channels + c) * mult + m]!;
   return out;
 }

@@ -29,7 +29,8 @@ export function extractZipEntry(zip: Buffer, name: string): Buffer {
     const entryName = zip.toString("utf8", p + 46, p + 46 + nameLength);
     if (entryName === name || entryName.endsWith(`/${name}`)) {
       if (zip.readUInt32LE(localOffset) !== LOCAL_FILE_HEADER) throw new Error("corrupt zip local header");
-      const start = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+      const start =
+        localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
       const data = zip.subarray(start, start + compressedSize);
       if (method === 0) return Buffer.from(data);
       if (method === 8) return inflateRawSync(data);
