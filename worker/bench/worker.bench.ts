@@ -21,7 +21,7 @@ import type { Frame } from "../src/frame.ts";
 import { letterbox, type RgbImage } from "../src/image.ts";
 import { toInputTensor } from "../src/models/input-tensor.ts";
 import { MODELS } from "../src/models/manifest.ts";
-import { openSession, ort } from "../src/models/onnx-session.ts";
+import { modelPath, ort, SESSION_OPTIONS } from "../src/models/onnx-session.ts";
 import { runPipeline } from "../src/pipeline.ts";
 import type { FaceObservation, FaceSink } from "../src/sink.ts";
 import { openSource } from "../src/source/index.ts";
@@ -65,8 +65,15 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 
 const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR, BLAZEFACE_BACK);
 const embedder = await openMobileFaceNet(TEST_MODELS_DIR);
-const detectSession = await openSession(TEST_MODELS_DIR, MODELS.blazefaceBack);
-const embedSession = await openSession(TEST_MODELS_DIR, MODELS.mobilefacenet);
+// The baseline calls onnxruntime-node directly, on the main thread, with the pipeline's options.
+const detectSession = await ort.InferenceSession.create(
+  modelPath(TEST_MODELS_DIR, MODELS.blazefaceBack),
+  SESSION_OPTIONS,
+);
+const embedSession = await ort.InferenceSession.create(
+  modelPath(TEST_MODELS_DIR, MODELS.mobilefacenet),
+  SESSION_OPTIONS,
+);
 const telemetry = new Telemetry();
 const sink = new EncodingSink();
 const spec = MODELS.blazefaceBack.input;

@@ -1,6 +1,6 @@
-// The worker's frame loop: source -> detector -> aligner -> embedder -> sink. In enhanced mode the
-// tracker sits between alignment and embedding, so only the shots it releases are embedded: a face
-// that stays in view costs one detection per frame but only a few embeddings.
+// The worker's frame loop: source -> detector -> aligner -> embedder -> sink, two frames deep. In
+// enhanced mode the tracker sits between alignment and embedding, so only the shots it releases are
+// embedded: a face that stays in view costs one detection per frame but only a few embeddings.
 import { alignFace } from "./aligner.ts";
 import type { DetectedFace, Detector } from "./detectors/detector.ts";
 import type { Embedder } from "./embedders/embedder.ts";
@@ -55,12 +55,22 @@ export async function runPipeline(parts: PipelineParts): Promise<void> {
 
   telemetry.setRunning(true);
   try {
-    const frames = source.frames()[Symbol.asyncIterator]();
-    while (true) {
-      const next = await timed("decode", () => frames.next());
-      if (next.done) break;
-      const frame: Frame = next.value;
-      const faces = await timed("detect", () => detector.detect(frame));
+    async function* decoded(): AsyncGenerator<Frame> {
+      const frames = source.frames()[Symbol.asyncIterator]();
+      while (true) {
+        const next = await timed("decode", () => frames.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+    // Detection of the next frame starts before this one's ends, so its inputs are prepared here
+    // while the model thread still runs this frame's passes.
+    const detected = mapAhead(decoded(), DETECT_AHEAD, async (frame) => ({
+      frame,
+      faces: await timed("detect", () => detector.detect(frame)),
+    }));
+    let delivering: Promise<void> = Promise.resolve();
+    for await (const { frame, faces } of detected) {
       const aligned = await timed("align", () => faces.map((face) => alignFace(frame, face.landmarks)));
       let pending: Pending[];
       if (tracker) {
@@ -82,12 +92,38 @@ export async function runPipeline(parts: PipelineParts): Promise<void> {
           trackId: 0,
         }));
       }
-      telemetry.recordFrame(faces.length, await deliver(pending));
+      // Frame N is embedded and sent while frame N+1 is read and detected; the models run on
+      // threads of their own. One frame in flight keeps the order and bounds memory.
+      await delivering;
+      delivering = deliver(pending).then((observations) => telemetry.recordFrame(faces.length, observations));
+      // Marked handled here; a failure still surfaces at the next `await delivering`.
+      delivering.catch(() => {});
     }
+    await delivering;
     if (tracker) await deliver(tracker.flush().map(fromShot));
   } finally {
     telemetry.setRunning(false);
   }
+}
+
+/** Frames whose detection may be under way at once. */
+const DETECT_AHEAD = 2;
+
+/** Applies `work` to each item with up to `depth` calls in flight, and yields the results in order. */
+async function* mapAhead<T, R>(
+  items: AsyncIterable<T>,
+  depth: number,
+  work: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
+  const inFlight: Promise<R>[] = [];
+  for await (const item of items) {
+    const result = work(item);
+    // Marked handled while it waits its turn; a failure still surfaces when it is awaited below.
+    result.catch(() => {});
+    inFlight.push(result);
+    if (inFlight.length >= depth) yield await inFlight.shift()!;
+  }
+  while (inFlight.length > 0) yield await inFlight.shift()!;
 }
 
 function fromShot(shot: Shot): Pending {

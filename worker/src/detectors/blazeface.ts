@@ -8,7 +8,7 @@
 // six keypoints (eye on the image's left, other eye, nose tip, mouth centre, two ear tragions).
 import { letterbox, type Reduced, type RgbImage, reduceFor } from "../image.ts";
 import { MODELS, type ModelEntry } from "../models/manifest.ts";
-import { openSession, ort } from "../models/onnx-session.ts";
+import { type ModelSession, openSession, ort } from "../models/onnx-session.ts";
 import {
   type Box,
   clipToFrame,
@@ -121,13 +121,14 @@ export function detectionTiles(width: number, height: number, faceSize: number, 
 
 export class BlazeFaceDetector implements Detector {
   readonly model: string;
-  readonly #session: ort.InferenceSession;
+  readonly #session: ModelSession;
   readonly #variant: BlazeFaceVariant;
   readonly #anchors: Float32Array[];
   readonly #options: BlazeFaceOptions;
+  /** Reused by every pass: a ModelSession has copied its feeds by the time run() returns. */
   readonly #input: Float32Array;
 
-  private constructor(session: ort.InferenceSession, variant: BlazeFaceVariant, options: BlazeFaceOptions) {
+  private constructor(session: ModelSession, variant: BlazeFaceVariant, options: BlazeFaceOptions) {
     this.#session = session;
     this.#variant = variant;
     this.#options = options;
@@ -152,17 +153,17 @@ export class BlazeFaceDetector implements Detector {
     // One block-averaged copy serves every pass: sized for the least-reduced region (a tile).
     const smallestRegion = Math.min(...[frame, ...tiles].map((r) => Math.max(r.width, r.height)));
     const reduced = reduceFor(frame, size / smallestRegion);
-    const candidates = await this.#detectIn(
-      frame,
-      { x: 0, y: 0, width: frame.width, height: frame.height },
-      reduced,
+    const whole = { x: 0, y: 0, width: frame.width, height: frame.height };
+    // All passes are started before any is awaited: the next input is prepared on this thread while
+    // the model thread runs the previous one.
+    const [wholeFaces, ...tileFaces] = await Promise.all(
+      [whole, ...tiles].map((region) => this.#detectIn(frame, region, reduced)),
     );
-    for (const tile of tiles) {
+    const candidates = [...wholeFaces!];
+    tiles.forEach((tile, i) => {
       // A face cut by a tile edge inside the frame is seen whole by a neighbour or the whole frame.
-      for (const face of await this.#detectIn(frame, tile, reduced)) {
-        if (!touchesInnerEdge(face.box, tile, frame)) candidates.push(face);
-      }
-    }
+      for (const face of tileFaces[i]!) if (!touchesInnerEdge(face.box, tile, frame)) candidates.push(face);
+    });
     return weightedNms(candidates, nmsIouThreshold)
       .map((face) => clipToFrame(face, frame))
       .filter((face) => Math.max(face.box.width, face.box.height) >= minFaceSize);

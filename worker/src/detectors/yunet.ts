@@ -5,7 +5,7 @@
 import { letterbox, type RgbImage } from "../image.ts";
 import { toInputTensor } from "../models/input-tensor.ts";
 import { MODELS } from "../models/manifest.ts";
-import { openSession, ort } from "../models/onnx-session.ts";
+import { type ModelSession, openSession, ort } from "../models/onnx-session.ts";
 import {
   clipToFrame,
   DEFAULT_DETECTOR_OPTIONS,
@@ -62,10 +62,10 @@ export function decodeYunetStride(
 
 export class YunetDetector implements Detector {
   readonly model = MODELS.yunet.id;
-  readonly #session: ort.InferenceSession;
+  readonly #session: ModelSession;
   readonly #options: DetectorOptions;
 
-  private constructor(session: ort.InferenceSession, options: DetectorOptions) {
+  private constructor(session: ModelSession, options: DetectorOptions) {
     this.#session = session;
     this.#options = options;
   }

@@ -2,20 +2,20 @@
 import type { RgbImage } from "../image.ts";
 import { toInputTensor } from "../models/input-tensor.ts";
 import type { ModelEntry } from "../models/manifest.ts";
-import { openSession, ort } from "../models/onnx-session.ts";
+import { type ModelSession, openSession, ort } from "../models/onnx-session.ts";
 import { type Embedder, l2Normalise } from "./embedder.ts";
 
 export class OnnxEmbedder implements Embedder {
   readonly model: string;
   readonly dim: number;
-  readonly #session: ort.InferenceSession;
+  readonly #session: ModelSession;
   readonly #entry: ModelEntry;
   readonly #inputName: string;
   readonly #outputName: string;
   /** Largest batch the model accepts in one run: 1 for exports with a fixed batch dimension. */
   readonly #maxBatch: number;
 
-  constructor(session: ort.InferenceSession, entry: ModelEntry, dim: number, maxBatch = 32) {
+  constructor(session: ModelSession, entry: ModelEntry, dim: number, maxBatch = 32) {
     this.#session = session;
     this.#entry = entry;
     this.model = entry.id;
