@@ -7,28 +7,17 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@facerec/shared/net.ts";
 import { startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
 import { WORKER_DIR } from "./config.ts";
 import { MODELS } from "./models/manifest.ts";
 import { requireModel } from "./test-support/models.ts";
 import { makeAstronautVideo } from "./test-support/videos.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(200);
-  }
-}
+/** Deadline for what the worker process does (it loads models and decodes video first). */
+const PROCESS_TIMEOUT_MS = 60_000;
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -148,10 +137,14 @@ describe("worker process", () => {
 
     // Events arrive through the REST API with the identity the worker was configured with, in the
     // key's tenant and no other.
-    const first = await until("the first events are stored", async () => {
-      const events = await storedEvents("cam-entrance");
-      return events.length > 0 ? events : undefined;
-    });
+    const first = await until(
+      "the first events are stored",
+      async () => {
+        const events = await storedEvents("cam-entrance");
+        return events.length > 0 ? events : undefined;
+      },
+      PROCESS_TIMEOUT_MS,
+    );
     assert.deepEqual(
       { siteId: first[0]?.siteId, workerId: first[0]?.workerId, keyId: first[0]?.keyId },
       { siteId: "site-lobby", workerId: "worker-e2e-1", keyId },
@@ -162,10 +155,14 @@ describe("worker process", () => {
 
     // A crash of the ingest service mid-run; the worker queues on disk and replays afterwards.
     await t.stack.kill("ingest");
-    await until("the worker notices the stream is gone", async () => {
-      const s = await worker.status();
-      return s.streamState !== "open" ? s : undefined;
-    });
+    await until(
+      "the worker notices the stream is gone",
+      async () => {
+        const s = await worker.status();
+        return s.streamState !== "open" ? s : undefined;
+      },
+      PROCESS_TIMEOUT_MS,
+    );
     await sleep(2_000);
     await t.stack.start("ingest");
 
@@ -191,8 +188,10 @@ describe("worker process", () => {
       VIDEO_SOURCE: `${video}#loop`,
       WORKER_FPS: "5",
     });
-    await until("events stream", async () =>
-      (await storedEvents("cam-garage")).length > 0 ? true : undefined,
+    await until(
+      "events stream",
+      async () => ((await storedEvents("cam-garage")).length > 0 ? true : undefined),
+      PROCESS_TIMEOUT_MS,
     );
 
     const deactivate = await t.api("PATCH", `/v1/api-keys/${keyId}`, {
@@ -200,14 +199,20 @@ describe("worker process", () => {
       body: { active: false },
     });
     assert.equal(deactivate.status, 200);
-    const logged = await until("the worker logs key_inactive", () =>
-      worker.logs.find((l) => l.code === "key_inactive"),
+    const logged = await until(
+      "the worker logs key_inactive",
+      () => worker.logs.find((l) => l.code === "key_inactive"),
+      PROCESS_TIMEOUT_MS,
     );
     assert.match(String(logged.msg), /dashboard/i, "the log line names the fix");
-    const status = await until("/status shows key_inactive", async () => {
-      const s = await worker.status();
-      return s.authError === "key_inactive" ? s : undefined;
-    });
+    const status = await until(
+      "/status shows key_inactive",
+      async () => {
+        const s = await worker.status();
+        return s.authError === "key_inactive" ? s : undefined;
+      },
+      PROCESS_TIMEOUT_MS,
+    );
     assert.equal(status.authState, "rejected");
     assert.ok(worker.child.exitCode === null, "an unusable key does not crash the worker");
 

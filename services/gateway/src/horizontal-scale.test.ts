@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
@@ -17,7 +18,6 @@ import {
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const kidOf = (token: string) =>
   JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).kid as string;
 

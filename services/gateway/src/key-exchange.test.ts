@@ -1,9 +1,8 @@
 /** The worker guide's 401 causes and immediate revocation, against the real stack. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("POST /v1/auth/token failures", () => {
   let t: TestStack;

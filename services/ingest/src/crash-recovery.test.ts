@@ -21,6 +21,7 @@ import {
   WorkerStream,
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
 import { status } from "@grpc/grpc-js";
 import mongoose, { type Connection, type mongo } from "mongoose";
 
@@ -104,14 +105,6 @@ describe("delivery across failures", () => {
   const batchesFor = (workerId: string, count: number) =>
     Array.from({ length: count }, () => makeBatch({ workerId, observations: OBSERVATIONS_PER_BATCH }));
 
-  const waitUntil = async (condition: () => boolean, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error("condition not met in time");
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-
   /** Every listed batch has exactly its observations stored: none missing, none twice. */
   const assertStoredExactlyOnce = async (batchIds: string[]) => {
     const perBatch = await events
@@ -131,7 +124,7 @@ describe("delivery across failures", () => {
     const batches = batchesFor("w-kill", 300);
     const worker = new ReplayingWorker(client, token, batches);
     const delivery = worker.run(120_000);
-    await waitUntil(() => worker.acked().length >= 100);
+    await until("100 batches are acknowledged", () => worker.acked().length >= 100, 30_000);
     await t.stack.kill("ingest");
     const ackedBeforeCrash = worker.acked();
     await assertStoredExactlyOnce(ackedBeforeCrash);
@@ -155,7 +148,7 @@ describe("delivery across failures", () => {
     const batches = batchesFor("w-outage", 300);
     const worker = new ReplayingWorker(client, token, batches);
     const delivery = worker.run(120_000);
-    await waitUntil(() => worker.acked().length >= 100);
+    await until("100 batches are acknowledged", () => worker.acked().length >= 100, 30_000);
     // Abruptly: a graceful stop lets the database serve its open connections for seconds more.
     const exited = new Promise((resolve) => ferret.process.once("exit", resolve));
     ferret.process.kill("SIGKILL");

@@ -6,15 +6,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FaceObservation } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
 import { pino } from "pino";
 import { embeddingBytes } from "../sink.ts";
 import { Telemetry } from "../telemetry.ts";
 import { DiskQueue } from "./disk-queue.ts";
 import { Uplink } from "./uplink.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function observation(seq: number): FaceObservation {
   const embedding = new Float32Array(512).map((_, i) => Math.sin(seq + i));
@@ -32,18 +32,6 @@ function observation(seq: number): FaceObservation {
     trackId: 0,
     thumbnailJpeg: Buffer.alloc(0),
   };
-}
-
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
 }
 
 describe("uplink", () => {

@@ -16,7 +16,7 @@ import type { Logger } from "pino";
 import { type BackoffPolicy, backoffDelay, sleep } from "../backoff.ts";
 import type { FaceSink } from "../sink.ts";
 import type { Telemetry } from "../telemetry.ts";
-import type { DiskQueue, QueuedBatch } from "./disk-queue.ts";
+import type { DiskQueue } from "./disk-queue.ts";
 import { ApiUnreachable, exchangeApiKey, type IngestToken, KeyRejected } from "./token-client.ts";
 
 /** Batches sent but not yet acknowledged on one stream; the ingest service bounds it too. */
@@ -264,7 +264,8 @@ export class Uplink implements FaceSink {
         }
         sent.add(next.batchId);
         inFlight.add(next.batchId);
-        if (!call.write(await this.#read(next))) await new Promise((resolve) => call.once("drain", resolve));
+        if (!call.write(await this.#o.queue.read(next)))
+          await new Promise((resolve) => call.once("drain", resolve));
       }
       if (failure) throw failure;
       // Rotating or closing: let the acks of what is in flight arrive, then end cleanly. Anything
@@ -285,9 +286,5 @@ export class Uplink implements FaceSink {
       call.cancel();
       client.close();
     }
-  }
-
-  async #read(entry: QueuedBatch): Promise<FaceBatch> {
-    return this.#o.queue.read(entry);
   }
 }
