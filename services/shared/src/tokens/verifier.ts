@@ -23,6 +23,15 @@ import type { RevocationFeed } from "./revocation-feed.ts";
  * auth service; a genuine token with a just-rotated key waits for the next fetch instead of failing.
  */
 const REFETCH_COOLDOWN_MS = 1000;
+/** Services share the cluster clock; a small tolerance keeps expiry within the 1 s revocation promise. */
+const CLOCK_TOLERANCE_S = 1;
+/**
+ * Tokens whose signature and claims were verified, so a busy caller's every request does not pay
+ * for an Ed25519 verification. Only tokens that passed verification get in; expiry and revocation
+ * are still checked on every use, and the whole cache is dropped whenever the JWKS is refetched
+ * (a retired signing key's tokens must fail from then on).
+ */
+const VERIFIED_CACHE_MAX = 10_000;
 
 export class TokenVerifier {
   readonly #auth: AuthServiceClient;
@@ -32,6 +41,7 @@ export class TokenVerifier {
   #fetchedAt = 0;
   #inflight: Promise<void> | undefined;
   #cooldown: Promise<void> | undefined;
+  readonly #verified = new Map<string, TokenClaims>();
 
   constructor(opts: { auth: AuthServiceClient; revocations: RevocationFeed; log: Logger }) {
     this.#auth = opts.auth;
@@ -45,6 +55,7 @@ export class TokenVerifier {
       .then((response) => {
         this.#keySet = createLocalJWKSet({ keys: response.keys } as unknown as JSONWebKeySet);
         this.#fetchedAt = Date.now();
+        this.#verified.clear();
       })
       .finally(() => {
         this.#inflight = undefined;
@@ -54,6 +65,9 @@ export class TokenVerifier {
 
   /** Returns the token's claims or throws UNAUTHENTICATED with code `invalid_token`, `token_expired` or `token_revoked`. */
   async verify(token: string): Promise<TokenClaims> {
+    const cached = this.#verified.get(token);
+    if (cached && Date.now() < (cached.exp + CLOCK_TOLERANCE_S) * 1000) return this.#unlessRevoked(cached);
+    this.#verified.delete(token);
     if (!this.#keySet) await this.refreshKeys();
     let payload: unknown;
     try {
@@ -69,10 +83,16 @@ export class TokenVerifier {
     }
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) throw unauthenticated("invalid_token", "token claims are malformed");
-    if (claims.data.styp === "api_key" && this.#revocations.isRevoked(claims.data.sub, claims.data.iat)) {
+    if (this.#verified.size >= VERIFIED_CACHE_MAX) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, claims.data);
+    return this.#unlessRevoked(claims.data);
+  }
+
+  #unlessRevoked(claims: TokenClaims): TokenClaims {
+    if (claims.styp === "api_key" && this.#revocations.isRevoked(claims.sub, claims.iat)) {
       throw unauthenticated("token_revoked", "the API key this token was issued for has been revoked");
     }
-    return claims.data;
+    return claims;
   }
 
   /** Refetches the JWKS, waiting out the cooldown first; concurrent callers share one fetch. */
@@ -93,8 +113,7 @@ export class TokenVerifier {
       issuer: TOKEN_ISSUER,
       audience: TOKEN_AUDIENCE,
       requiredClaims: ["sub", "jti", "iat", "exp"],
-      // Services share the cluster clock; a small tolerance keeps expiry within the 1 s revocation promise.
-      clockTolerance: 1,
+      clockTolerance: CLOCK_TOLERANCE_S,
     });
     return payload;
   }
