@@ -5,10 +5,11 @@
 // (b) the whole pipeline: ffmpeg decoding, letterboxing, detection decoding, alignment, embedding,
 //     observation building and a sink that encodes each frame's observations as an ingest FaceBatch.
 // Target: (b)/(a) >= 0.8 in frames/s. Writes bench-results/worker.json.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { alignFace } from "../src/aligner.ts";
 import {
   BLAZEFACE_BACK,
@@ -186,9 +187,7 @@ const summary = {
   peakRssMbWholeRun: round(process.resourceUsage().maxRSS / 1024, 0),
 };
 
-const out = path.join(import.meta.dirname, "..", "bench-results");
-mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, "worker.json"), `${JSON.stringify(summary, null, 2)}\n`);
+await writeBenchSummary("worker", summary);
 console.log(JSON.stringify(summary, null, 2));
 console.log(
   `\n(a) baseline ${summary.baseline.framesPerSecond} frames/s, ${summary.baseline.facesPerSecond} faces/s | ` +

@@ -9,16 +9,16 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { startStack } from "@facerec/shared/stack/stack.ts";
 import autocannon from "autocannon";
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 50;
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const PASSWORD = "benchmark-password-123";
 
 type Target = {
@@ -121,9 +121,7 @@ try {
   };
   console.log(`(b)/(a) = ${ratio("b").toFixed(3)} (target ≥ 0.15), p99 ${results.b!.p99Ms} ms (target ≤ 25)`);
   console.log(`(c)/(a) = ${ratio("c").toFixed(3)} (target ≥ 0.25)`);
-  await mkdir(join(ROOT, "bench-results"), { recursive: true });
-  await writeFile(join(ROOT, "bench-results", "auth.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  console.log("wrote bench-results/auth.json");
+  await writeBenchSummary("auth", summary);
 } finally {
   hello.kill();
   await stack.stop();

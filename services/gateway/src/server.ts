@@ -4,7 +4,7 @@ import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
-import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
+import { callUnary, deadline, internalClient } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
@@ -32,7 +32,11 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       () => true,
       () => false,
     );
-    const checks = { auth: authAnswers, keys: revocations.synced };
+    // The ingest binds its public port before this internal one, so a connection here means workers can stream too.
+    const ingestAnswers = await new Promise<boolean>((resolve) =>
+      ingest.waitForReady(deadline(1000), (err) => resolve(!err)),
+    );
+    const checks = { auth: authAnswers, keys: revocations.synced, ingest: ingestAnswers };
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 

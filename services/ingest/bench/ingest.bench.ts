@@ -10,16 +10,16 @@
  * `--soak` (`npm run bench:ingest -- --soak`) instead runs 200 concurrent streams for 60 s and
  * checks zero errors and flat RSS; it writes bench-results/ingest-soak.json.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type FaceBatch,
   type FaceObservation,
   type IngestAck,
   IngestServiceClient,
 } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { processMemory } from "@facerec/shared/stack/process-stats.ts";
 import { startStack } from "@facerec/shared/stack/stack.ts";
 import { randomEmbedding } from "@facerec/shared/stack/test-worker.ts";
@@ -28,7 +28,6 @@ import mongoose from "mongoose";
 import { DURABLE_WRITE, toEventDocuments } from "../src/event-store.ts";
 import type { FaceEventDoc } from "../src/models.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SOAK = process.argv.includes("--soak");
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const LEVELS = [1, 8, 64];
@@ -292,8 +291,5 @@ try {
   await stack.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
-await mkdir(join(ROOT, "bench-results"), { recursive: true });
-const file = join(ROOT, "bench-results", `${summary.name}.json`);
-await writeFile(file, `${JSON.stringify(summary, null, 2)}\n`);
-console.log(`wrote ${file}`);
+await writeBenchSummary(summary.name, summary);
 if (summary.passed === false) process.exitCode = 1;

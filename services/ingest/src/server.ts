@@ -57,13 +57,6 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     if (closed > 0) log.info({ keyId: revocation.keyId, closed }, "closed the streams of a revoked key");
   });
 
-  const internal = await startGrpcServer({
-    host: config.BIND_HOST,
-    port: config.INGEST_INTERNAL_PORT,
-    services: [queryBinding({ store, registry, log })],
-    protoFiles: ["facerec/ingest/v1/ingest_query.proto"],
-    log,
-  });
   const ingest = await startGrpcServer({
     host: config.INGEST_HOST,
     port: config.INGEST_PORT,
@@ -80,6 +73,15 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
       }),
     ],
     protoFiles: ["facerec/ingest/v1/ingest.proto"],
+    log,
+  });
+  // Bound after the public port on purpose: the gateway's readiness checks this internal API, so
+  // "ready" implies workers can already connect.
+  const internal = await startGrpcServer({
+    host: config.BIND_HOST,
+    port: config.INGEST_INTERNAL_PORT,
+    services: [queryBinding({ store, registry, log })],
+    protoFiles: ["facerec/ingest/v1/ingest_query.proto"],
     log,
   });
   const metricsServer =
