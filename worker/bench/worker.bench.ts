@@ -30,9 +30,9 @@ import { STAGES, Telemetry } from "../src/telemetry.ts";
 import { requireModel, TEST_MODELS_DIR } from "../src/test-support/models.ts";
 import { makeAstronautVideo } from "../src/test-support/videos.ts";
 
-// Three rounds of 50 frames, each running (b) then (a): on a shared machine the load changes
+// Five rounds of 50 frames, each running (b) then (a): on a shared machine the load changes
 // minute to minute, and interleaving exposes both measurements to the same conditions.
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SECONDS = 5;
 const FPS = 10;
 
