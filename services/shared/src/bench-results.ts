@@ -9,12 +9,11 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-export async function writeBenchSummary(name: string, summary: unknown): Promise<string> {
+export async function writeBenchSummary(name: string, summary: unknown): Promise<void> {
   // Relative to the repository root, whichever workspace the benchmark runs in.
   const dir = resolve(ROOT, process.env.BENCH_RESULTS_DIR || "bench-results");
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
   await writeFile(file, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`wrote ${relative(process.cwd(), file) || file}`);
-  return file;
 }
