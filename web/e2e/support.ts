@@ -215,3 +215,57 @@ export async function connectWorker(
 export function report(line: string): void {
   console.log(`# ${line}`);
 }
+
+/**
+ * Cold loads of the API Keys page by a signed-in admin (fresh browser context: empty cache, session
+ * cookie only), each timed inside the page from navigation start until the keys table shows at
+ * least `rows` rows and Create API Key can be clicked. Every load must be free of problems. Shared by
+ * the end-to-end test and `npm run bench -w @facerec/web`, which holds the result to its budget.
+ */
+export async function apiKeysInteractiveMs(
+  browser: Browser,
+  t: TestStack,
+  opts: { loads: number; rows: number },
+): Promise<number[]> {
+  const first = await newContext(browser, t);
+  const signInPage = await first.newPage();
+  await signInPage.goto("/sign-in");
+  await signIn(signInPage);
+  let state = await first.storageState();
+  await first.close();
+  const runs: number[] = [];
+  for (let load = 0; load < opts.loads; load++) {
+    const c = await newContext(browser, t, { storageState: state });
+    const page = await c.newPage();
+    const watcher = new ProblemWatcher(page);
+    await page.addInitScript((rows: number) => {
+      const w = window as unknown as { __interactiveAt?: number };
+      const check = () => {
+        if (w.__interactiveAt !== undefined) return;
+        const shown = document.querySelectorAll(".api-keys-table tbody tr");
+        const loading = document.querySelector(".api-keys-table .n-data-table__loading-wrapper");
+        const create = [...document.querySelectorAll("button")].find(
+          (b) => b.textContent?.trim() === "Create API Key",
+        );
+        // performance.now() counts from the navigation's timeOrigin.
+        if (shown.length >= rows && !loading && create && !create.disabled)
+          w.__interactiveAt = performance.now();
+      };
+      new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+    }, opts.rows);
+    await page.goto("/api-keys");
+    const at = await page.waitForFunction(
+      () => (window as unknown as { __interactiveAt?: number }).__interactiveAt,
+    );
+    runs.push(Math.round(Number(await at.jsonValue())));
+    await page.getByRole("button", { name: "Create API Key" }).click({ trial: true });
+    watcher.assertClean("the API Keys page");
+    // The refresh cookie rotated: the next load starts from this context's cookies.
+    state = await c.storageState();
+    await c.close();
+  }
+  return runs;
+}
+
+export const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
