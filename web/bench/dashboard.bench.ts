@@ -20,8 +20,7 @@ try {
     await t.createKey(admin, { name, role: name === "Reporting" ? "viewer" : "worker" });
 
   const baseline: number[] = [];
-  const apiKeys: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  const coldNavigation = async () => {
     const c = await newContext(browser, t);
     const page = await c.newPage();
     await page.goto("/healthz");
@@ -33,8 +32,12 @@ try {
       ),
     );
     await c.close();
-    apiKeys.push(...(await apiKeysInteractiveMs(browser, t, { loads: 1, rows: 4 })));
-  }
+  };
+  const apiKeys = await apiKeysInteractiveMs(browser, t, {
+    loads: ROUNDS,
+    rows: 4,
+    beforeEachLoad: coldNavigation,
+  });
   const a = median(baseline);
   const b = median(apiKeys);
   const met = b < BUDGET_MS;

@@ -219,13 +219,15 @@ export function report(line: string): void {
 /**
  * Cold loads of the API Keys page by a signed-in admin (fresh browser context: empty cache, session
  * cookie only), each timed inside the page from navigation start until the keys table shows at
- * least `rows` rows and Create API Key can be clicked. Every load must be free of problems. Shared by
- * the end-to-end test and `npm run bench -w @facerec/web`, which holds the result to its budget.
+ * least `rows` rows and Create API Key can be clicked. Every load must be free of problems. One
+ * sign-in serves every load (sign-ins are rate-limited); `beforeEachLoad` lets the benchmark
+ * interleave its baseline. Shared by the end-to-end test and `npm run bench -w @facerec/web`,
+ * which holds the result to its budget.
  */
 export async function apiKeysInteractiveMs(
   browser: Browser,
   t: TestStack,
-  opts: { loads: number; rows: number },
+  opts: { loads: number; rows: number; beforeEachLoad?: () => Promise<void> },
 ): Promise<number[]> {
   const first = await newContext(browser, t);
   const signInPage = await first.newPage();
@@ -235,6 +237,7 @@ export async function apiKeysInteractiveMs(
   await first.close();
   const runs: number[] = [];
   for (let load = 0; load < opts.loads; load++) {
+    await opts.beforeEachLoad?.();
     const c = await newContext(browser, t, { storageState: state });
     const page = await c.newPage();
     const watcher = new ProblemWatcher(page);
