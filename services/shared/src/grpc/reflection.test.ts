@@ -1,7 +1,8 @@
 /**
  * What the README promises integrators: `grpcurl -plaintext localhost:50062 list` (and `describe`)
- * works against every gRPC service of the running stack, and each answers grpc.health.v1. Speaks
- * the reflection protocol grpcurl speaks (v1, then v1alpha) to the real processes.
+ * works against every gRPC service of the running stack. Speaks the reflection protocol grpcurl
+ * speaks (v1, then v1alpha) to the real processes, and runs the images' own grpc.health.v1 probe
+ * (deploy/docker/healthcheck.ts) against each.
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -14,23 +15,19 @@ import {
   type ServiceClientConstructor,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { check as healthProbe } from "../../../../deploy/docker/healthcheck.ts";
 import { startTestStack, type TestStack } from "../stack/test-stack.ts";
 
 const require = createRequire(import.meta.url);
 const reflectionProtos = join(dirname(require.resolve("@grpc/reflection/package.json")), "build/proto");
-const healthProto = join(
-  dirname(require.resolve("grpc-health-check/package.json")),
-  "proto/health/v1/health.proto",
-);
 
 const definitions = loadPackageDefinition(
   loadSync(
     [
       join(reflectionProtos, "grpc/reflection/v1/reflection.proto"),
       join(reflectionProtos, "grpc/reflection/v1alpha/reflection.proto"),
-      healthProto,
     ],
-    { keepCase: true, enums: String },
+    { keepCase: true },
   ),
 );
 
@@ -61,19 +58,6 @@ function reflect(version: "v1" | "v1alpha", address: string, request: Record<str
   });
 }
 
-function healthCheck(address: string, service: string) {
-  const client = serviceClient("grpc.health.v1.Health", address);
-  return new Promise<string>((resolve, reject) =>
-    (client as unknown as Record<string, (...args: unknown[]) => void>).Check!(
-      { service },
-      (err: Error | null, res: { status: string }) => {
-        client.close();
-        return err ? reject(err) : resolve(res.status);
-      },
-    ),
-  );
-}
-
 describe("gRPC reflection and health on every service", () => {
   let t: TestStack;
   before(async () => {
@@ -100,8 +84,8 @@ describe("gRPC reflection and health on every service", () => {
       assert.ok(files.length > 0, JSON.stringify(described.error_response));
       // The descriptor carries the service's own name: grpcurl's `describe` prints from it.
       assert.ok(files.some((f) => f.includes(Buffer.from(service.split(".").at(-1)!))));
-      assert.equal(await healthCheck(address, service), "SERVING");
-      assert.equal(await healthCheck(address, ""), "SERVING");
+      assert.equal(await healthProbe(`grpc://${address}`, service), undefined, "the service is SERVING");
+      assert.equal(await healthProbe(`grpc://${address}`), undefined, "the server is SERVING");
     });
   }
 
