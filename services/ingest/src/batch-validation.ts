@@ -7,8 +7,13 @@ import type { BoundingBox, FaceBatch, FaceObservation } from "@facerec/proto/fac
 
 export const MAX_OBSERVATIONS_PER_BATCH = 256;
 export const MAX_THUMBNAIL_BYTES = 64 * 1024;
-/** 128: opencv/sface, 192: mobilefacenet, 512: insightface. */
-export const SUPPORTED_EMBEDDING_DIMS: readonly number[] = [128, 192, 512];
+/**
+ * Accepted embedding sizes: any model's, within a bound (128 dlib/sface, 512 insightface, 1024
+ * faceres, ...), so adding a model to the worker's manifest needs no change here. The bound only
+ * rejects nonsense: under 64 values nothing recognizes a face, over 2048 no face model in use
+ * comes close.
+ */
+export const EMBEDDING_DIM_BOUNDS = { min: 64, max: 2048 } as const;
 /** Worker clocks drift; a capture time further ahead than this is a broken clock, not drift. */
 export const MAX_CAPTURE_CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** 68 x/y points, the largest common landmark scheme; the detectors in use send 4 or 5. */
@@ -74,8 +79,9 @@ function checkCapturedAt(capturedAt: Date | undefined, { now, retentionMs }: Val
 }
 
 function checkEmbedding(o: FaceObservation): string | undefined {
-  if (!SUPPORTED_EMBEDDING_DIMS.includes(o.embeddingDim)) {
-    return `embedding_dim: ${o.embeddingDim} is not one of ${SUPPORTED_EMBEDDING_DIMS.join(", ")}`;
+  const { min, max } = EMBEDDING_DIM_BOUNDS;
+  if (!Number.isInteger(o.embeddingDim) || o.embeddingDim < min || o.embeddingDim > max) {
+    return `embedding_dim: ${o.embeddingDim} is not within ${min}..${max}`;
   }
   const bytes = o.embedding;
   if (bytes.length !== o.embeddingDim * 4) return `embedding: length ${bytes.length} is not embedding_dim*4`;
