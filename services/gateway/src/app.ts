@@ -8,12 +8,12 @@ import { bodyParser } from "@koa/bodyparser";
 import cors from "@koa/cors";
 import Router from "@koa/router";
 import Koa from "koa";
-import helmet from "koa-helmet";
 import serve from "koa-static";
 import { register } from "prom-client";
 import type { GatewayDeps } from "./deps.ts";
 import { problemDetails } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request-context.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { mountRoutes, openApiDocument } from "./route.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { auditRoutes } from "./routes/audit-events.ts";
@@ -67,21 +67,7 @@ export function createApp(
 
   app.use(requestContext(opts.log));
   app.use(problemDetails);
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          // naive-ui injects component styles at run time.
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", "data:", "blob:"],
-          connectSrc: ["'self'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-    }),
-  );
+  app.use(securityHeaders);
   if (config.DASHBOARD_ORIGIN)
     app.use(
       cors({
