@@ -7,7 +7,7 @@
  * Loads alternate (a), (b) so both see the same machine load. Prints medians and (b)/(a), judges
  * (b) against the 1 s budget, and writes bench-results/web.json.
  */
-import { writeBenchSummary } from "@facerec/shared/bench-results.ts";
+import { verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { apiKeysInteractiveMs, launchBrowser, median, newContext, startStack } from "../e2e/support.ts";
 
 const ROUNDS = 7;
@@ -43,7 +43,7 @@ try {
   const met = b < BUDGET_MS;
   console.log(`(a) cold navigation to /healthz: median ${a} ms of ${baseline.join(", ")} ms`);
   console.log(`(b) API Keys page interactive:   median ${b} ms of ${apiKeys.join(", ")} ms`);
-  console.log(`(b)/(a) = ${(b / a).toFixed(1)}; budget (b) < ${BUDGET_MS} ms: ${met ? "met" : "NOT met"}`);
+  console.log(`(b)/(a) = ${(b / a).toFixed(1)}; budget (b) < ${BUDGET_MS} ms: ${verdict(met)}`);
   await writeBenchSummary("web", {
     benchmark: "dashboard load",
     date: new Date().toISOString(),

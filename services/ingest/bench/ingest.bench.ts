@@ -19,7 +19,7 @@ import {
   type IngestAck,
   IngestServiceClient,
 } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
-import { writeBenchSummary } from "@facerec/shared/bench-results.ts";
+import { verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { processMemory } from "@facerec/shared/stack/process-stats.ts";
 import { startStack } from "@facerec/shared/stack/stack.ts";
 import { randomEmbedding } from "@facerec/shared/stack/test-worker.ts";
@@ -231,7 +231,7 @@ async function benchmark() {
   const { peak } = await processMemory(ingestPid);
   const atEight = levels.find((l) => l.streams === 8)!;
   console.log(
-    `ingest peak RSS ${mb(peak)} MiB; target ratio >= 0.7 at 8 streams: ${atEight.ratio >= 0.7 ? "met" : "NOT met"}`,
+    `ingest peak RSS ${mb(peak)} MiB; target ratio >= 0.7 at 8 streams: ${verdict(atEight.ratio >= 0.7)}`,
   );
   return {
     name: "ingest",
