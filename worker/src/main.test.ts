@@ -185,7 +185,8 @@ describe("worker process", () => {
       WORKER_API_KEY: key,
       WORKER_ID: "worker-e2e-2",
       CAMERA_ID: "cam-garage",
-      VIDEO_SOURCE: `${video}#loop`,
+      VIDEO_SOURCE: video,
+      VIDEO_LOOP: "true",
       WORKER_FPS: "5",
     });
     await until(

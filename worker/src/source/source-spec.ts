@@ -9,13 +9,13 @@ export type SourceSpec =
 
 /**
  * Reads VIDEO_SOURCE: an rtsp://, rtmp:// or http(s):// URL, a /dev/video* device, a folder of
- * images, or a video file. A `#loop` suffix on a file or folder replays it forever.
+ * images, or a video file. `loop` (VIDEO_LOOP) replays a file or folder forever. (Loop used to be a
+ * `#loop` suffix, which dotenv read as a comment in worker/.env, so the file played once.)
  */
-export function parseVideoSource(value: string): SourceSpec {
+export function parseVideoSource(value: string, loop = false): SourceSpec {
   if (/^(rtsps?|rtmp|https?):\/\//i.test(value)) return { kind: "url", url: value };
   if (value.startsWith("/dev/video")) return { kind: "device", path: value };
-  const loop = value.endsWith("#loop");
-  const path = loop ? value.slice(0, -"#loop".length) : value;
+  const path = value;
   let isFolder: boolean;
   try {
     isFolder = statSync(path).isDirectory();

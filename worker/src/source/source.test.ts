@@ -32,7 +32,7 @@ describe("frame sources", () => {
 
   it("recognises files, looping files, folders, URLs and devices", () => {
     assert.deepEqual(parseVideoSource(video), { kind: "file", path: video, loop: false });
-    assert.deepEqual(parseVideoSource(`${video}#loop`), { kind: "file", path: video, loop: true });
+    assert.deepEqual(parseVideoSource(video, true), { kind: "file", path: video, loop: true });
     assert.deepEqual(parseVideoSource(dir), { kind: "folder", path: dir, loop: false });
     assert.deepEqual(parseVideoSource("rtsp://cam.local/stream1"), {
       kind: "url",
@@ -73,7 +73,7 @@ describe("frame sources", () => {
   });
 
   it("loops a file when asked, and stops on request", async () => {
-    const source = openSource(`${video}#loop`, 0);
+    const source = openSource(video, 0, { loop: true });
     const frames = await take(source.frames(), 45);
     source.stop();
     assert.equal(frames.length, 45);
