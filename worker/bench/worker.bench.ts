@@ -17,7 +17,7 @@ import {
   DEFAULT_BLAZEFACE_OPTIONS,
   detectionTiles,
 } from "../src/detectors/blazeface.ts";
-import { openMobileFaceNet } from "../src/embedders/mobilefacenet.ts";
+import { DEFAULT_EMBEDDER_TYPE, embedderEntry, openEmbedder } from "../src/embedders/index.ts";
 import type { Frame } from "../src/frame.ts";
 import { letterbox, type RgbImage } from "../src/image.ts";
 import { toInputTensor } from "../src/models/input-tensor.ts";
@@ -37,7 +37,8 @@ const SECONDS = 5;
 const FPS = 10;
 
 requireModel(MODELS.blazefaceBack);
-requireModel(MODELS.mobilefacenet);
+const embedderModel = embedderEntry(DEFAULT_EMBEDDER_TYPE);
+requireModel(embedderModel);
 const video = makeAstronautVideo(mkdtempSync(path.join(os.tmpdir(), "worker-bench-")), {
   seconds: SECONDS,
   fps: FPS,
@@ -65,14 +66,14 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 }
 
 const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR, BLAZEFACE_BACK);
-const embedder = await openMobileFaceNet(TEST_MODELS_DIR);
+const embedder = await openEmbedder(DEFAULT_EMBEDDER_TYPE, TEST_MODELS_DIR);
 // The baseline calls onnxruntime-node directly, on the main thread, with the pipeline's options.
 const detectSession = await ort.InferenceSession.create(
   modelPath(TEST_MODELS_DIR, MODELS.blazefaceBack),
   SESSION_OPTIONS,
 );
 const embedSession = await ort.InferenceSession.create(
-  modelPath(TEST_MODELS_DIR, MODELS.mobilefacenet),
+  modelPath(TEST_MODELS_DIR, embedderModel),
   SESSION_OPTIONS,
 );
 const telemetry = new Telemetry();
@@ -110,13 +111,15 @@ for (let round = 0; round < ROUNDS; round++) {
   );
   const embedInputs: (ort.Tensor | undefined)[] = [];
   for (const frame of frames) {
-    const crops: RgbImage[] = (await detector.detect(frame)).map((f) => alignFace(frame, f.landmarks));
+    const crops: RgbImage[] = (await detector.detect(frame)).map((f) =>
+      alignFace(frame, f.landmarks, embedder.crop),
+    );
     embedInputs.push(
       crops.length
-        ? new ort.Tensor("float32", toInputTensor(crops, MODELS.mobilefacenet.input), [
+        ? new ort.Tensor("float32", toInputTensor(crops, embedderModel.input), [
             crops.length,
-            112,
-            112,
+            embedderModel.input.height,
+            embedderModel.input.width,
             3,
           ])
         : undefined,
@@ -157,7 +160,7 @@ const summary = {
   models: {
     detector: MODELS.blazefaceBack.id,
     detectorPassesPerFrame: regions.length,
-    embedder: MODELS.mobilefacenet.id,
+    embedder: embedderModel.id,
   },
   baseline: {
     frames: baseline.frames,

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ALIGNED_SIZE, alignFace, fitSimilarity, TEMPLATE_4, TEMPLATE_5, templateFor } from "./aligner.ts";
+import { alignFace, cropOf, fitSimilarity, templateFor } from "./aligner.ts";
 import { applyAffine, type Point, type RgbImage } from "./image.ts";
+import { MODELS } from "./models/manifest.ts";
+
+const ARCFACE = cropOf(MODELS.sface);
+const TEMPLATE_5 = templateFor(ARCFACE, new Array(5).fill({ x: 0, y: 0 }));
+const TEMPLATE_4 = templateFor(ARCFACE, new Array(4).fill({ x: 0, y: 0 }));
+const ALIGNED_SIZE = ARCFACE.size;
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -50,8 +56,7 @@ describe("aligner", () => {
     assert.deepEqual(TEMPLATE_4.slice(0, 3), TEMPLATE_5.slice(0, 3));
     close(TEMPLATE_4[3]!.x, (41.5493 + 70.7299) / 2 + 0.5);
     close(TEMPLATE_4[3]!.y, (92.3655 + 92.2041) / 2 + 0.5);
-    assert.equal(templateFor(TEMPLATE_5), TEMPLATE_5);
-    assert.throws(() => templateFor([{ x: 0, y: 0 }]), /cannot align 1 landmarks/);
+    assert.throws(() => templateFor(ARCFACE, [{ x: 0, y: 0 }]), /cannot align 1 landmarks/);
   });
 
   it("warps landmarks placed at twice the template scale, shifted, onto the template", () => {
@@ -77,11 +82,25 @@ describe("aligner", () => {
       const q = applyAffine(m, p);
       close(q.x, TEMPLATE_5[i]!.x, 1e-9);
     }
-    const crop = alignFace(frame, landmarks);
+    const crop = alignFace(frame, landmarks, ARCFACE);
     assert.equal(crop.width, ALIGNED_SIZE);
     for (const t of TEMPLATE_5) {
       const value = crop.data[(Math.floor(t.y) * ALIGNED_SIZE + Math.floor(t.x)) * 3]!;
       assert.ok(value > 100, `the dot lands on template point (${t.x}, ${t.y}); got ${value}`);
+    }
+  });
+
+  it("serves each embedder its own crop: dlib's 150x150 chip from the same landmarks", () => {
+    const dlib = cropOf(MODELS.dlib);
+    const frame: RgbImage = { width: 320, height: 240, data: new Uint8Array(320 * 240 * 3) };
+    const landmarks = TEMPLATE_4.map((p) => ({ x: p.x + 100, y: p.y + 60 }));
+    assert.equal(alignFace(frame, landmarks, dlib).width, 150);
+    // ArcFace's layout mapped into dlib's chip: every landmark lands within a few pixels of dlib's
+    // template point (the two layouts differ in shape, so not exactly).
+    const m = fitSimilarity(landmarks, templateFor(dlib, landmarks));
+    for (const [i, p] of templateFor(dlib, landmarks).entries()) {
+      const q = applyAffine(m, landmarks[i]!);
+      assert.ok(Math.hypot(q.x - p.x, q.y - p.y) < 5, `point ${i}: (${q.x}, ${q.y}) vs (${p.x}, ${p.y})`);
     }
   });
 });

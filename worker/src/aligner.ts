@@ -1,37 +1,19 @@
 // Face alignment: the least-squares similarity transform (rotation, uniform scale, translation)
-// taking a detector's landmarks onto the standard 112x112 ArcFace five-point template, then a
-// bilinear warp of the frame into that 112x112 crop, which every embedder here was trained on.
+// taking a detector's landmarks onto the landmark template of the embedder's crop (its manifest
+// entry says which: ArcFace's 112x112 layout, dlib's 150x150 chip, ...), then a bilinear warp of
+// the frame into that crop.
 import { type Affine, invertAffine, type Point, type RgbImage, warpAffine } from "./image.ts";
+import type { CropTemplate, EmbedderEntry } from "./models/manifest.ts";
 
-export const ALIGNED_SIZE = 112;
+/** The crop an embedder wants: its side in pixels and its landmark templates. */
+export interface FaceCrop {
+  readonly size: number;
+  readonly template: CropTemplate;
+}
 
-/**
- * InsightFace's arcface_dst in OpenCV pixel-index coordinates: eye on the image's left, other eye,
- * nose tip, left mouth corner, right mouth corner.
- */
-const ARCFACE_TEMPLATE_INDEX: readonly (readonly [number, number])[] = [
-  [38.2946, 51.6963],
-  [73.5318, 51.5014],
-  [56.0252, 71.7366],
-  [41.5493, 92.3655],
-  [70.7299, 92.2041],
-];
-
-// This codebase uses continuous coordinates (pixel i spans [i, i+1)), OpenCV uses pixel centres,
-// so the template moves by half a pixel.
-const toContinuous = ([x, y]: readonly [number, number]): Point => ({ x: x + 0.5, y: y + 0.5 });
-
-/** The five-point template for detectors with mouth corners (YuNet). */
-export const TEMPLATE_5: readonly Point[] = ARCFACE_TEMPLATE_INDEX.map(toContinuous);
-
-/**
- * The four-point template for BlazeFace's eyes, nose tip and mouth centre: the first three ArcFace
- * points and the mean of the two mouth corners.
- */
-export const TEMPLATE_4: readonly Point[] = [
-  ...TEMPLATE_5.slice(0, 3),
-  { x: (TEMPLATE_5[3]!.x + TEMPLATE_5[4]!.x) / 2, y: (TEMPLATE_5[3]!.y + TEMPLATE_5[4]!.y) / 2 },
-];
+export function cropOf(entry: EmbedderEntry): FaceCrop {
+  return { size: entry.input.width, template: entry.crop };
+}
 
 /**
  * The similarity transform x' = a*x - b*y + tx, y' = b*x + a*y + ty minimising the squared
@@ -65,16 +47,22 @@ export function fitSimilarity(from: readonly Point[], to: readonly Point[]): Aff
   return [a, -b, tm.x - (a * fm.x - b * fm.y), b, a, tm.y - (b * fm.x + a * fm.y)];
 }
 
-export function templateFor(landmarks: readonly Point[]): readonly Point[] {
-  if (landmarks.length === 5) return TEMPLATE_5;
-  if (landmarks.length === 4) return TEMPLATE_4;
-  throw new Error(
-    `cannot align ${landmarks.length} landmarks: expected 5 (ArcFace order) or 4 (eyes, nose, mouth)`,
-  );
+export function templateFor(crop: FaceCrop, landmarks: readonly Point[]): readonly Point[] {
+  const points =
+    landmarks.length === 5
+      ? crop.template.fivePoint
+      : landmarks.length === 4
+        ? crop.template.fourPoint
+        : undefined;
+  if (!points)
+    throw new Error(
+      `cannot align ${landmarks.length} landmarks: expected 5 (eyes, nose, mouth corners) or 4 (eyes, nose, mouth)`,
+    );
+  return points.map(([x, y]) => ({ x, y }));
 }
 
-/** The 112x112 aligned face crop of `frame` for the given landmarks. */
-export function alignFace(frame: RgbImage, landmarks: readonly Point[]): RgbImage {
-  const frameToCrop = fitSimilarity(landmarks, templateFor(landmarks));
-  return warpAffine(frame, invertAffine(frameToCrop), ALIGNED_SIZE, ALIGNED_SIZE);
+/** The aligned face crop of `frame` for the given landmarks, as `crop` lays it out. */
+export function alignFace(frame: RgbImage, landmarks: readonly Point[], crop: FaceCrop): RgbImage {
+  const frameToCrop = fitSimilarity(landmarks, templateFor(crop, landmarks));
+  return warpAffine(frame, invertAffine(frameToCrop), crop.size, crop.size);
 }

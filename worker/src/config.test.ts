@@ -81,7 +81,7 @@ describe("worker configuration", () => {
       "USE_ENHANCED_WORKER: must be true or false",
       "WORKER_HTTP_PORT: must be at most 65535",
       "DETECTOR_TYPE: must be one of yunet, blazeface",
-      "EMBEDDER_TYPE: must be one of insightface, sface, mobilefacenet",
+      "EMBEDDER_TYPE: must be one of dlib, insightface, sface, mobilefacenet",
       "WORKER_FPS: must be a number of frames per second (0 = as fast as possible)",
       "INGEST_URL: must be host:port or a URL such as grpc://ingest.example.com:50051",
       "BATCH_MAX_FACES: must be at most 256",

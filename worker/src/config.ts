@@ -1,14 +1,13 @@
 // The worker's configuration: the environment variables of the worker API key setup guide plus the
 // worker's own, read once from the environment and a `.env` file, validated, and frozen. Nothing
 // else in the worker reads process.env.
-import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import dotenv from "dotenv";
 import { z } from "zod";
 import { DETECTOR_TYPES } from "./detectors/index.ts";
-import { EMBEDDER_TYPES } from "./embedders/index.ts";
+import { DEFAULT_EMBEDDER_TYPE, EMBEDDER_TYPES } from "./embedders/index.ts";
+import { readEnvFile } from "./env-file.ts";
 
 export const WORKER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -52,7 +51,7 @@ const schema = z.object({
   ),
   WORKER_HTTP_PORT: integer(0, 65535).default(8090),
   DETECTOR_TYPE: oneOf(DETECTOR_TYPES).default("blazeface"),
-  EMBEDDER_TYPE: oneOf(EMBEDDER_TYPES).default("mobilefacenet"),
+  EMBEDDER_TYPE: oneOf(EMBEDDER_TYPES).default(DEFAULT_EMBEDDER_TYPE),
   WORKER_FPS: z
     .string()
     .regex(/^\d+(\.\d+)?$/, "must be a number of frames per second (0 = as fast as possible)")
@@ -64,6 +63,7 @@ const schema = z.object({
     .trim()
     .min(1, "must be a file, folder, rtsp:// or http(s):// URL, or /dev/video device")
     .default("/dev/video0"),
+  VIDEO_LOOP: boolean.default(false),
   CAMERA_ID: id.default("cam-1"),
   MODELS_DIR: z.string().trim().min(1).default(path.join(WORKER_DIR, "models")),
   INGEST_URL: z
@@ -95,6 +95,8 @@ export interface WorkerConfig {
   /** Frames per second to sample; 0 decodes as fast as possible. */
   readonly workerFps: number;
   readonly videoSource: string;
+  /** Replay a file or image folder forever (a camera stand-in). */
+  readonly videoLoop: boolean;
   readonly cameraId: string;
   readonly modelsDir: string;
   /** Overrides the `ingestEndpoint` of the token response when set. */
@@ -105,6 +107,8 @@ export interface WorkerConfig {
   readonly queueMaxBytes: number;
   /** Where unacknowledged batches wait; survives restarts, so it must be on persistent storage. */
   readonly queueDir: string;
+  /** Values of the `.env` file that dotenv cut at `#`: logged as warnings at start-up. */
+  readonly envFileWarnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -126,8 +130,8 @@ export interface ConfigSources {
 }
 
 export function loadConfig({ env, envFile = path.join(WORKER_DIR, ".env") }: ConfigSources): WorkerConfig {
-  const fromFile = existsSync(envFile) ? dotenv.parse(readFileSync(envFile)) : {};
-  const merged: Record<string, string> = { ...fromFile };
+  const file = readEnvFile(envFile);
+  const merged: Record<string, string> = { ...file.values };
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
     // An empty variable counts as unset, as in most shells' `VAR=` lines.
@@ -156,6 +160,7 @@ export function loadConfig({ env, envFile = path.join(WORKER_DIR, ".env") }: Con
     embedderType: c.EMBEDDER_TYPE,
     workerFps: c.WORKER_FPS,
     videoSource: c.VIDEO_SOURCE,
+    videoLoop: c.VIDEO_LOOP,
     cameraId: c.CAMERA_ID,
     modelsDir: path.resolve(WORKER_DIR, c.MODELS_DIR),
     ingestUrl: c.INGEST_URL,
@@ -164,5 +169,6 @@ export function loadConfig({ env, envFile = path.join(WORKER_DIR, ".env") }: Con
     batchMaxMs: c.BATCH_MAX_MS,
     queueMaxBytes: c.QUEUE_MAX_BYTES,
     queueDir: path.resolve(WORKER_DIR, c.QUEUE_DIR),
+    envFileWarnings: file.warnings,
   });
 }

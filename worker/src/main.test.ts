@@ -46,7 +46,7 @@ describe("worker process", () => {
 
   before(async () => {
     requireModel(MODELS.blazefaceBack);
-    requireModel(MODELS.mobilefacenet);
+    requireModel(MODELS.dlib);
     videoDir = mkdtempSync(path.join(os.tmpdir(), "worker-e2e-"));
     t = await startTestStack();
     admin = await t.login();
@@ -151,7 +151,7 @@ describe("worker process", () => {
     );
     const otherTenant = await t.createTenant("t-other");
     assert.deepEqual(await storedEvents("cam-entrance", otherTenant), []);
-    assert.equal(first[0]?.embeddingDim, 192, "MobileFaceNet embeddings");
+    assert.equal(first[0]?.embeddingDim, MODELS.dlib.embeddingDim, "the default embedder: dlib");
 
     // A crash of the ingest service mid-run; the worker queues on disk and replays afterwards.
     await t.stack.kill("ingest");

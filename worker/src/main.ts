@@ -4,7 +4,7 @@
 import pino, { type Logger } from "pino";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
 import { openDetector } from "./detectors/index.ts";
-import { embedderLicenceWarning, openEmbedder } from "./embedders/index.ts";
+import { embedderWarnings, openEmbedder } from "./embedders/index.ts";
 import { startHttpServer } from "./http/server.ts";
 import { runPipeline } from "./pipeline.ts";
 import { openSource } from "./source/index.ts";
@@ -54,8 +54,8 @@ async function main(): Promise<void> {
   const http = await startHttpServer(config.workerHttpPort, telemetry);
   log.info({ port: http.port }, "operator endpoints on /healthz /readyz /metrics /status");
 
-  const licence = embedderLicenceWarning(config.embedderType);
-  if (licence) log.warn(licence);
+  for (const warning of config.envFileWarnings) log.warn(warning);
+  for (const warning of embedderWarnings(config.embedderType)) log.warn(warning);
   const sink = await createUplink(config, telemetry, log);
   const [detector, embedder] = await Promise.all([
     openDetector(config.detectorType, config.modelsDir),
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   );
 
   const source = openSource(config.videoSource, config.workerFps, {
+    loop: config.videoLoop,
     onConnect: (width, height) =>
       log.info({ source: config.videoSource, width, height }, "video source open"),
     onDisconnect: (error, delayMs) => {

@@ -7,7 +7,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BlazeFaceDetector } from "./detectors/blazeface.ts";
 import type { Embedder } from "./embedders/embedder.ts";
-import { openMobileFaceNet } from "./embedders/mobilefacenet.ts";
+import { openEmbedder } from "./embedders/index.ts";
 import { MODELS } from "./models/manifest.ts";
 import { runPipeline } from "./pipeline.ts";
 import type { FaceObservation, FaceSink } from "./sink.ts";
@@ -35,13 +35,13 @@ describe("pipeline", () => {
   let embedder: Embedder;
   before(async () => {
     requireModel(MODELS.blazefaceBack);
-    requireModel(MODELS.mobilefacenet);
+    requireModel(MODELS.dlib);
     video = makeAstronautVideo(mkdtempSync(path.join(os.tmpdir(), "worker-pipeline-")), {
       seconds: 3,
       fps: 10,
     });
     detector = await BlazeFaceDetector.open(TEST_MODELS_DIR);
-    embedder = await openMobileFaceNet(TEST_MODELS_DIR);
+    embedder = await openEmbedder("dlib", TEST_MODELS_DIR);
   });
   after(async () => {
     await detector?.close();
@@ -58,10 +58,12 @@ describe("pipeline", () => {
       [...Array(30).keys()],
     );
     for (const o of sink.observations) {
-      assert.equal(o.embeddingDim, 192);
-      assert.equal(o.embedding.length, 192 * 4);
-      assert.equal(o.model, "vladmandic/mobilefacenet");
-      const values = Array.from({ length: 192 }, (_, i) => o.embedding.readFloatLE(i * 4));
+      assert.equal(o.embeddingDim, MODELS.dlib.embeddingDim);
+      assert.equal(o.embedding.length, MODELS.dlib.embeddingDim * 4);
+      assert.equal(o.model, "dlib/resnet-v1-128");
+      const values = Array.from({ length: MODELS.dlib.embeddingDim }, (_, i) =>
+        o.embedding.readFloatLE(i * 4),
+      );
       assert.ok(Math.abs(Math.hypot(...values) - 1) < 1e-5, "little-endian float32, L2-normalised");
       assert.equal(o.landmarks.length, 8, "BlazeFace: eyes, nose tip, mouth centre");
       assert.ok(o.landmarks.every((v) => v >= 0));
@@ -102,7 +104,7 @@ describe("pipeline", () => {
 
   it("stops when the source is stopped and still delivers the tracker's pending shot", async () => {
     const sink = new CollectingSink();
-    const source = openSource(`${video}#loop`, 0);
+    const source = openSource(video, 0, { loop: true });
     const telemetry = new Telemetry();
     const tracker = new FaceTracker({
       iouThreshold: 0.3,

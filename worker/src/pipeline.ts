@@ -71,7 +71,9 @@ export async function runPipeline(parts: PipelineParts): Promise<void> {
     }));
     let delivering: Promise<void> = Promise.resolve();
     for await (const { frame, faces } of detected) {
-      const aligned = await timed("align", () => faces.map((face) => alignFace(frame, face.landmarks)));
+      const aligned = await timed("align", () =>
+        faces.map((face) => alignFace(frame, face.landmarks, embedder.crop)),
+      );
       let pending: Pending[];
       if (tracker) {
         const candidates = faces.map((face, i) => ({

@@ -1,11 +1,14 @@
 // The one interface every face embedder implements, and the vector maths they share.
+import type { FaceCrop } from "../aligner.ts";
 import type { RgbImage } from "../image.ts";
 
 export interface Embedder {
-  /** Model id sent with every observation, e.g. `vladmandic/mobilefacenet`. */
+  /** Model id sent with every observation, e.g. `dlib/resnet-v1-128`. */
   readonly model: string;
   readonly dim: number;
-  /** One L2-normalised embedding per aligned 112x112 face, in order. */
+  /** The aligned crop `embed` expects (size and landmark template). */
+  readonly crop: FaceCrop;
+  /** One L2-normalised embedding per face aligned to `crop`, in order. */
   embed(faces: readonly RgbImage[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }

@@ -1,25 +1,29 @@
 // An embedder backed by one ONNX model whose manifest entry says how to feed it.
+
+import { cropOf, type FaceCrop } from "../aligner.ts";
 import type { RgbImage } from "../image.ts";
 import { toInputTensor } from "../models/input-tensor.ts";
-import type { ModelEntry } from "../models/manifest.ts";
+import type { EmbedderEntry } from "../models/manifest.ts";
 import { type ModelSession, openSession, ort } from "../models/onnx-session.ts";
 import { type Embedder, l2Normalise } from "./embedder.ts";
 
 export class OnnxEmbedder implements Embedder {
   readonly model: string;
   readonly dim: number;
+  readonly crop: FaceCrop;
   readonly #session: ModelSession;
-  readonly #entry: ModelEntry;
+  readonly #entry: EmbedderEntry;
   readonly #inputName: string;
   readonly #outputName: string;
   /** Largest batch the model accepts in one run: 1 for exports with a fixed batch dimension. */
   readonly #maxBatch: number;
 
-  constructor(session: ModelSession, entry: ModelEntry, dim: number, maxBatch = 32) {
+  constructor(session: ModelSession, entry: EmbedderEntry, maxBatch = 32) {
     this.#session = session;
     this.#entry = entry;
     this.model = entry.id;
-    this.dim = dim;
+    this.dim = entry.embeddingDim;
+    this.crop = cropOf(entry);
     this.#inputName = session.inputNames[0]!;
     this.#outputName = session.outputNames[0]!;
     const meta = session.inputMetadata[0];
@@ -27,8 +31,8 @@ export class OnnxEmbedder implements Embedder {
     this.#maxBatch = typeof batchDim === "number" && batchDim > 0 ? batchDim : maxBatch;
   }
 
-  static async open(modelsDir: string, entry: ModelEntry, dim: number): Promise<OnnxEmbedder> {
-    return new OnnxEmbedder(await openSession(modelsDir, entry), entry, dim);
+  static async open(modelsDir: string, entry: EmbedderEntry): Promise<OnnxEmbedder> {
+    return new OnnxEmbedder(await openSession(modelsDir, entry), entry);
   }
 
   async embed(faces: readonly RgbImage[]): Promise<Float32Array[]> {

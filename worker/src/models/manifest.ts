@@ -12,6 +12,59 @@ export interface InputSpec {
   readonly scale: number;
 }
 
+/**
+ * Where an embedder wants the face: the five-point (YuNet) and four-point (BlazeFace: eyes, nose
+ * tip, mouth centre) landmark templates in crop pixels (continuous coordinates: pixel i spans
+ * [i, i+1)), for a square crop of `input.width` pixels. The aligner fits the detector's landmarks
+ * to the template with the matching count.
+ */
+export interface CropTemplate {
+  readonly fivePoint: readonly (readonly [number, number])[];
+  readonly fourPoint: readonly (readonly [number, number])[];
+}
+
+/**
+ * InsightFace's arcface_dst (OpenCV pixel centres, so +0.5 here) for 112x112 crops: eyes, nose
+ * tip, mouth corners; BlazeFace's mouth centre is the corners' mean. ArcFace, SFace and
+ * MobileFaceNet were trained on it.
+ */
+const ARCFACE_112: CropTemplate = {
+  fivePoint: [
+    [38.7946, 52.1963],
+    [74.0318, 52.0014],
+    [56.5252, 72.2366],
+    [42.0493, 92.8655],
+    [71.2299, 92.7041],
+  ],
+  fourPoint: [
+    [38.7946, 52.1963],
+    [74.0318, 52.0014],
+    [56.5252, 72.2366],
+    [56.6396, 92.7848],
+  ],
+};
+
+/**
+ * dlib's 150x150 face chip (get_face_chip_details with padding 0.25), the layout its ResNet was
+ * trained on: where the two detectors' landmarks fall on dlib's own chips (the 55 photos of dlib's
+ * examples/johns are such chips; eval:faces measures this again on every run).
+ */
+const DLIB_CHIP_150: CropTemplate = {
+  fivePoint: [
+    [48.0, 47.9],
+    [99.6, 47.7],
+    [73.9, 77.3],
+    [52.7, 107.5],
+    [95.4, 107.3],
+  ],
+  fourPoint: [
+    [46.4, 48.2],
+    [101.0, 48.2],
+    [74.2, 78.2],
+    [74.0, 105.7],
+  ],
+};
+
 export type ModelSource =
   /** A file on the internet; `sha256` null when no trustworthy digest could be pinned yet. */
   | {
@@ -30,6 +83,17 @@ export type ModelSource =
       readonly modelJson: string;
       /** Digests of model.json and its weight shard, checked before converting. */
       readonly sha256: Readonly<Record<string, string>>;
+    }
+  /**
+   * face-api's FaceRecognitionNet (dlib's ResNet) weights in an installed npm package, built into
+   * ONNX by tools/models/dlib-resnet-to-onnx.ts.
+   */
+  | {
+      readonly kind: "face-api-dlib";
+      readonly packageName: string;
+      readonly weightsManifest: string;
+      /** Digests of the weights manifest and its shard, checked before converting. */
+      readonly sha256: Readonly<Record<string, string>>;
     };
 
 export interface ModelEntry {
@@ -44,7 +108,34 @@ export interface ModelEntry {
   readonly input: InputSpec;
 }
 
+/** An embedder: its model file plus what it outputs and the face crop it wants. */
+export interface EmbedderEntry extends ModelEntry {
+  readonly embeddingDim: number;
+  readonly crop: CropTemplate;
+  /** Set when the model is kept for comparison but does not tell people apart (README figures). */
+  readonly notForRecognition?: string;
+}
+
 export const MODELS = {
+  dlib: {
+    id: "dlib/resnet-v1-128",
+    file: "dlib_face_recognition_resnet_v1.onnx",
+    source: {
+      kind: "face-api-dlib",
+      packageName: "@vladmandic/face-api",
+      weightsManifest: "model/face_recognition_model-weights_manifest.json",
+      sha256: {
+        "face_recognition_model-weights_manifest.json":
+          "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
+        "face_recognition_model.bin": "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
+      },
+    },
+    licence: "MIT (@vladmandic/face-api); dlib's trained model: public domain (CC0)",
+    // face-api feeds 0-255 RGB; the network subtracts dlib's mean RGB and divides by 255 itself.
+    input: { width: 150, height: 150, layout: "NHWC", channels: "RGB", mean: 0, scale: 1 },
+    embeddingDim: 128,
+    crop: DLIB_CHIP_150,
+  },
   blazefaceBack: {
     id: "mediapipe/blazeface-back-256",
     file: "face_detection_back_256x256_barracuda.onnx",
@@ -93,8 +184,10 @@ export const MODELS = {
     licence: "InsightFace pretrained models: non-commercial research use only",
     licenceWarning:
       "insightface/w600k_r50 weights are licensed for non-commercial research purposes only; " +
-      "use sface or mobilefacenet for commercial deployments",
+      "use dlib or sface for commercial deployments",
     input: { width: 112, height: 112, layout: "NCHW", channels: "RGB", mean: 127.5, scale: 1 / 127.5 },
+    embeddingDim: 512,
+    crop: ARCFACE_112,
   },
   sface: {
     id: "opencv/sface",
@@ -106,6 +199,8 @@ export const MODELS = {
     },
     licence: "Apache-2.0",
     input: { width: 112, height: 112, layout: "NCHW", channels: "RGB", mean: 0, scale: 1 },
+    embeddingDim: 128,
+    crop: ARCFACE_112,
   },
   mobilefacenet: {
     id: "vladmandic/mobilefacenet",
@@ -123,7 +218,11 @@ export const MODELS = {
     // The graph has no normalisation layer. Plain RGB 0-255 separated identities best on real photos
     // (embedders/mobilefacenet-normalisation.test.ts runs the experiment; README has the figures).
     input: { width: 112, height: 112, layout: "NHWC", channels: "RGB", mean: 0, scale: 1 },
+    embeddingDim: 192,
+    crop: ARCFACE_112,
+    notForRecognition:
+      "measured EER 32 % on real photos of different people (README): kept for comparison only",
   },
-} as const satisfies Record<string, ModelEntry>;
+} as const satisfies Record<string, ModelEntry | EmbedderEntry>;
 
 export type ModelKey = keyof typeof MODELS;

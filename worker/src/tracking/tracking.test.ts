@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TEMPLATE_4 } from "../aligner.ts";
+import { cropOf, templateFor } from "../aligner.ts";
 import type { DetectedFace } from "../detectors/detector.ts";
 import type { RgbImage } from "../image.ts";
+import { MODELS } from "../models/manifest.ts";
 import { faceQuality, frontalnessOf, laplacianVariance } from "./quality.ts";
 import { type Candidate, FaceTracker } from "./tracker.ts";
 
+// BlazeFace's four landmarks where ArcFace's 112x112 crop puts them: a frontal face.
+const TEMPLATE_4 = templateFor(cropOf(MODELS.sface), new Array(4).fill({ x: 0, y: 0 }));
 const flat: RgbImage = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3).fill(128) };
 const stripes: RgbImage = {
   width: 112,

@@ -16,10 +16,10 @@ import {
   type TensorProto,
   TensorProto_DataType,
   type ValueInfoProto,
-} from "./onnx-gen/onnx/onnx.ts";
+} from "../../src/models/onnx-gen/onnx/onnx.ts";
 
-const OPSET = 13;
-const IR_VERSION = 7;
+export const OPSET = 13;
+export const IR_VERSION = 7;
 
 interface TfjsAttr {
   s?: string;
@@ -312,7 +312,7 @@ function decode(base64: string | undefined): string {
   return base64 === undefined ? "" : Buffer.from(base64, "base64").toString("utf8");
 }
 
-function tensorInfo(name: string, dims: number[]): ValueInfoProto {
+export function tensorInfo(name: string, dims: number[]): ValueInfoProto {
   return {
     name,
     type: {
@@ -326,10 +326,10 @@ function tensorInfo(name: string, dims: number[]): ValueInfoProto {
   };
 }
 
-function int(name: string, i: number): AttributeProto {
+export function int(name: string, i: number): AttributeProto {
   return AttributeProto.fromPartial({ name, type: AttributeProto_AttributeType.INT, i });
 }
-function ints(name: string, list: number[]): AttributeProto {
+export function ints(name: string, list: number[]): AttributeProto {
   return AttributeProto.fromPartial({ name, type: AttributeProto_AttributeType.INTS, ints: list });
 }
 function string(name: string, s: string): AttributeProto {
@@ -337,7 +337,7 @@ function string(name: string, s: string): AttributeProto {
 }
 
 // TF conv filters are [kh, kw, in, out]; ONNX wants [out, in, kh, kw].
-function hwioToOihw({ shape, values }: Weight): Float32Array {
+export function hwioToOihw({ shape, values }: Weight): Float32Array {
   const [kh, kw, cin, cout] = shape as [number, number, number, number];
   const out = new Float32Array(values.length);
   for (let h = 0; h < kh; h++)

@@ -6,12 +6,13 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { BlazeFaceDetector } from "../detectors/blazeface.ts";
-import { alignedIdentityFaces } from "../test-support/identities.ts";
-import { requireModel, TEST_MODELS_DIR } from "../test-support/models.ts";
-import { toInputTensor } from "./input-tensor.ts";
-import { MODELS } from "./manifest.ts";
-import { ort } from "./onnx-session.ts";
+import { cropOf } from "../../src/aligner.ts";
+import { BlazeFaceDetector } from "../../src/detectors/blazeface.ts";
+import { toInputTensor } from "../../src/models/input-tensor.ts";
+import { MODELS } from "../../src/models/manifest.ts";
+import { ort } from "../../src/models/onnx-session.ts";
+import { alignedIdentityFaces } from "../../src/test-support/identities.ts";
+import { requireModel, TEST_MODELS_DIR } from "../../src/test-support/models.ts";
 import { convertTfjsGraphToOnnx, readTfjsGraphModel } from "./tfjs-to-onnx.ts";
 
 const require = createRequire(import.meta.url);
@@ -44,7 +45,7 @@ describe("TF.js graph model -> ONNX converter", () => {
     const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR);
     // One shot of each of the seven people in the normalisation the worker uses, and three in
     // [0, 1] (the other common choice), so the comparison covers both activation ranges.
-    const faces = (await alignedIdentityFaces(detector))
+    const faces = (await alignedIdentityFaces(detector, cropOf(MODELS.mobilefacenet)))
       .filter((f) => f.variation === 0)
       .map((f) => f.aligned);
     await detector.close();

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { MODELS, type ModelEntry } from "./manifest.ts";
-import { ModelMissingError, openSession } from "./onnx-session.ts";
+import { MODELS, type ModelEntry } from "../../src/models/manifest.ts";
+import { ModelMissingError, openSession } from "../../src/models/onnx-session.ts";
 import { fromNpmPackage, sha256 } from "./prepare.ts";
 import { extractZipEntry } from "./zip.ts";
 

