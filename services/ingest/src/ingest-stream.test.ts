@@ -136,9 +136,14 @@ describe("IngestService.StreamFaces", () => {
         /^observations\[0\]\.captured_at: .* is older than the 30-day retention window$/,
       ],
       [
-        "unsupported embedding_dim",
-        makeBatch({ observations: [obs({ embeddingDim: 256, embedding: Buffer.alloc(1024) })] }),
-        "observations[0].embedding_dim: 256 is not one of 128, 192, 512",
+        "embedding_dim below the bounds",
+        makeBatch({ observations: [obs({ embeddingDim: 32, embedding: Buffer.alloc(128) })] }),
+        "observations[0].embedding_dim: 32 is not within 64..2048",
+      ],
+      [
+        "embedding_dim above the bounds",
+        makeBatch({ observations: [obs({ embeddingDim: 4096, embedding: Buffer.alloc(16384) })] }),
+        "observations[0].embedding_dim: 4096 is not within 64..2048",
       ],
       [
         "embedding shorter than embedding_dim*4",
