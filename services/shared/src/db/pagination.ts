@@ -16,8 +16,11 @@ export function encodePageToken(at: Date, id: string): string {
 export function decodePageToken(token: string): Cursor {
   try {
     const [at, id] = JSON.parse(Buffer.from(token, "base64url").toString()) as unknown[];
-    if (typeof at === "number" && Number.isFinite(at) && typeof id === "string" && id.length <= 64) {
-      return { at: new Date(at), id };
+    // Number.isFinite is not enough: 1e300 is finite but no Date can hold it (an Invalid Date that
+    // would fail deep in the query as a 500).
+    const date = typeof at === "number" ? new Date(at) : undefined;
+    if (date && !Number.isNaN(date.getTime()) && typeof id === "string" && id.length <= 64) {
+      return { at: date, id };
     }
   } catch {
     // fall through to the error below
