@@ -17,6 +17,9 @@ export function presentApiKey(key: ApiKey) {
     status: !key.active ? "inactive" : expired ? "expired" : "active",
     expiresAt: iso(key.expiresAt),
     lastUsedAt: iso(key.lastUsedAt),
+    lastUsedBy: key.lastWorkerId
+      ? { workerId: key.lastWorkerId, remoteAddress: key.lastRemoteAddress }
+      : null,
     createdAt: iso(key.createdAt),
     createdBy: key.createdBy,
   };

@@ -18,6 +18,7 @@ import type { TokenClaims } from "@facerec/shared/tokens/claims.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import { validateBatch } from "./batch-validation.ts";
 import type { EventStore } from "./event-store.ts";
+import type { KeyUseRecorder } from "./key-use.ts";
 import type { IngestMetrics } from "./metrics.ts";
 import type { ClosableStream } from "./open-streams.ts";
 import type { StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
@@ -28,6 +29,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface FaceStreamDeps {
   store: EventStore;
   registry: WorkerRegistry;
+  keyUse: KeyUseRecorder;
   metrics: IngestMetrics;
   log: Logger;
   retentionMs: number;
@@ -180,7 +182,15 @@ export class FaceStream implements ClosableStream {
         metrics.ackLatency.observe((performance.now() - head.receivedAt) / 1000);
         // Here rather than when the write completes: writes finish out of order, acks do not, and
         // the registry's "latest site and camera" must be the latest batch sent.
-        if (!ack.rejected) registry.recordBatch(this.#identity, head.source, ack.accepted, new Date());
+        if (!ack.rejected) {
+          registry.recordBatch(this.#identity, head.source, ack.accepted, new Date());
+          this.#deps.keyUse.note({
+            keyId: this.#identity.keyId,
+            tenantId: this.#identity.tenantId,
+            workerId: head.source.workerId,
+            remoteAddress: this.#identity.remoteAddress,
+          });
+        }
         if (!this.#call.write(ack)) await once(this.#call, "drain", { signal: this.#closed.signal });
         if (this.#pending.length < maxInFlight) this.#call.resume();
       }

@@ -12,6 +12,7 @@ import { status } from "@grpc/grpc-js";
 import type { IngestConfig } from "./config.ts";
 import { EventStore } from "./event-store.ts";
 import { ingestBinding, queryBinding } from "./grpc-handlers.ts";
+import { KeyUseRecorder } from "./key-use.ts";
 import { createIngestMetrics, serveMetrics } from "./metrics.ts";
 import { ingestModels } from "./models.ts";
 import { OpenStreams } from "./open-streams.ts";
@@ -66,6 +67,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
         openStreams,
         store,
         registry,
+        keyUse: new KeyUseRecorder(keys, log),
         metrics,
         log,
         retentionMs,

@@ -201,20 +201,47 @@ export class ApiKeys {
     return doc;
   }
 
+  /**
+   * Notes that an ingest stream is using one of the key's tokens (RecordKeyUse): when, by which
+   * worker, from where. A key of another tenant, or an unknown key, is left alone.
+   */
+  async recordStreamUse(use: {
+    keyId: string;
+    tenantId: string;
+    workerId: string;
+    remoteAddress: string;
+  }): Promise<void> {
+    if (use.workerId.length > 64 || use.remoteAddress.length > 100)
+      throw invalidArgument(
+        "invalid_key_use",
+        "worker_id must be at most 64 and remote_address 100 characters",
+      );
+    if (!KEY_ID_PATTERN.test(use.keyId)) return;
+    await this.#recordUse({ _id: use.keyId, tenantId: use.tenantId }, Date.now(), {
+      lastWorkerId: use.workerId,
+      lastRemoteAddress: use.remoteAddress,
+    });
+  }
+
   /** Records use without delaying the caller; skipped when the stored value is recent enough. */
   #touch(doc: ApiKeyDoc): void {
     const now = Date.now();
     if (doc.lastUsedAt && now - doc.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
     doc.lastUsedAt = new Date(now);
-    this.#keys
-      .updateOne(
-        {
-          _id: doc._id,
-          $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now - LAST_USED_RESOLUTION_MS) } }],
-        },
-        { $set: { lastUsedAt: new Date(now) } },
-      )
-      .catch((err: unknown) => this.#log.warn({ err, keyId: doc._id }, "could not record lastUsedAt"));
+    this.#recordUse({ _id: doc._id }, now, {}).catch((err: unknown) =>
+      this.#log.warn({ err, keyId: doc._id }, "could not record lastUsedAt"),
+    );
+  }
+
+  /** One conditional write, so replicas and callers racing each other write at most every 30 s. */
+  async #recordUse(key: { _id: string; tenantId?: string }, now: number, also: Partial<ApiKeyDoc>) {
+    await this.#keys.updateOne(
+      {
+        ...key,
+        $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now - LAST_USED_RESOLUTION_MS) } }],
+      },
+      { $set: { lastUsedAt: new Date(now), ...also } },
+    );
   }
 
   async #find(actor: Actor, id: string): Promise<ApiKeyDoc> {
@@ -255,5 +282,7 @@ export function toApiKey(doc: ApiKeyDoc): ApiKey {
     lastUsedAt: doc.lastUsedAt ?? undefined,
     createdAt: doc.createdAt,
     createdBy: doc.createdBy,
+    lastWorkerId: doc.lastWorkerId ?? "",
+    lastRemoteAddress: doc.lastRemoteAddress ?? "",
   };
 }

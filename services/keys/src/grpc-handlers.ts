@@ -53,6 +53,10 @@ export function keysBindings(opts: {
       return {};
     }),
     verifyApiKey: unary(log, "VerifyApiKey", (req) => apiKeys.verify(req.key, req.tenantId)),
+    recordKeyUse: unary(log, "RecordKeyUse", async (req) => {
+      await apiKeys.recordStreamUse(req);
+      return {};
+    }),
     watchRevocations: (call: ServerWritableStream<WatchRevocationsRequest, WatchRevocationsResponse>) => {
       // Subscribe before reading the snapshot so nothing revoked in between is missed (duplicates are harmless).
       const unsubscribe = hub.subscribe((revocations) => call.write({ revocations }));

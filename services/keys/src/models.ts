@@ -15,6 +15,9 @@ const apiKeySchema = new Schema(
     active: { type: Boolean, required: true },
     expiresAt: { type: Date, default: null },
     lastUsedAt: { type: Date, default: null },
+    /** Worker id and client address of the last ingest stream that used the key. */
+    lastWorkerId: { type: String, default: "" },
+    lastRemoteAddress: { type: String, default: "" },
     createdAt: { type: Date, required: true },
     createdBy: { type: String, required: true },
     createdById: { type: String, required: true },

@@ -30,6 +30,8 @@ export interface ApiKey {
   status: ApiKeyStatus;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** The last ingest stream that used the key; null until one has. */
+  lastUsedBy: { workerId: string; remoteAddress: string } | null;
   createdAt: string;
   createdBy: string;
 }

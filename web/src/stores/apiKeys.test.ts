@@ -14,6 +14,7 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   status: "active",
   expiresAt: null,
   lastUsedAt: null,
+  lastUsedBy: null,
   createdAt: "2025-01-01T00:00:00Z",
   createdBy: "u-1",
   ...over,

@@ -233,7 +233,10 @@ export interface ApiKey {
   expiresAt:
     | Date
     | undefined;
-  /** Last successful verification, updated at most every 30 seconds; unset when never used. */
+  /**
+   * Last use: a successful verification (token exchange) or streaming with one of its tokens;
+   * updated at most every 30 seconds; unset when never used.
+   */
   lastUsedAt:
     | Date
     | undefined;
@@ -243,6 +246,10 @@ export interface ApiKey {
     | undefined;
   /** Display name of whoever created the key. */
   createdBy: string;
+  /** The worker id of the last ingest stream that used the key; empty until one has. */
+  lastWorkerId: string;
+  /** The client address of that stream (as ingest saw it); empty until one has. */
+  lastRemoteAddress: string;
 }
 
 /** CreateApiKeyRequest describes the key to create. */
@@ -365,6 +372,22 @@ export interface VerifyApiKeyResponse {
   apiKey: ApiKey | undefined;
 }
 
+/** RecordKeyUseRequest says which key streamed, for which worker, from where. */
+export interface RecordKeyUseRequest {
+  /** The key's id (the token's `sub`). */
+  keyId: string;
+  /** The key's tenant (the token's `tid`); a key of another tenant is left alone. */
+  tenantId: string;
+  /** The `worker_id` of the stream's batches. */
+  workerId: string;
+  /** The stream's client address, without the port. */
+  remoteAddress: string;
+}
+
+/** RecordKeyUseResponse is empty. */
+export interface RecordKeyUseResponse {
+}
+
 /** WatchRevocationsRequest is empty: every subscriber sees every tenant's revocations. */
 export interface WatchRevocationsRequest {
 }
@@ -401,6 +424,8 @@ function createBaseApiKey(): ApiKey {
     lastUsedAt: undefined,
     createdAt: undefined,
     createdBy: "",
+    lastWorkerId: "",
+    lastRemoteAddress: "",
   };
 }
 
@@ -435,6 +460,12 @@ export const ApiKey: MessageFns<ApiKey> = {
     }
     if (message.createdBy !== "") {
       writer.uint32(82).string(message.createdBy);
+    }
+    if (message.lastWorkerId !== "") {
+      writer.uint32(90).string(message.lastWorkerId);
+    }
+    if (message.lastRemoteAddress !== "") {
+      writer.uint32(98).string(message.lastRemoteAddress);
     }
     return writer;
   },
@@ -532,6 +563,22 @@ export const ApiKey: MessageFns<ApiKey> = {
             message.createdBy = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.lastWorkerId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastRemoteAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -576,6 +623,16 @@ export const ApiKey: MessageFns<ApiKey> = {
         : isSet(object.created_by)
         ? globalThis.String(object.created_by)
         : "",
+      lastWorkerId: isSet(object.lastWorkerId)
+        ? globalThis.String(object.lastWorkerId)
+        : isSet(object.last_worker_id)
+        ? globalThis.String(object.last_worker_id)
+        : "",
+      lastRemoteAddress: isSet(object.lastRemoteAddress)
+        ? globalThis.String(object.lastRemoteAddress)
+        : isSet(object.last_remote_address)
+        ? globalThis.String(object.last_remote_address)
+        : "",
     };
   },
 
@@ -611,6 +668,12 @@ export const ApiKey: MessageFns<ApiKey> = {
     if (message.createdBy !== "") {
       obj.createdBy = message.createdBy;
     }
+    if (message.lastWorkerId !== "") {
+      obj.lastWorkerId = message.lastWorkerId;
+    }
+    if (message.lastRemoteAddress !== "") {
+      obj.lastRemoteAddress = message.lastRemoteAddress;
+    }
     return obj;
   },
 
@@ -629,6 +692,8 @@ export const ApiKey: MessageFns<ApiKey> = {
     message.lastUsedAt = object.lastUsedAt ?? undefined;
     message.createdAt = object.createdAt ?? undefined;
     message.createdBy = object.createdBy ?? "";
+    message.lastWorkerId = object.lastWorkerId ?? "";
+    message.lastRemoteAddress = object.lastRemoteAddress ?? "";
     return message;
   },
 };
@@ -1756,6 +1821,191 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
   },
 };
 
+function createBaseRecordKeyUseRequest(): RecordKeyUseRequest {
+  return { keyId: "", tenantId: "", workerId: "", remoteAddress: "" };
+}
+
+export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
+  encode(message: RecordKeyUseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(26).string(message.workerId);
+    }
+    if (message.remoteAddress !== "") {
+      writer.uint32(34).string(message.remoteAddress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordKeyUseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordKeyUseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.remoteAddress = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordKeyUseRequest {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      remoteAddress: isSet(object.remoteAddress)
+        ? globalThis.String(object.remoteAddress)
+        : isSet(object.remote_address)
+        ? globalThis.String(object.remote_address)
+        : "",
+    };
+  },
+
+  toJSON(message: RecordKeyUseRequest): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.remoteAddress !== "") {
+      obj.remoteAddress = message.remoteAddress;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordKeyUseRequest>, I>>(base?: I): RecordKeyUseRequest {
+    return RecordKeyUseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordKeyUseRequest>, I>>(object: I): RecordKeyUseRequest {
+    const message = createBaseRecordKeyUseRequest();
+    message.keyId = object.keyId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.workerId = object.workerId ?? "";
+    message.remoteAddress = object.remoteAddress ?? "";
+    return message;
+  },
+};
+
+function createBaseRecordKeyUseResponse(): RecordKeyUseResponse {
+  return {};
+}
+
+export const RecordKeyUseResponse: MessageFns<RecordKeyUseResponse> = {
+  encode(_: RecordKeyUseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordKeyUseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordKeyUseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RecordKeyUseResponse {
+    return {};
+  },
+
+  toJSON(_: RecordKeyUseResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordKeyUseResponse>, I>>(base?: I): RecordKeyUseResponse {
+    return RecordKeyUseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordKeyUseResponse>, I>>(_: I): RecordKeyUseResponse {
+    const message = createBaseRecordKeyUseResponse();
+    return message;
+  },
+};
+
 function createBaseWatchRevocationsRequest(): WatchRevocationsRequest {
   return {};
 }
@@ -2092,6 +2342,22 @@ export const KeysServiceService = {
     responseDeserialize: (value: Buffer): VerifyApiKeyResponse => VerifyApiKeyResponse.decode(value),
   },
   /**
+   * RecordKeyUse notes that a key's token is in use on an ingest stream, and by which worker from
+   * which address. Tokens are verified locally by every service, so without it `last_used_at`
+   * would change only at token exchanges (every few minutes). Ingest calls it at most every 30
+   * seconds per key; the keys service writes at most that often too.
+   */
+  recordKeyUse: {
+    path: "/facerec.keys.v1.KeysService/RecordKeyUse" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordKeyUseRequest): Buffer => Buffer.from(RecordKeyUseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordKeyUseRequest => RecordKeyUseRequest.decode(value),
+    responseSerialize: (value: RecordKeyUseResponse): Buffer =>
+      Buffer.from(RecordKeyUseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordKeyUseResponse => RecordKeyUseResponse.decode(value),
+  },
+  /**
    * WatchRevocations streams key revocations (deactivation, deletion, expiry). The first message
    * holds every revocation recent enough to matter for unexpired tokens; later messages arrive as
    * revocations happen on any replica.
@@ -2131,6 +2397,13 @@ export interface KeysServiceServer extends UntypedServiceImplementation {
    * tenant, in that order. The first failing check is reported in the response, not as an error.
    */
   verifyApiKey: handleUnaryCall<VerifyApiKeyRequest, VerifyApiKeyResponse>;
+  /**
+   * RecordKeyUse notes that a key's token is in use on an ingest stream, and by which worker from
+   * which address. Tokens are verified locally by every service, so without it `last_used_at`
+   * would change only at token exchanges (every few minutes). Ingest calls it at most every 30
+   * seconds per key; the keys service writes at most that often too.
+   */
+  recordKeyUse: handleUnaryCall<RecordKeyUseRequest, RecordKeyUseResponse>;
   /**
    * WatchRevocations streams key revocations (deactivation, deletion, expiry). The first message
    * holds every revocation recent enough to matter for unexpired tokens; later messages arrive as
@@ -2244,6 +2517,27 @@ export interface KeysServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VerifyApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RecordKeyUse notes that a key's token is in use on an ingest stream, and by which worker from
+   * which address. Tokens are verified locally by every service, so without it `last_used_at`
+   * would change only at token exchanges (every few minutes). Ingest calls it at most every 30
+   * seconds per key; the keys service writes at most that often too.
+   */
+  recordKeyUse(
+    request: RecordKeyUseRequest,
+    callback: (error: ServiceError | null, response: RecordKeyUseResponse) => void,
+  ): ClientUnaryCall;
+  recordKeyUse(
+    request: RecordKeyUseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordKeyUseResponse) => void,
+  ): ClientUnaryCall;
+  recordKeyUse(
+    request: RecordKeyUseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordKeyUseResponse) => void,
   ): ClientUnaryCall;
   /**
    * WatchRevocations streams key revocations (deactivation, deletion, expiry). The first message
