@@ -13,6 +13,12 @@ import type { IngestModels, WorkerPresenceDoc } from "./models.ts";
 
 /** Disconnected workers stay listed this long. */
 export const RECENTLY_SEEN_MS = 24 * 60 * 60 * 1000;
+/**
+ * Rows per bulkWrite. FerretDB 1.24/SQLite hangs for good on one bulkWrite of 100 or more upserts of
+ * existing documents (each holds a pool connection while waiting for one more), so a heartbeat of
+ * 1,000 workers goes out as sequential writes well below that.
+ */
+export const PRESENCE_WRITE_CHUNK = 50;
 const RATE_WINDOW_MS = 60_000;
 const RATE_BUCKET_MS = 5_000;
 
@@ -157,14 +163,18 @@ export class WorkerRegistry {
       const entry = this.#workers.get(key);
       return entry ? [this.#toRow(entry, now)] : [];
     });
-    try {
-      await this.#presence.bulkWrite(
-        rows.map((row) => ({ replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } })),
-        { ordered: false },
-      );
-    } catch (err) {
-      for (const key of keys) this.#dirty.add(key);
-      throw err;
+    for (let start = 0; start < rows.length; start += PRESENCE_WRITE_CHUNK) {
+      const chunk = rows.slice(start, start + PRESENCE_WRITE_CHUNK);
+      try {
+        await this.#presence.bulkWrite(
+          chunk.map((row) => ({ replaceOne: { filter: { _id: row._id }, replacement: row, upsert: true } })),
+          { ordered: false },
+        );
+      } catch (err) {
+        // Rows from this chunk on are written again at the next heartbeat.
+        for (const key of keys) this.#dirty.add(key);
+        throw err;
+      }
     }
     // Disconnected workers, once written, live only in the database (unless they came back meanwhile).
     for (const key of keys) {
