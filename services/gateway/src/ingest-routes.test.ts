@@ -12,6 +12,7 @@ import {
   WorkerStream,
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
 
 type Event = {
   id: string;
@@ -132,6 +133,18 @@ describe("REST /v1/workers and /v1/events", () => {
     assert.match(w!.remoteAddress, /127\.0\.0\.1/);
     assert.ok(Date.parse(w!.connectedSince!) >= start - 1000);
     assert.ok(Date.parse(w!.lastBatchAt!) >= Date.parse(w!.connectedSince!));
+  });
+
+  it("records the stream as the key's last use: when, which worker, from where", async () => {
+    type Key = { lastUsedAt: string | null; lastUsedBy: { workerId: string; remoteAddress: string } | null };
+    // The token exchange set lastUsedAt a moment before the stream; the stream adds who and where.
+    const key = await until("the key's last use names the streaming worker", async () => {
+      const res = await t.api<{ apiKey: Key }>("GET", `/v1/api-keys/${worker.keyId}`, { token: admin });
+      return res.body.apiKey.lastUsedBy ? res.body.apiKey : undefined;
+    });
+    assert.equal(key.lastUsedBy!.workerId, "w-rest");
+    assert.match(key.lastUsedBy!.remoteAddress, /^(::ffff:)?127\.0\.0\.1$/);
+    assert.ok(Date.parse(key.lastUsedAt!) >= start - 1000);
   });
 
   it("keeps listing a worker after it disconnects, as not connected", async () => {

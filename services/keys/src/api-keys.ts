@@ -217,10 +217,15 @@ export class ApiKeys {
         "worker_id must be at most 64 and remote_address 100 characters",
       );
     if (!KEY_ID_PATTERN.test(use.keyId)) return;
-    await this.#recordUse({ _id: use.keyId, tenantId: use.tenantId }, Date.now(), {
-      lastWorkerId: use.workerId,
-      lastRemoteAddress: use.remoteAddress,
-    });
+    // Unconditional (ingest already sends at most one call per key every 30 s): the worker and
+    // address must change even when a token exchange set lastUsedAt a moment ago.
+    await this.#keys.updateOne(
+      { _id: use.keyId, tenantId: use.tenantId },
+      {
+        $set: { lastWorkerId: use.workerId, lastRemoteAddress: use.remoteAddress },
+        $max: { lastUsedAt: new Date() },
+      },
+    );
   }
 
   /** Records use without delaying the caller; skipped when the stored value is recent enough. */
@@ -228,20 +233,16 @@ export class ApiKeys {
     const now = Date.now();
     if (doc.lastUsedAt && now - doc.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
     doc.lastUsedAt = new Date(now);
-    this.#recordUse({ _id: doc._id }, now, {}).catch((err: unknown) =>
-      this.#log.warn({ err, keyId: doc._id }, "could not record lastUsedAt"),
-    );
-  }
-
-  /** One conditional write, so replicas and callers racing each other write at most every 30 s. */
-  async #recordUse(key: { _id: string; tenantId?: string }, now: number, also: Partial<ApiKeyDoc>) {
-    await this.#keys.updateOne(
-      {
-        ...key,
-        $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now - LAST_USED_RESOLUTION_MS) } }],
-      },
-      { $set: { lastUsedAt: new Date(now), ...also } },
-    );
+    // Conditional, so replicas racing each other write at most every 30 s.
+    this.#keys
+      .updateOne(
+        {
+          _id: doc._id,
+          $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now - LAST_USED_RESOLUTION_MS) } }],
+        },
+        { $set: { lastUsedAt: new Date(now) } },
+      )
+      .catch((err: unknown) => this.#log.warn({ err, keyId: doc._id }, "could not record lastUsedAt"));
   }
 
   async #find(actor: Actor, id: string): Promise<ApiKeyDoc> {
