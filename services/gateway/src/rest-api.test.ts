@@ -324,6 +324,21 @@ describe("REST /v1", () => {
     ] as const) {
       assert.ok(doc.body.paths[path]?.[method], `${method} ${path} documented`);
     }
+    type Operation = { operationId?: string; requestBody?: { required?: boolean } };
+    const operations = Object.entries(doc.body.paths).flatMap(([path, methods]) =>
+      Object.entries(methods as Record<string, Operation>).map(([method, op]) => ({
+        at: `${method} ${path}`,
+        op,
+      })),
+    );
+    // Generated clients name their methods after operationId: present, unique, lowerCamelCase.
+    for (const { at, op } of operations) assert.match(op.operationId ?? "", /^[a-z][A-Za-z]+$/, at);
+    assert.equal(new Set(operations.map(({ op }) => op.operationId)).size, operations.length);
+    assert.equal(
+      doc.body.paths["/v1/api-keys"]?.post && (doc.body.paths["/v1/api-keys"].post as Operation).operationId,
+      "createApiKey",
+    );
+    for (const { at, op } of operations) if (op.requestBody) assert.equal(op.requestBody.required, true, at);
   });
 
   it("serves health, readiness, metrics and security headers", async () => {

@@ -26,6 +26,11 @@ export interface RouteSpec<
   method: "get" | "post" | "patch" | "delete";
   /** Koa-style path, e.g. `/v1/api-keys/:id`. */
   path: string;
+  /**
+   * Unique lowerCamelCase name of the operation: what generated clients call the method
+   * (`createApiKey` rather than `post_v1_api_keys`). Never change one once published.
+   */
+  operationId: string;
   summary: string;
   tag: string;
   /** Roles that may call it, or "public" for unauthenticated endpoints. */
@@ -83,6 +88,9 @@ export function mountRoutes(router: Router, routes: AnyRoute[], verifier: TokenV
 }
 
 export function openApiDocument(routes: AnyRoute[]) {
+  const ids = routes.map((r) => r.operationId);
+  const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (repeated.length > 0) throw new Error(`operationId used twice: ${repeated.join(", ")}`);
   const registry = new OpenAPIRegistry();
   registry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -97,13 +105,16 @@ export function openApiDocument(routes: AnyRoute[]) {
     registry.registerPath({
       method: route.method,
       path: route.path.replace(/:(\w+)/g, "{$1}"),
+      operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
       ...(route.access === "public"
         ? {}
         : { security: [{ bearer: [] }], description: `Roles: ${route.access.join(", ")}.` }),
       request: {
-        ...(route.body ? { body: { content: { "application/json": { schema: route.body } } } } : {}),
+        ...(route.body
+          ? { body: { required: true, content: { "application/json": { schema: route.body } } } }
+          : {}),
         ...(route.query ? { query: route.query } : {}),
         ...(route.params ? { params: route.params } : {}),
       },

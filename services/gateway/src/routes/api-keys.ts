@@ -22,6 +22,7 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/api-keys",
+      operationId: "listApiKeys",
       summary: "List the tenant's API keys, newest first",
       tag: "api-keys",
       access: READERS,
@@ -39,6 +40,7 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/api-keys",
+      operationId: "createApiKey",
       summary: "Create an API key; the plaintext key is in this response only",
       tag: "api-keys",
       access: ADMINS,
@@ -61,6 +63,7 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/api-keys/:id",
+      operationId: "getApiKey",
       summary: "Get one API key",
       tag: "api-keys",
       access: READERS,
@@ -74,6 +77,7 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "patch",
       path: "/v1/api-keys/:id",
+      operationId: "updateApiKey",
       summary: "Rename, activate/deactivate, or change or clear (null) the expiration of an API key",
       tag: "api-keys",
       access: ADMINS,
@@ -95,6 +99,7 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "delete",
       path: "/v1/api-keys/:id",
+      operationId: "deleteApiKey",
       summary: "Delete an API key for good",
       tag: "api-keys",
       access: ADMINS,

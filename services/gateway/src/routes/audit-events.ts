@@ -9,6 +9,7 @@ export function auditRoutes({ audit }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/audit-events",
+      operationId: "listAuditEvents",
       summary: "The tenant's audit log, newest first",
       tag: "audit",
       access: ["viewer", "admin"],

@@ -49,6 +49,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/auth/login",
+      operationId: "login",
       summary: "Sign in with email and password",
       tag: "auth",
       access: "public",
@@ -68,6 +69,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/auth/refresh",
+      operationId: "refreshSession",
       summary: "Trade the refresh cookie for a new access token (rotates the cookie)",
       tag: "auth",
       access: "public",
@@ -87,6 +89,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/auth/logout",
+      operationId: "logout",
       summary: "End the session of the refresh cookie",
       tag: "auth",
       access: "public",
@@ -101,6 +104,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/auth/token",
+      operationId: "exchangeApiKey",
       summary: "Exchange an API key for a short-lived JWT",
       tag: "auth",
       access: "public",
@@ -124,6 +128,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/auth/jwks",
+      operationId: "getJwks",
       summary: "Public keys that verify platform tokens",
       tag: "auth",
       access: "public",

@@ -36,6 +36,7 @@ export function eventRoutes({ ingest }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/events",
+      operationId: "listEvents",
       summary: "The tenant's face events, newest capture first, with optional filters",
       tag: "events",
       access: READERS,
@@ -63,6 +64,7 @@ export function eventRoutes({ ingest }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/events/:id/thumbnail",
+      operationId: "getEventThumbnail",
       summary: "The JPEG face crop a worker sent with an event",
       tag: "events",
       access: READERS,

@@ -10,6 +10,7 @@ export function meRoutes({ auth, keys }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/me",
+      operationId: "getMe",
       summary: "The caller: a signed-in user or an API key",
       tag: "auth",
       access: ROLES,

@@ -18,6 +18,7 @@ export function tenantRoutes({ auth }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/tenants",
+      operationId: "listTenants",
       summary: "List tenants (platform admins only)",
       tag: "tenants",
       access: ["admin"],
@@ -31,6 +32,7 @@ export function tenantRoutes({ auth }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/tenants",
+      operationId: "createTenant",
       summary: "Create a tenant and its first admin (platform admins only)",
       tag: "tenants",
       access: ["admin"],

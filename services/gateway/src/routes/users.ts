@@ -11,6 +11,7 @@ export function userRoutes({ auth }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "post",
       path: "/v1/users",
+      operationId: "createUser",
       summary: "Add an admin or viewer to the caller's tenant",
       tag: "users",
       access: ["admin"],

@@ -29,6 +29,7 @@ export function workerRoutes({ ingest }: GatewayDeps): AnyRoute[] {
     defineRoute({
       method: "get",
       path: "/v1/workers",
+      operationId: "listWorkers",
       summary: "The tenant's connected and recently seen workers, most recently seen first",
       tag: "workers",
       access: ["viewer", "admin"],
