@@ -69,12 +69,19 @@ describe("BlazeFace decoding", () => {
     assert.equal(other!.box.x, 50);
   });
 
-  it("tiles a 1280x720 frame into two overlapping spans when 60 px faces must be found", () => {
+  it("tiles a 1280x720 frame into 4 x 2 overlapping squares when 24 px faces (MIN_FACE_PX) must be found", () => {
+    // 24 px faces reach 14 input pixels in 439 px tiles; they overlap by a third.
+    const xs = [0, 280, 561, 841];
+    const ys = [0, 281];
+    assert.deepEqual(
+      detectionTiles(1280, 720, 24, 256),
+      xs.flatMap((x) => ys.map((y) => ({ x, y, width: 439, height: 439 }))),
+    );
     assert.deepEqual(detectionTiles(1280, 720, 60, 256), [
-      { x: 0, y: 0, width: 768, height: 720 },
-      { x: 512, y: 0, width: 768, height: 720 },
+      { x: 0, y: 0, width: 1098, height: 720 },
+      { x: 182, y: 0, width: 1098, height: 720 },
     ]);
-    assert.deepEqual(detectionTiles(640, 480, 60, 256), [], "small frames need no tiles");
+    assert.deepEqual(detectionTiles(640, 480, 60, 256), [], "small frames need no tiles for 60 px faces");
   });
 });
 

@@ -13,9 +13,11 @@ import {
   type Box,
   clipToFrame,
   DEFAULT_DETECTOR_OPTIONS,
+  DEFAULT_MIN_FACE_PX,
   type DetectedFace,
   type Detector,
   type DetectorOptions,
+  iou,
   mapFaceToFrame,
 } from "./detector.ts";
 import { weightedNms } from "./nms.ts";
@@ -85,20 +87,31 @@ export function decodeBlazeFaceLayer(
 export interface BlazeFaceOptions extends DetectorOptions {
   /**
    * Also scan overlapping tiles of the frame so faces of this many pixels reach MIN_FACE_IN_INPUT
-   * pixels in the model input (a 1280x720 frame squeezed into 256 px makes a 60 px face 12 px,
-   * where the back model's scores fall to ~0.6). 0 disables tiling. The whole-frame pass always
-   * runs: it finds the large faces that tiles cut in two.
+   * pixels in the model input (a 1280x720 frame squeezed into 256 px makes a 24 px face 5 px,
+   * which the back model does not see). 0 disables tiling. The whole-frame pass always runs: it
+   * finds the large faces that tiles cut in two. The worker sets it to MIN_FACE_PX.
    */
   readonly tileForFacesOf: number;
+  /**
+   * A second look at every face found: the front model scores a crop twice the face's size, and
+   * faces it scores below this are dropped (0: no second look). On dlib's examples/faces it drops
+   * every dog face and most false positives, and no annotated face (`npm run eval:detection`):
+   * real faces score 0.70-1.0 there, dogs 0.51-0.69.
+   */
+  readonly secondLookScore: number;
 }
 
 export const DEFAULT_BLAZEFACE_OPTIONS: BlazeFaceOptions = {
   ...DEFAULT_DETECTOR_OPTIONS,
-  tileForFacesOf: 60,
+  tileForFacesOf: DEFAULT_MIN_FACE_PX,
+  secondLookScore: 0.7,
 };
 
-// Measured on astronaut.png composed into 1280x720 frames: faces of 20+ input pixels score >= 0.9.
-const MIN_FACE_IN_INPUT = 20;
+// Measured on dlib's examples/faces in 720p frames (`npm run eval:detection`): with tiles that
+// make 24 px faces 14 input pixels, 41 of 43 are found; at 10 input pixels (tiles for 44 px), 34.
+const MIN_FACE_IN_INPUT = 14;
+// The second look's crop: the face's box times this, centred on it.
+const SECOND_LOOK_CONTEXT = 2;
 
 /**
  * Regions to scan besides the whole frame: spans of `faceSize * inputSize / MIN_FACE_IN_INPUT`
@@ -119,59 +132,35 @@ export function detectionTiles(width: number, height: number, faceSize: number, 
   return spans(width).flatMap(([x, w]) => spans(height).map(([y, h]) => ({ x, y, width: w, height: h })));
 }
 
-export class BlazeFaceDetector implements Detector {
-  readonly model: string;
+/** One BlazeFace model, ready to run passes over regions of frames. */
+class BlazeFaceModel {
   readonly #session: ModelSession;
-  readonly #variant: BlazeFaceVariant;
+  readonly variant: BlazeFaceVariant;
   readonly #anchors: Float32Array[];
-  readonly #options: BlazeFaceOptions;
   /** Reused by every pass: a ModelSession has copied its feeds by the time run() returns. */
   readonly #input: Float32Array;
 
-  private constructor(session: ModelSession, variant: BlazeFaceVariant, options: BlazeFaceOptions) {
+  constructor(session: ModelSession, variant: BlazeFaceVariant) {
     this.#session = session;
-    this.#variant = variant;
-    this.#options = options;
-    this.model = variant.model.id;
+    this.variant = variant;
     const size = variant.model.input.width;
     this.#anchors = blazeFaceAnchors(size, variant.strides);
     this.#input = new Float32Array(size * size * 3);
   }
 
-  static async open(
-    modelsDir: string,
-    variant: BlazeFaceVariant = BLAZEFACE_BACK,
-    options: BlazeFaceOptions = DEFAULT_BLAZEFACE_OPTIONS,
-  ): Promise<BlazeFaceDetector> {
-    return new BlazeFaceDetector(await openSession(modelsDir, variant.model), variant, options);
+  get size(): number {
+    return this.variant.model.input.width;
   }
 
-  async detect(frame: RgbImage): Promise<DetectedFace[]> {
-    const { minFaceSize, nmsIouThreshold, tileForFacesOf } = this.#options;
-    const size = this.#variant.model.input.width;
-    const tiles = detectionTiles(frame.width, frame.height, tileForFacesOf, size);
-    // One block-averaged copy serves every pass: sized for the least-reduced region (a tile).
-    const smallestRegion = Math.min(...[frame, ...tiles].map((r) => Math.max(r.width, r.height)));
-    const reduced = reduceFor(frame, size / smallestRegion);
-    const whole = { x: 0, y: 0, width: frame.width, height: frame.height };
-    // All passes are started before any is awaited: the next input is prepared on this thread while
-    // the model thread runs the previous one.
-    const [wholeFaces, ...tileFaces] = await Promise.all(
-      [whole, ...tiles].map((region) => this.#detectIn(frame, region, reduced)),
-    );
-    const candidates = [...wholeFaces!];
-    tiles.forEach((tile, i) => {
-      // A face cut by a tile edge inside the frame is seen whole by a neighbour or the whole frame.
-      for (const face of tileFaces[i]!) if (!touchesInnerEdge(face.box, tile, frame)) candidates.push(face);
-    });
-    return weightedNms(candidates, nmsIouThreshold)
-      .map((face) => clipToFrame(face, frame))
-      .filter((face) => Math.max(face.box.width, face.box.height) >= minFaceSize);
-  }
-
-  async #detectIn(frame: RgbImage, region: Box, reduced: Reduced): Promise<DetectedFace[]> {
-    const { input } = this.#variant.model;
-    const size = input.width;
+  /** Faces in `region` of the frame (which may reach past its edges), in frame pixels. */
+  async detectIn(
+    frame: RgbImage,
+    region: Box,
+    reduced: Reduced,
+    scoreThreshold: number,
+  ): Promise<DetectedFace[]> {
+    const { input } = this.variant.model;
+    const size = this.size;
     const boxed = letterbox(frame, size, PAD_GREY, region, reduced);
     const pixels = boxed.image.data;
     for (let i = 0; i < pixels.length; i++) this.#input[i] = (pixels[i]! - input.mean) * input.scale;
@@ -184,7 +173,7 @@ export class BlazeFaceDetector implements Detector {
         out[boxes]!.data as Float32Array,
         anchors,
         size,
-        this.#options.scoreThreshold,
+        scoreThreshold,
       );
     return [
       ...layer("Identity:0", "Identity_2:0", this.#anchors[0]!),
@@ -192,8 +181,108 @@ export class BlazeFaceDetector implements Detector {
     ].map((face) => mapFaceToFrame(face, boxed.toSource));
   }
 
+  release(): Promise<void> {
+    return this.#session.release();
+  }
+}
+
+export class BlazeFaceDetector implements Detector {
+  readonly model: string;
+  readonly #main: BlazeFaceModel;
+  /** The front model, for the second look; absent when secondLookScore is 0. */
+  readonly #secondLook: BlazeFaceModel | undefined;
+  readonly #options: BlazeFaceOptions;
+
+  private constructor(
+    main: BlazeFaceModel,
+    secondLook: BlazeFaceModel | undefined,
+    options: BlazeFaceOptions,
+  ) {
+    this.#main = main;
+    this.#secondLook = secondLook;
+    this.#options = options;
+    this.model = main.variant.model.id;
+  }
+
+  static async open(
+    modelsDir: string,
+    variant: BlazeFaceVariant = BLAZEFACE_BACK,
+    options: BlazeFaceOptions = DEFAULT_BLAZEFACE_OPTIONS,
+  ): Promise<BlazeFaceDetector> {
+    const [main, secondLook] = await Promise.all([
+      openSession(modelsDir, variant.model),
+      options.secondLookScore > 0 ? openSession(modelsDir, BLAZEFACE_FRONT.model) : undefined,
+    ]);
+    return new BlazeFaceDetector(
+      new BlazeFaceModel(main, variant),
+      secondLook && new BlazeFaceModel(secondLook, BLAZEFACE_FRONT),
+      options,
+    );
+  }
+
+  /** The regions one frame's detection passes cover: the whole frame, then the tiles. */
+  passRegions(width: number, height: number): Box[] {
+    return [
+      { x: 0, y: 0, width, height },
+      ...detectionTiles(width, height, this.#options.tileForFacesOf, this.#main.size),
+    ];
+  }
+
+  /** The square region the second look at `face` sees. */
+  static secondLookRegion(face: DetectedFace): Box {
+    const side = Math.max(face.box.width, face.box.height) * SECOND_LOOK_CONTEXT;
+    return {
+      x: face.box.x + face.box.width / 2 - side / 2,
+      y: face.box.y + face.box.height / 2 - side / 2,
+      width: side,
+      height: side,
+    };
+  }
+
+  async detect(frame: RgbImage): Promise<DetectedFace[]> {
+    const { minFaceSize, nmsIouThreshold, scoreThreshold } = this.#options;
+    const [whole, ...tiles] = this.passRegions(frame.width, frame.height);
+    // One block-averaged copy serves every pass: sized for the least-reduced region (a tile).
+    const smallestRegion = Math.min(...[frame, ...tiles].map((r) => Math.max(r.width, r.height)));
+    const reduced = reduceFor(frame, this.#main.size / smallestRegion);
+    // All passes are started before any is awaited: the next input is prepared on this thread while
+    // the model thread runs the previous one.
+    const [wholeFaces, ...tileFaces] = await Promise.all(
+      [whole!, ...tiles].map((region) => this.#main.detectIn(frame, region, reduced, scoreThreshold)),
+    );
+    const candidates = [...wholeFaces!];
+    tiles.forEach((tile, i) => {
+      // A face cut by a tile edge inside the frame is seen whole by a neighbour or the whole frame.
+      for (const face of tileFaces[i]!) if (!touchesInnerEdge(face.box, tile, frame)) candidates.push(face);
+    });
+    const faces = weightedNms(candidates, nmsIouThreshold).filter(
+      (face) => Math.max(face.box.width, face.box.height) >= minFaceSize,
+    );
+    const seen = await this.#lookAgain(frame, faces, reduced);
+    return seen.map((face) => clipToFrame(face, frame));
+  }
+
+  /** The faces the front model also scores at least secondLookScore, on a crop around each. */
+  async #lookAgain(frame: RgbImage, faces: DetectedFace[], reduced: Reduced): Promise<DetectedFace[]> {
+    const check = this.#secondLook;
+    if (!check || faces.length === 0) return faces;
+    const threshold = this.#options.secondLookScore;
+    const scores = await Promise.all(
+      faces.map(async (face) => {
+        const again = await check.detectIn(
+          frame,
+          BlazeFaceDetector.secondLookRegion(face),
+          reduced,
+          threshold,
+        );
+        return Math.max(0, ...again.filter((a) => iou(a.box, face.box) > 0.3).map((a) => a.score));
+      }),
+    );
+    return faces.filter((_, i) => scores[i]! >= threshold);
+  }
+
   async close(): Promise<void> {
-    await this.#session.release();
+    await Promise.all([this.#main.release(), this.#secondLook?.release()]);
   }
 }
 

@@ -174,7 +174,7 @@ export function annotatedFacePhotos(): AnnotatedPhoto[] {
   const photos: AnnotatedPhoto[] = [];
   for (const list of ["training.xml", "testing.xml"]) {
     const xml = readFileSync(path.join(dir, list), "utf8");
-    for (const image of xml.matchAll(/<image file='([^']+)'>([\s\S]*?)<\/image>/g)) {
+    for (const image of xml.matchAll(/<image file='([^']+)'[^>]*>([\s\S]*?)<\/image>/g)) {
       const faces = [
         ...image[2]!.matchAll(/<box top='(-?\d+)' left='(-?\d+)' width='(\d+)' height='(\d+)'/g),
       ].map((b) => ({ y: Number(b[1]), x: Number(b[2]), width: Number(b[3]), height: Number(b[4]) }));
