@@ -1,22 +1,22 @@
 // `npm run bench` (in worker/): the worker pipeline against raw onnxruntime-node on the same video.
 //
-// (a) baseline: only the detector and embedder session.run calls the pipeline makes, on inputs
+// (a) baseline: only the detector and embedder session.run calls the pipeline makes (BlazeFace's
+//     whole-frame and tile passes, its second look at each face, the embedder), on inputs
 //     prepared beforehand from the same decoded frames and aligned crops;
-// (b) the whole pipeline: ffmpeg decoding, letterboxing, detection decoding, alignment, embedding,
-//     observation building and a sink that encodes each frame's observations as an ingest FaceBatch.
+// (b) the whole pipeline as configured by default (MIN_FACE_PX=24, THUMBNAILS=best): ffmpeg
+//     decoding into pooled frame buffers, letterboxing, detection decoding, alignment, embedding,
+//     thumbnails, observation building and a sink that encodes each frame's observations as an
+//     ingest FaceBatch;
+// (c) once more with THUMBNAILS=all, for the cost of a thumbnail on every observation.
 // Target: (b)/(a) >= 0.8 in frames/s. Writes bench-results/worker.json.
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
-import { writeBenchSummary } from "@facerec/shared/bench-results.ts";
+import { SMOKE_RUN, verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { alignFace } from "../src/aligner.ts";
-import {
-  BLAZEFACE_BACK,
-  BlazeFaceDetector,
-  DEFAULT_BLAZEFACE_OPTIONS,
-  detectionTiles,
-} from "../src/detectors/blazeface.ts";
+import { BlazeFaceDetector } from "../src/detectors/blazeface.ts";
+import { openDetector } from "../src/detectors/index.ts";
 import { DEFAULT_EMBEDDER_TYPE, embedderEntry, openEmbedder } from "../src/embedders/index.ts";
 import type { Frame } from "../src/frame.ts";
 import { letterbox, type RgbImage } from "../src/image.ts";
@@ -29,14 +29,16 @@ import { openSource } from "../src/source/index.ts";
 import { STAGES, Telemetry } from "../src/telemetry.ts";
 import { requireModel, TEST_MODELS_DIR } from "../src/test-support/models.ts";
 import { makeAstronautVideo } from "../src/test-support/videos.ts";
+import { ThumbnailEncoder, ThumbnailPolicy } from "../src/thumbnails.ts";
 
 // Five rounds of 50 frames, each running (b) then (a): on a shared machine the load changes
 // minute to minute, and interleaving exposes both measurements to the same conditions.
-const ROUNDS = 5;
-const SECONDS = 5;
+const ROUNDS = SMOKE_RUN ? 1 : 5;
+const SECONDS = SMOKE_RUN ? 1 : 5;
 const FPS = 10;
 
 requireModel(MODELS.blazefaceBack);
+requireModel(MODELS.blazefaceFront);
 const embedderModel = embedderEntry(DEFAULT_EMBEDDER_TYPE);
 requireModel(embedderModel);
 const video = makeAstronautVideo(mkdtempSync(path.join(os.tmpdir(), "worker-bench-")), {
@@ -65,11 +67,16 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR, BLAZEFACE_BACK);
+const detector = (await openDetector("blazeface", TEST_MODELS_DIR)) as BlazeFaceDetector;
 const embedder = await openEmbedder(DEFAULT_EMBEDDER_TYPE, TEST_MODELS_DIR);
+const thumbnailEncoder = new ThumbnailEncoder();
 // The baseline calls onnxruntime-node directly, on the main thread, with the pipeline's options.
 const detectSession = await ort.InferenceSession.create(
   modelPath(TEST_MODELS_DIR, MODELS.blazefaceBack),
+  SESSION_OPTIONS,
+);
+const secondLookSession = await ort.InferenceSession.create(
+  modelPath(TEST_MODELS_DIR, MODELS.blazefaceFront),
   SESSION_OPTIONS,
 );
 const embedSession = await ort.InferenceSession.create(
@@ -79,20 +86,27 @@ const embedSession = await ort.InferenceSession.create(
 const telemetry = new Telemetry();
 const sink = new EncodingSink();
 const spec = MODELS.blazefaceBack.input;
-const regions = [
-  { x: 0, y: 0, width: 1280, height: 720 },
-  ...detectionTiles(1280, 720, DEFAULT_BLAZEFACE_OPTIONS.tileForFacesOf, spec.width),
-];
-const pipeline = { seconds: 0, cpu: 0, rssMb: 0 };
+const frontSpec = MODELS.blazefaceFront.input;
+const regions = detector.passRegions(1280, 720);
+const pipeline = { seconds: 0, cpu: 0, rssMb: 0, framesAllocated: 0 };
 const baseline = { seconds: 0, cpu: 0, frames: 0, faces: 0 };
+const thumbnailsFor = (mode: "best" | "all") => ({
+  policy: new ThumbnailPolicy(mode, { enhanced: false, everyMs: 1000 }),
+  encoder: thumbnailEncoder,
+});
 
 for (let round = 0; round < ROUNDS; round++) {
   // (b) the whole pipeline, from the video file to the sink.
   let cpu = process.cpuUsage();
   let start = performance.now();
-  await runPipeline({ source: openSource(video, 0), detector, embedder, sink, telemetry });
+  const source = openSource(video, 0);
+  await runPipeline({ source, detector, embedder, sink, telemetry, thumbnails: thumbnailsFor("best") });
   pipeline.seconds += (performance.now() - start) / 1000;
   pipeline.cpu += cpuSeconds(cpu);
+  pipeline.framesAllocated = Math.max(
+    pipeline.framesAllocated,
+    (source as { framesAllocated?: number }).framesAllocated ?? 0,
+  );
   // Measured before the baseline's pre-decoded frames exist.
   if (round === 0) pipeline.rssMb = process.resourceUsage().maxRSS / 1024;
 
@@ -110,10 +124,23 @@ for (let round = 0; round < ROUNDS; round++) {
     ),
   );
   const embedInputs: (ort.Tensor | undefined)[] = [];
+  const secondLookInputs: ort.Tensor[][] = [];
   for (const frame of frames) {
-    const crops: RgbImage[] = (await detector.detect(frame)).map((f) =>
-      alignFace(frame, f.landmarks, embedder.crop),
+    const faces = await detector.detect(frame);
+    secondLookInputs.push(
+      faces.map(
+        (f) =>
+          new ort.Tensor(
+            "float32",
+            toInputTensor(
+              [letterbox(frame, frontSpec.width, 128, BlazeFaceDetector.secondLookRegion(f)).image],
+              frontSpec,
+            ),
+            [1, frontSpec.height, frontSpec.width, 3],
+          ),
+      ),
     );
+    const crops: RgbImage[] = faces.map((f) => alignFace(frame, f.landmarks, embedder.crop));
     embedInputs.push(
       crops.length
         ? new ort.Tensor("float32", toInputTensor(crops, embedderModel.input), [
@@ -129,6 +156,7 @@ for (let round = 0; round < ROUNDS; round++) {
   start = performance.now();
   for (let i = 0; i < frames.length; i++) {
     for (const input of detectorInputs[i]!) await detectSession.run({ "input:0": input });
+    for (const input of secondLookInputs[i]!) await secondLookSession.run({ "input:0": input });
     const faces = embedInputs[i];
     if (faces) {
       await embedSession.run({ img_inputs: faces });
@@ -139,17 +167,46 @@ for (let round = 0; round < ROUNDS; round++) {
   baseline.cpu += cpuSeconds(cpu);
   baseline.frames += frames.length;
 }
-await Promise.all([detector.close(), embedder.close(), detectSession.release(), embedSession.release()]);
-
 const { frames: pipelineFrames, faces: pipelineFaces } = telemetry.snapshot().pipeline;
-const stageHistogram = (await telemetry.stageSeconds.get()).values;
-const stageMs = Object.fromEntries(
-  STAGES.map((stage) => {
-    const sum =
-      stageHistogram.find((v) => v.labels["stage"] === stage && v.metricName?.endsWith("_sum"))?.value ?? 0;
-    return [stage, Math.round((sum / pipelineFrames) * 1000 * 100) / 100];
-  }),
-);
+const defaultThumbnails = { ...thumbnailEncoder.totals };
+
+// (c) THUMBNAILS=all: one more run of the pipeline, a thumbnail with every observation.
+const allTelemetry = new Telemetry();
+const allStart = performance.now();
+await runPipeline({
+  source: openSource(video, 0),
+  detector,
+  embedder,
+  sink: new EncodingSink(),
+  telemetry: allTelemetry,
+  thumbnails: thumbnailsFor("all"),
+});
+const allSeconds = (performance.now() - allStart) / 1000;
+const allThumbnails = {
+  ms: thumbnailEncoder.totals.ms - defaultThumbnails.ms,
+  count: thumbnailEncoder.totals.count - defaultThumbnails.count,
+  bytes: thumbnailEncoder.totals.bytes - defaultThumbnails.bytes,
+};
+await Promise.all([
+  detector.close(),
+  embedder.close(),
+  thumbnailEncoder.close(),
+  detectSession.release(),
+  secondLookSession.release(),
+  embedSession.release(),
+]);
+
+const stageMsOf = async (t: Telemetry, frames: number) => {
+  const histogram = (await t.stageSeconds.get()).values;
+  return Object.fromEntries(
+    STAGES.map((stage) => {
+      const sum =
+        histogram.find((v) => v.labels["stage"] === stage && v.metricName?.endsWith("_sum"))?.value ?? 0;
+      return [stage, Math.round((sum / frames) * 1000 * 100) / 100];
+    }),
+  );
+};
+const stageMs = await stageMsOf(telemetry, pipelineFrames);
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const summary = {
@@ -160,6 +217,7 @@ const summary = {
   models: {
     detector: MODELS.blazefaceBack.id,
     detectorPassesPerFrame: regions.length,
+    secondLook: MODELS.blazefaceFront.id,
     embedder: embedderModel.id,
   },
   baseline: {
@@ -179,6 +237,22 @@ const summary = {
     peakRssMb: round(pipeline.rssMb, 0),
     stageMsPerFrame: stageMs,
     sinkBytes: sink.bytes,
+    /** Frame buffers allocated by the pooled ffmpeg source in a round (one per frame before pooling). */
+    frameBuffersAllocated: pipeline.framesAllocated,
+    thumbnails: {
+      count: defaultThumbnails.count,
+      encodeMsEach: round(defaultThumbnails.ms / Math.max(1, defaultThumbnails.count)),
+      bytesEach: Math.round(defaultThumbnails.bytes / Math.max(1, defaultThumbnails.count)),
+    },
+  },
+  pipelineWithAllThumbnails: {
+    frames: allTelemetry.snapshot().pipeline.frames,
+    framesPerSecond: round(allTelemetry.snapshot().pipeline.frames / allSeconds),
+    thumbnails: allThumbnails.count,
+    /** Time on the thumbnail thread per thumbnail; the pipeline waits only for what embedding does not cover. */
+    encodeMsEach: round(allThumbnails.ms / Math.max(1, allThumbnails.count)),
+    bytesEach: Math.round(allThumbnails.bytes / Math.max(1, allThumbnails.count)),
+    stageMsPerFrame: await stageMsOf(allTelemetry, allTelemetry.snapshot().pipeline.frames),
   },
   ratios: {
     pipelineOverBaselineFps: round(
@@ -195,5 +269,7 @@ console.log(JSON.stringify(summary, null, 2));
 console.log(
   `\n(a) baseline ${summary.baseline.framesPerSecond} frames/s, ${summary.baseline.facesPerSecond} faces/s | ` +
     `(b) pipeline ${summary.pipeline.framesPerSecond} frames/s, ${summary.pipeline.facesPerSecond} faces/s | ` +
-    `(b)/(a) = ${summary.ratios.pipelineOverBaselineFps} (target >= 0.8)`,
+    `(b)/(a) = ${summary.ratios.pipelineOverBaselineFps} (target >= 0.8: ${verdict(summary.ratios.pipelineOverBaselineFps >= 0.8)}) | ` +
+    `(c) THUMBNAILS=all ${summary.pipelineWithAllThumbnails.framesPerSecond} frames/s, ` +
+    `${summary.pipelineWithAllThumbnails.encodeMsEach} ms and ${summary.pipelineWithAllThumbnails.bytesEach} bytes per thumbnail`,
 );

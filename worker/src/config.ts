@@ -5,9 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_MIN_FACE_PX } from "./detectors/detector.ts";
 import { DETECTOR_TYPES } from "./detectors/index.ts";
 import { DEFAULT_EMBEDDER_TYPE, EMBEDDER_TYPES } from "./embedders/index.ts";
 import { readEnvFile } from "./env-file.ts";
+import { THUMBNAIL_MODES, type ThumbnailMode } from "./thumbnails.ts";
 
 export const WORKER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -52,6 +54,9 @@ const schema = z.object({
   WORKER_HTTP_PORT: integer(0, 65535).default(8090),
   DETECTOR_TYPE: oneOf(DETECTOR_TYPES).default("blazeface"),
   EMBEDDER_TYPE: oneOf(EMBEDDER_TYPES).default(DEFAULT_EMBEDDER_TYPE),
+  MIN_FACE_PX: integer(8, 4096).default(DEFAULT_MIN_FACE_PX),
+  THUMBNAILS: oneOf(THUMBNAIL_MODES).default("best"),
+  THUMBNAIL_EVERY_MS: integer(0, 3_600_000).default(1000),
   WORKER_FPS: z
     .string()
     .regex(/^\d+(\.\d+)?$/, "must be a number of frames per second (0 = as fast as possible)")
@@ -92,6 +97,15 @@ export interface WorkerConfig {
   readonly workerHttpPort: number;
   readonly detectorType: Parsed["DETECTOR_TYPE"];
   readonly embedderType: Parsed["EMBEDDER_TYPE"];
+  /**
+   * Smallest face to find, in frame pixels. Smaller means more detector passes per frame
+   * (BlazeFace scans tiles sized for it): 9 for 1280x720 at 24 px, 3 at 60 px.
+   */
+  readonly minFacePx: number;
+  /** Which observations carry a JPEG crop of the face: see THUMBNAIL_MODES. */
+  readonly thumbnails: ThumbnailMode;
+  /** With THUMBNAILS=best in basic mode: at most one thumbnail per this many ms. */
+  readonly thumbnailEveryMs: number;
   /** Frames per second to sample; 0 decodes as fast as possible. */
   readonly workerFps: number;
   readonly videoSource: string;
@@ -158,6 +172,9 @@ export function loadConfig({ env, envFile = path.join(WORKER_DIR, ".env") }: Con
     workerHttpPort: c.WORKER_HTTP_PORT,
     detectorType: c.DETECTOR_TYPE,
     embedderType: c.EMBEDDER_TYPE,
+    minFacePx: c.MIN_FACE_PX,
+    thumbnails: c.THUMBNAILS,
+    thumbnailEveryMs: c.THUMBNAIL_EVERY_MS,
     workerFps: c.WORKER_FPS,
     videoSource: c.VIDEO_SOURCE,
     videoLoop: c.VIDEO_LOOP,

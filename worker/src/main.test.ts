@@ -36,6 +36,7 @@ interface StoredEvent {
   frameSeq: string;
   bbox: { x: number; y: number };
   embeddingDim: number;
+  thumbnailUrl: string | null;
 }
 
 describe("worker process", () => {
@@ -176,9 +177,25 @@ describe("worker process", () => {
     assert.equal(stored.length, counts.observations, "stored events equal produced observations");
     const distinct = new Set(stored.map((e) => `${e.frameSeq}/${e.bbox.x}/${e.bbox.y}`));
     assert.equal(distinct.size, stored.length, "no observation stored twice");
+
+    // THUMBNAILS=best (the default) in basic mode: about one face crop per second of video, which
+    // the gateway serves back as the JPEG the worker made.
+    const withThumbnail = stored.filter((e) => e.thumbnailUrl);
+    assert.ok(
+      withThumbnail.length >= 3 && withThumbnail.length < stored.length / 2,
+      `${withThumbnail.length} of ${stored.length} events have a thumbnail`,
+    );
+    const response = await fetch(new URL(withThumbnail[0]!.thumbnailUrl!, t.url), {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^image\/jpeg/);
+    const jpeg = Buffer.from(await response.arrayBuffer());
+    assert.ok(jpeg.length > 1000 && jpeg.length <= 12 * 1024, `${jpeg.length} bytes`);
+    assert.deepEqual([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)], [0xff, 0xd8, 0xff, 0xd9]);
   });
 
-  it("logs key_inactive with its fix, shows it in /status, and resumes by itself after reactivation", async () => {
+  it("logs key_inactive once with its fix, shows it in /status, resumes by itself after reactivation and clears it", async () => {
     const { id: keyId, key } = await t.createKey(admin, { role: "worker" });
     const video = makeAstronautVideo(videoDir, { seconds: 4, fps: 10 });
     const worker = await startWorker({
@@ -205,7 +222,11 @@ describe("worker process", () => {
       () => worker.logs.find((l) => l.code === "key_inactive"),
       PROCESS_TIMEOUT_MS,
     );
-    assert.match(String(logged.msg), /dashboard/i, "the log line names the fix");
+    assert.match(
+      String(logged.msg),
+      /^paused: key_inactive — check key status: activate the key in the dashboard \(API Keys\); retrying after 5 s at first, backing off to every 60 s$/,
+    );
+    assert.match(String(logged.time), /^\d{4}-\d\d-\d\dT/, "JSON lines (not a terminal) with ISO times");
     const status = await until(
       "/status shows key_inactive",
       async () => {
@@ -239,6 +260,9 @@ describe("worker process", () => {
       },
       90_000,
     );
+    assert.equal((await worker.status()).lastError, null, "/status forgets the refusal after recovery");
+    assert.equal(worker.logs.filter((l) => l.code === "key_inactive").length, 1, "one line per state change");
+    assert.ok(worker.logs.some((l) => l.msg === "resumed: the API key is accepted"));
 
     worker.child.kill("SIGTERM");
     assert.equal(await worker.exited, 0);

@@ -1,14 +1,15 @@
 // `cd worker && npm start`: the edge worker (the guide's `python -m app.main`). Wires configuration
 // -> models -> frame source -> pipeline -> sink, serves the operator endpoints, and on SIGTERM or
 // SIGINT stops the source, lets the pipeline finish its frame, and flushes the sink.
-import pino, { type Logger } from "pino";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
 import { openDetector } from "./detectors/index.ts";
 import { embedderWarnings, openEmbedder } from "./embedders/index.ts";
 import { startHttpServer } from "./http/server.ts";
+import { createLogger, type Logger } from "./logger.ts";
 import { runPipeline } from "./pipeline.ts";
 import { openSource } from "./source/index.ts";
 import { Telemetry } from "./telemetry.ts";
+import { ThumbnailEncoder, ThumbnailPolicy } from "./thumbnails.ts";
 import { FaceTracker } from "./tracking/tracker.ts";
 import { DiskQueue } from "./uplink/disk-queue.ts";
 import { Uplink } from "./uplink/uplink.ts";
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = pino({
+  const log = createLogger({
     level: config.logLevel,
     base: { workerId: config.workerId, cameraId: config.cameraId },
   });
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   for (const warning of embedderWarnings(config.embedderType)) log.warn(warning);
   const sink = await createUplink(config, telemetry, log);
   const [detector, embedder] = await Promise.all([
-    openDetector(config.detectorType, config.modelsDir),
+    openDetector(config.detectorType, config.modelsDir, { minFacePx: config.minFacePx }),
     openEmbedder(config.embedderType, config.modelsDir),
   ]);
   log.info(
@@ -73,11 +74,16 @@ async function main(): Promise<void> {
 
   const source = openSource(config.videoSource, config.workerFps, {
     loop: config.videoLoop,
-    onConnect: (width, height) =>
-      log.info({ source: config.videoSource, width, height }, "video source open"),
+    onConnect: (width, height) => {
+      telemetry.clearError("source");
+      log.info({ source: config.videoSource, width, height }, `video source open (${width}x${height})`);
+    },
     onDisconnect: (error, delayMs) => {
-      telemetry.recordError(error);
-      log.warn({ err: error.message, retryInMs: delayMs }, "video source dropped; reconnecting");
+      telemetry.recordError(error, "source");
+      log.warn(
+        { err: error.message, retryInMs: delayMs },
+        `video source dropped: ${error.message}; reconnecting in ${(delayMs / 1000).toFixed(1)} s`,
+      );
     },
   });
 
@@ -96,6 +102,16 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 
+  const thumbnails =
+    config.thumbnails === "off"
+      ? undefined
+      : {
+          policy: new ThumbnailPolicy(config.thumbnails, {
+            enhanced: config.useEnhancedWorker,
+            everyMs: config.thumbnailEveryMs,
+          }),
+          encoder: new ThumbnailEncoder(),
+        };
   let exitCode = 0;
   try {
     await runPipeline({
@@ -105,6 +121,7 @@ async function main(): Promise<void> {
       sink,
       telemetry,
       ...(config.useEnhancedWorker ? { tracker: new FaceTracker() } : {}),
+      ...(thumbnails ? { thumbnails } : {}),
     });
     if (!stopping) {
       // A file that ended: deliver everything before exiting, so a batch job's results are all
@@ -113,12 +130,12 @@ async function main(): Promise<void> {
       await sink.drain(stopDraining.signal);
     }
   } catch (error) {
-    telemetry.recordError(error);
+    telemetry.recordError(error, "pipeline");
     log.error({ err: error }, "pipeline failed");
     exitCode = 1;
   } finally {
     await sink.close();
-    await Promise.all([detector.close(), embedder.close()]);
+    await Promise.all([detector.close(), embedder.close(), thumbnails?.encoder.close()]);
     await http.close();
   }
   const { pipeline, queueDepth } = telemetry.snapshot();

@@ -15,6 +15,7 @@ import { openSource } from "./source/index.ts";
 import { Telemetry } from "./telemetry.ts";
 import { requireModel, TEST_MODELS_DIR } from "./test-support/models.ts";
 import { makeAstronautVideo } from "./test-support/videos.ts";
+import { THUMBNAIL_MAX_BYTES, ThumbnailEncoder, ThumbnailPolicy } from "./thumbnails.ts";
 import { FaceTracker } from "./tracking/tracker.ts";
 
 /** Keeps every observation; stands in for the uplink in tests only. */
@@ -33,6 +34,9 @@ describe("pipeline", () => {
   let video: string;
   let detector: BlazeFaceDetector;
   let embedder: Embedder;
+  const encoder = new ThumbnailEncoder();
+  const isJpeg = (b: Buffer) =>
+    b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b.at(-2) === 0xff && b.at(-1) === 0xd9;
   before(async () => {
     requireModel(MODELS.blazefaceBack);
     requireModel(MODELS.dlib);
@@ -46,12 +50,22 @@ describe("pipeline", () => {
   after(async () => {
     await detector?.close();
     await embedder?.close();
+    await encoder.close();
   });
 
   it("basic mode sends every detection, shaped as the ingest contract's FaceObservation", async () => {
     const sink = new CollectingSink();
     const telemetry = new Telemetry();
-    await runPipeline({ source: openSource(video, 0), detector, embedder, sink, telemetry });
+    // THUMBNAILS=best in basic mode: one face's thumbnail per second of video (10 frames).
+    const policy = new ThumbnailPolicy("best", { enhanced: false, everyMs: 1000 });
+    await runPipeline({
+      source: openSource(video, 0),
+      detector,
+      embedder,
+      sink,
+      telemetry,
+      thumbnails: { policy, encoder },
+    });
     assert.equal(sink.observations.length, 30, "one face in each of 30 frames");
     assert.deepEqual(
       sink.observations.map((o) => o.frameSeq),
@@ -71,6 +85,13 @@ describe("pipeline", () => {
       assert.ok(o.detScore > 0.6 && o.detScore <= 1);
       assert.equal(o.trackId, 0);
       assert.equal(o.quality, 0);
+    }
+    // Frames are timestamped as decoded (faster than real time here), so how many get one varies.
+    const withThumbnail = sink.observations.filter((o) => o.thumbnailJpeg.length > 0);
+    assert.ok(withThumbnail.length >= 1 && withThumbnail.length <= 4, `${withThumbnail.length} thumbnails`);
+    for (const o of withThumbnail) {
+      assert.ok(isJpeg(o.thumbnailJpeg), "a whole JPEG (SOI ... EOI)");
+      assert.ok(o.thumbnailJpeg.length <= THUMBNAIL_MAX_BYTES, `${o.thumbnailJpeg.length} bytes`);
     }
     // The portrait moves right 4 px per frame (40 px/s at 10 fps); boxes follow it.
     const drift = sink.observations.at(-1)!.bbox!.x - sink.observations[0]!.bbox!.x;
@@ -95,8 +116,13 @@ describe("pipeline", () => {
       sink,
       telemetry: new Telemetry(),
       tracker,
+      thumbnails: { policy: new ThumbnailPolicy("best", { enhanced: true, everyMs: 1000 }), encoder },
     });
     const n = sink.observations.length;
+    assert.ok(
+      sink.observations.every((o) => isJpeg(o.thumbnailJpeg)),
+      "every best shot carries its thumbnail",
+    );
     assert.ok(n >= 2 && n <= 4, `${n} observations from 15 frames of one face`);
     assert.equal(new Set(sink.observations.map((o) => o.trackId)).size, 1);
     assert.ok(sink.observations.every((o) => o.trackId > 0 && o.quality > 0 && o.quality <= 1));

@@ -8,6 +8,7 @@ import type { Frame, FrameSource } from "./frame.ts";
 import type { RgbImage } from "./image.ts";
 import { embeddingBytes, type FaceObservation, type FaceSink } from "./sink.ts";
 import type { Stage, Telemetry } from "./telemetry.ts";
+import type { ThumbnailEncoder, ThumbnailPolicy } from "./thumbnails.ts";
 import { faceQuality } from "./tracking/quality.ts";
 import type { FaceTracker, Shot } from "./tracking/tracker.ts";
 
@@ -19,6 +20,8 @@ export interface PipelineParts {
   readonly telemetry: Telemetry;
   /** Present in enhanced mode (USE_ENHANCED_WORKER=true). */
   readonly tracker?: FaceTracker;
+  /** Absent, or THUMBNAILS=off: observations carry no thumbnail. */
+  readonly thumbnails?: { readonly policy: ThumbnailPolicy; readonly encoder: ThumbnailEncoder };
 }
 
 /** One observation's worth of data before embedding. */
@@ -36,7 +39,7 @@ interface Pending {
  * The sink is not closed here: whoever made it decides when to flush it.
  */
 export async function runPipeline(parts: PipelineParts): Promise<void> {
-  const { source, detector, embedder, sink, telemetry, tracker } = parts;
+  const { source, detector, embedder, sink, telemetry, tracker, thumbnails } = parts;
   const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
     const start = performance.now();
     try {
@@ -47,8 +50,17 @@ export async function runPipeline(parts: PipelineParts): Promise<void> {
   };
   const deliver = async (pending: readonly Pending[]): Promise<number> => {
     if (pending.length === 0) return 0;
+    // Thumbnails are encoded on their own thread while the embedder runs on its own.
+    const wanted = thumbnails?.policy.choose(
+      pending.map((p) => ({ score: p.face.score, capturedAt: p.capturedAt })),
+    );
+    const jpegs = Promise.all(
+      pending.map((p, i) => (wanted?.[i] ? thumbnails!.encoder.encode(p.aligned) : undefined)),
+    );
+    jpegs.catch(() => {});
     const embeddings = await timed("embed", () => embedder.embed(pending.map((p) => p.aligned)));
-    const observations = pending.map((p, i) => toObservation(p, embeddings[i]!, embedder));
+    const thumbnailJpegs = await timed("thumbnail", () => jpegs);
+    const observations = pending.map((p, i) => toObservation(p, embeddings[i]!, embedder, thumbnailJpegs[i]));
     await timed("send", () => sink.send(observations));
     return observations.length;
   };
@@ -74,6 +86,8 @@ export async function runPipeline(parts: PipelineParts): Promise<void> {
       const aligned = await timed("align", () =>
         faces.map((face) => alignFace(frame, face.landmarks, embedder.crop)),
       );
+      // Everything below works on the aligned crops: the frame's buffer can carry a later frame.
+      frame.release?.();
       let pending: Pending[];
       if (tracker) {
         const candidates = faces.map((face, i) => ({
@@ -132,7 +146,12 @@ function fromShot(shot: Shot): Pending {
   return { ...shot, quality: shot.quality.score };
 }
 
-function toObservation(p: Pending, embedding: Float32Array, embedder: Embedder): FaceObservation {
+function toObservation(
+  p: Pending,
+  embedding: Float32Array,
+  embedder: Embedder,
+  thumbnail: Uint8Array | undefined,
+): FaceObservation {
   return {
     capturedAt: p.capturedAt,
     frameSeq: p.frameSeq,
@@ -144,6 +163,8 @@ function toObservation(p: Pending, embedding: Float32Array, embedder: Embedder):
     model: embedder.model,
     quality: p.quality,
     trackId: p.trackId,
-    thumbnailJpeg: Buffer.alloc(0),
+    thumbnailJpeg: thumbnail
+      ? Buffer.from(thumbnail.buffer, thumbnail.byteOffset, thumbnail.byteLength)
+      : Buffer.alloc(0),
   };
 }

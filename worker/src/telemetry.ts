@@ -2,13 +2,17 @@
 // pipeline writes frame and stage figures; the uplink writes auth, stream and queue state.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export const STAGES = ["decode", "detect", "align", "embed", "send"] as const;
+/** `thumbnail` is the wait for thumbnails after embedding (they are encoded meanwhile, elsewhere). */
+export const STAGES = ["decode", "detect", "align", "embed", "thumbnail", "send"] as const;
 export type Stage = (typeof STAGES)[number];
 
 export const AUTH_STATES = ["unauthenticated", "authenticating", "authenticated", "rejected"] as const;
 export type AuthState = (typeof AUTH_STATES)[number];
 export const STREAM_STATES = ["idle", "connecting", "open", "backoff", "closed"] as const;
 export type StreamState = (typeof STREAM_STATES)[number];
+
+/** Where an error came from: the uplink (auth, stream), the video source, or the pipeline. */
+export type ErrorOrigin = "uplink" | "source" | "pipeline";
 
 export interface StatusSnapshot {
   readonly authState: AuthState;
@@ -18,6 +22,7 @@ export interface StatusSnapshot {
   readonly fps: number;
   readonly queueDepth: number;
   readonly queueBytes: number;
+  /** The last error of a part that has not recovered since; null when all is well. */
   readonly lastError: { readonly message: string; readonly at: string } | null;
   readonly pipeline: {
     readonly running: boolean;
@@ -84,6 +89,7 @@ export class Telemetry {
   #stream: StreamState = "idle";
   #queue = { depth: 0, bytes: 0 };
   #lastError: StatusSnapshot["lastError"] = null;
+  #lastErrorOrigin: ErrorOrigin | undefined;
   #running = false;
   #counts = { frames: 0, faces: 0, observations: 0 };
   #frameTimes: number[] = [];
@@ -111,11 +117,20 @@ export class Telemetry {
     this.#queueBytes.set(bytes);
   }
 
-  recordError(error: unknown): void {
+  /** Shown in /status as lastError until the part it came from recovers (clearError). */
+  recordError(error: unknown, origin: ErrorOrigin): void {
     this.#lastError = {
       message: error instanceof Error ? error.message : String(error),
       at: new Date().toISOString(),
     };
+    this.#lastErrorOrigin = origin;
+  }
+
+  /** `origin` works again: its error, if it is the last one, is no longer current. */
+  clearError(origin: ErrorOrigin): void {
+    if (this.#lastErrorOrigin !== origin) return;
+    this.#lastError = null;
+    this.#lastErrorOrigin = undefined;
   }
 
   setRunning(running: boolean): void {

@@ -40,7 +40,7 @@ describe("worker HTTP endpoints", () => {
 
   it("reports auth state, stream state, fps, queue depth and the last error in /status", async () => {
     telemetry.setAuthState("rejected", "key_inactive");
-    telemetry.recordError(new Error("401 key_inactive: the API key is deactivated"));
+    telemetry.recordError(new Error("401 key_inactive: the API key is deactivated"), "uplink");
     const status = await (await fetch(`${base}/status`)).json();
     assert.equal(status.authState, "rejected");
     assert.equal(status.authError, "key_inactive");
@@ -48,6 +48,14 @@ describe("worker HTTP endpoints", () => {
     assert.equal(status.queueDepth, 3);
     assert.equal(typeof status.fps, "number");
     assert.match(status.lastError.message, /key_inactive/);
+  });
+
+  it("clears lastError once the part it came from recovers, but not for another part's recovery", async () => {
+    telemetry.recordError(new Error("401 key_inactive: the API key is deactivated"), "uplink");
+    telemetry.clearError("source");
+    assert.match((await (await fetch(`${base}/status`)).json()).lastError.message, /key_inactive/);
+    telemetry.clearError("uplink");
+    assert.equal((await (await fetch(`${base}/status`)).json()).lastError, null);
   });
 
   it("answers unknown paths with 404", async () => {

@@ -8,26 +8,30 @@ export interface IngestToken {
   readonly ingestEndpoint: string;
 }
 
-/** The four causes of the guide's "401 Authentication Errors" section, and what the operator should do. */
+/**
+ * The four causes of the guide's "401 Authentication Errors" section, each with what the operator
+ * should do (the guide's check, said as an action).
+ */
 export const AUTH_FAILURE_FIXES: Readonly<Record<string, string>> = {
   invalid_api_key:
-    "Check API key: ensure the WORKER_API_KEY environment variable contains a valid key (copy it from the dashboard, or create a new one)",
-  key_inactive: "Check key status: verify the key is active in the dashboard (API Keys)",
-  key_expired:
-    "Check expiration: ensure the key hasn't expired (extend it in the dashboard or create a new key)",
-  tenant_mismatch: "Check tenant ID: ensure TENANT_ID matches the tenant the API key belongs to",
+    "check API key: put a valid key in WORKER_API_KEY (copy it from the dashboard, or create one)",
+  key_inactive: "check key status: activate the key in the dashboard (API Keys)",
+  key_expired: "check expiration: extend the key in the dashboard, or create a new one",
+  tenant_mismatch: "check tenant ID: set TENANT_ID to the tenant the API key belongs to",
 };
 
 /** The API answered 401: the key itself is unusable until an operator acts. */
 export class KeyRejected extends Error {
   readonly code: string;
   readonly fix: string;
+  /** The server's own explanation, kept for /status; the log says the fix instead. */
+  readonly detail: string;
   constructor(code: string, detail: string) {
-    const fix = AUTH_FAILURE_FIXES[code] ?? "Check the API key and TENANT_ID in the dashboard";
-    super(`401 ${code}: ${detail} ${fix}.`);
+    super(`401 ${code}: ${detail}`);
     this.name = "KeyRejected";
     this.code = code;
-    this.fix = fix;
+    this.detail = detail;
+    this.fix = AUTH_FAILURE_FIXES[code] ?? "check the API key and TENANT_ID in the dashboard";
   }
 }
 

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { FaceObservation } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 import { until } from "@facerec/shared/test-support/until.ts";
-import { pino } from "pino";
+import { createLogger } from "../logger.ts";
 import { embeddingBytes } from "../sink.ts";
 import { Telemetry } from "../telemetry.ts";
 import { DiskQueue } from "./disk-queue.ts";
@@ -50,15 +50,15 @@ describe("uplink", () => {
 
   async function uplinkFor(key: string, cameraId: string) {
     const lines: string[] = [];
-    const log = pino(
-      { level: "info" },
-      new Writable({
+    const log = createLogger({
+      level: "info",
+      destination: new Writable({
         write(chunk, _encoding, done) {
           lines.push(String(chunk));
           done();
         },
       }),
-    );
+    });
     const telemetry = new Telemetry();
     const queue = await DiskQueue.open(await mkdtemp(path.join(tmpdir(), "uplink-queue-")), 64 << 20);
     const uplink = new Uplink({
@@ -138,8 +138,15 @@ describe("uplink", () => {
     );
     assert.equal(telemetry.snapshot().authState, "rejected");
     const logged = lines.filter((l) => l.includes("key_inactive"));
-    assert.equal(logged.length, 1, "one log line for the cause (rate-limited)");
-    assert.match(logged[0]!, /Check key status/);
+    assert.equal(logged.length, 1, "one log line for the cause, not one per retry");
+    const { msg, time } = JSON.parse(logged[0]!) as { msg: string; time: string };
+    assert.match(
+      msg,
+      /^paused: key_inactive — check key status: activate the key in the dashboard \(API Keys\); retrying after 5 s at first, backing off to every 60 s$/,
+    );
+    assert.equal(msg.match(/dashboard/g)?.length, 1, "the fix is said once");
+    assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, "ISO time, not epoch ms");
+    assert.match(String(telemetry.snapshot().lastError?.message), /key_inactive/);
     await uplink.send([observation(1)]);
     await uplink.send([observation(2)]);
     await uplink.flush();
@@ -150,6 +157,12 @@ describe("uplink", () => {
       "delivery resumes",
       () => queue.depth === 0 && telemetry.snapshot().authState === "authenticated",
       90_000,
+    );
+    assert.equal(telemetry.snapshot().lastError, null, "/status forgets the refusal once the key works");
+    assert.equal(lines.filter((l) => l.includes("key_inactive")).length, 1, "retries logged nothing more");
+    assert.ok(
+      lines.some((l) => JSON.parse(l).msg === "resumed: the API key is accepted"),
+      "the recovery is one line",
     );
     await uplink.close();
     assert.equal((await storedFor("cam-revoked")).length, 3);

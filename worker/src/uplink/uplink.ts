@@ -3,7 +3,8 @@
 // at-least-once; the ingest service makes replays no-ops, so after any reconnect the whole queue is
 // simply sent again. The stream is rotated before its token expires, and rebuilt with a fresh token
 // after any UNAUTHENTICATED. An unusable key (the guide's 401 causes) stops streaming, is logged
-// once per minute with its fix, and is retried slowly until it works again.
+// once with its fix, and is retried slowly until it works again. The log has one line per change of
+// state (paused, waiting for the API, stream lost, streaming again), not one per retry.
 import { randomUUID } from "node:crypto";
 import {
   type FaceBatch,
@@ -24,7 +25,6 @@ const MAX_IN_FLIGHT = 8;
 const RECONNECT: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
 /** An unusable key is retried slowly: an operator has to act first. */
 const KEY_REJECTED: BackoffPolicy = { initialMs: 5_000, maxMs: 60_000 };
-const LOG_EVERY_MS = 60_000;
 /** How long a stream that is being replaced or shut down may take to collect outstanding acks. */
 const DRAIN_MS = 3_000;
 
@@ -62,7 +62,8 @@ export class Uplink implements FaceSink {
   #flushTimer: NodeJS.Timeout | undefined;
   #token: { value: IngestToken; issuedAt: number } | undefined;
   #loop: Promise<void> | undefined;
-  readonly #lastLogged = new Map<string, number>();
+  /** The state last logged (see #announce), e.g. `streaming` or `paused:key_inactive`. */
+  #state: string | undefined;
 
   constructor(options: UplinkOptions) {
     this.#o = options;
@@ -126,13 +127,16 @@ export class Uplink implements FaceSink {
     this.#o.telemetry.setQueue(this.#o.queue.depth, this.#o.queue.bytes);
   }
 
-  /** One log line per cause per minute, and at once when the cause changes. */
-  #logThrottled(key: string, level: "warn" | "error", fields: object, message: string): void {
-    const last = this.#lastLogged.get(key) ?? 0;
-    if (Date.now() - last < LOG_EVERY_MS) return;
-    this.#lastLogged.clear();
-    this.#lastLogged.set(key, Date.now());
+  /** Logs `message` when the uplink enters `state`; staying in it (retrying) logs nothing more. */
+  #announce(state: string, level: "info" | "warn" | "error", fields: object, message: string): void {
+    if (state === this.#state) return;
+    this.#state = state;
     this.#o.log[level](fields, message);
+  }
+
+  /** True while the uplink waits for an operator or the API (nothing can be streamed). */
+  get #held(): boolean {
+    return this.#state?.startsWith("paused:") === true || this.#state === "waiting";
   }
 
   async #freshToken(): Promise<IngestToken> {
@@ -146,8 +150,15 @@ export class Uplink implements FaceSink {
       apiKey: this.#o.apiKey,
       tenantId: this.#o.tenantId,
     });
-    if (this.#o.telemetry.snapshot().authState !== "authenticated")
-      this.#o.log.info("authenticated with the API key");
+    if (this.#state === undefined || this.#held) {
+      this.#announce(
+        "authenticated",
+        "info",
+        {},
+        this.#state === undefined ? "authenticated with the API key" : "resumed: the API key is accepted",
+      );
+      this.#o.telemetry.clearError("uplink");
+    }
     this.#token = { value, issuedAt };
     this.#o.telemetry.setAuthState("authenticated");
     return value;
@@ -163,19 +174,25 @@ export class Uplink implements FaceSink {
         token = await this.#freshToken();
         rejections = 0;
       } catch (err) {
-        this.#o.telemetry.recordError(err);
+        this.#o.telemetry.recordError(err, "uplink");
         if (err instanceof KeyRejected) {
           this.#o.telemetry.setAuthState("rejected", err.code);
           this.#o.telemetry.setStreamState("backoff");
-          this.#logThrottled(err.code, "error", { code: err.code }, err.message);
-          await sleep(backoffDelay(rejections++, KEY_REJECTED), signal);
+          const delayMs = backoffDelay(rejections++, KEY_REJECTED);
+          this.#announce(
+            `paused:${err.code}`,
+            "error",
+            { code: err.code },
+            `paused: ${err.code} — ${err.fix}; ${retrying(KEY_REJECTED)}`,
+          );
+          await sleep(delayMs, signal);
         } else {
           this.#o.telemetry.setAuthState(
             "unauthenticated",
             err instanceof ApiUnreachable ? "api_unreachable" : "error",
           );
           this.#o.telemetry.setStreamState("backoff");
-          this.#logThrottled("api_unreachable", "warn", {}, (err as Error).message);
+          this.#announce("waiting", "warn", {}, `waiting: ${(err as Error).message}; ${retrying(RECONNECT)}`);
           await sleep(backoffDelay(reconnects++, RECONNECT), signal);
         }
         continue;
@@ -185,17 +202,18 @@ export class Uplink implements FaceSink {
         reconnects = 0;
       } catch (err) {
         const e = err as ServiceError;
-        this.#o.telemetry.recordError(err);
+        this.#o.telemetry.recordError(err, "uplink");
         this.#o.telemetry.setStreamState("backoff");
         // The token was refused (expired early, key revoked): exchange again; a revoked key now
-        // fails the exchange with its own cause.
+        // fails the exchange with its own cause, and that is the line worth logging.
         if (e.code === status.UNAUTHENTICATED) this.#token = undefined;
-        this.#logThrottled(
-          `stream:${e.code}`,
-          "warn",
-          { code: e.code, details: e.details },
-          "ingest stream ended; reconnecting",
-        );
+        else
+          this.#announce(
+            `stream:${e.code}`,
+            "warn",
+            { grpcCode: e.code },
+            `ingest stream lost: ${e.details || e.message}; ${retrying(RECONNECT)}`,
+          );
         await sleep(backoffDelay(reconnects++, RECONNECT), signal);
       }
     }
@@ -221,11 +239,15 @@ export class Uplink implements FaceSink {
 
     call.on("data", (ack: IngestAck) => {
       this.#o.telemetry.setStreamState("open");
+      if (this.#state !== "streaming") {
+        this.#announce("streaming", "info", { target }, `streaming to ingest at ${target}`);
+        this.#o.telemetry.clearError("uplink");
+      }
       inFlight.delete(ack.batchId);
       if (ack.rejected) {
         // The server will never accept this batch as it is; keeping it would block the queue forever.
         this.#o.log.error({ batchId: ack.batchId, error: ack.error }, "ingest rejected a batch; dropping it");
-        this.#o.telemetry.recordError(new Error(`batch rejected: ${ack.error}`));
+        this.#o.telemetry.recordError(new Error(`batch rejected: ${ack.error}`), "uplink");
       }
       this.#o.queue.remove(ack.batchId).then(
         () => {
@@ -287,4 +309,10 @@ export class Uplink implements FaceSink {
       client.close();
     }
   }
+}
+
+/** How a retry schedule reads in a log line, e.g. `retrying in 5 s, backing off to every 60 s`. */
+function retrying(policy: BackoffPolicy): string {
+  const s = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`);
+  return `retrying after ${s(policy.initialMs)} at first, backing off to every ${s(policy.maxMs)}`;
 }
