@@ -54,6 +54,11 @@ export const TEST_REQUIREMENTS: readonly Requirement[] = [
     isPresent: () => fileExists("/usr/lib/python3/dist-packages/skimage/data/astronaut.png"),
   },
   {
+    purpose: "Python 3 with venv: the Python client example built from the published contracts",
+    debianPackage: "python3-venv",
+    isPresent: () => commandAnswers("python3", ["-c", "import venv, ensurepip"]),
+  },
+  {
     purpose: "Go: builds the embedded database (FerretDB) once, when MONGO_URL is unset",
     debianPackage: "golang-go",
     isPresent: async () =>
