@@ -2,7 +2,8 @@
  * Exactly-once in effect across failures: a worker that replays every unacknowledged batch on
  * reconnect ends with each batch stored exactly once, whether the ingest process is SIGKILLed
  * mid-stream or the database is killed mid-stream and kept down for 10 s. Acknowledged batches are durable at the
- * moment of their ack.
+ * moment of their ack. A database that stops answering (SIGSTOP) fails calls within seconds with a
+ * clear `storage_unavailable` instead of hanging them.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -170,6 +171,51 @@ describe("delivery across failures", () => {
     assert.equal(
       await events.countDocuments({ workerId: "w-outage" }),
       batches.length * OBSERVATIONS_PER_BATCH,
+    );
+  });
+  it("a database that stops answering: REST calls get 503 storage_unavailable, a stream UNAVAILABLE, within 5 s", async () => {
+    const admin = await t.login();
+    const stream = new WorkerStream(client, token);
+    await stream.exchange(makeBatch({ workerId: "w-frozen" }));
+    // Frozen, not dead: connections stay open and nothing answers (what a wedged database does).
+    ferret.process.kill("SIGSTOP");
+    try {
+      const timed = async <T>(what: Promise<T>) => {
+        const started = performance.now();
+        const value = await what;
+        return { value, ms: performance.now() - started };
+      };
+      const calls = await Promise.all([
+        timed(t.api("GET", "/v1/workers", { token: admin })),
+        timed(t.api("GET", "/v1/api-keys", { token: admin })),
+        timed(
+          t.api("POST", "/v1/auth/login", {
+            body: { email: "admin@localhost", password: "wrong-password-1" },
+          }),
+        ),
+      ]);
+      for (const [i, { value: res, ms }] of calls.entries()) {
+        assert.equal(res.status, 503, `call ${i}: ${JSON.stringify(res.body)}`);
+        assert.match(res.headers.get("content-type") ?? "", /^application\/problem\+json/);
+        assert.equal(
+          (res.body as { code: string }).code,
+          "storage_unavailable",
+          `call ${i} after ${ms.toFixed(0)} ms`,
+        );
+        assert.doesNotMatch(JSON.stringify(res.body), /127\.0\.0\.1|remote_addr|Deadline|timed out/);
+        assert.ok(ms < 5000, `answered after ${ms.toFixed(0)} ms`);
+      }
+      const sentAt = performance.now();
+      stream.call.write(makeBatch({ workerId: "w-frozen" }));
+      const end = await stream.ended;
+      assert.deepEqual([end.code, end.errorCode], [status.UNAVAILABLE, "storage_unavailable"]);
+      assert.ok(end.at - sentAt < 5000, `the stream ended after ${(end.at - sentAt).toFixed(0)} ms`);
+    } finally {
+      ferret.process.kill("SIGCONT");
+    }
+    await until(
+      "the stack answers again",
+      async () => (await t.api("GET", "/v1/workers", { token: admin })).status === 200,
     );
   });
 });

@@ -12,7 +12,7 @@
  */
 import { once } from "node:events";
 import type { FaceBatch, IngestAck } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
-import { AppError, unauthenticated } from "@facerec/shared/errors.ts";
+import { AppError, storageUnavailable, unauthenticated } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { TokenClaims } from "@facerec/shared/tokens/claims.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
@@ -166,13 +166,7 @@ export class FaceStream implements ClosableStream {
         if (this.#closed.signal.aborted) return;
         if ("failure" in outcome) {
           this.#log.warn({ err: outcome.failure }, "storing a batch failed; ending the stream");
-          this.close(
-            new AppError(
-              status.UNAVAILABLE,
-              "storage_unavailable",
-              "the batch could not be stored; retry it",
-            ),
-          );
+          this.close(storageUnavailable("the batch could not be stored; replay it on a new stream"));
           return;
         }
         this.#pending.shift();

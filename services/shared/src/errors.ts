@@ -32,22 +32,33 @@ export const permissionDenied = (message: string) =>
   new AppError(status.PERMISSION_DENIED, "forbidden", message);
 export const unauthenticated = (code: string, message: string) =>
   new AppError(status.UNAUTHENTICATED, code, message);
+/** The database did not answer (in time): the call had no effect the caller can rely on; retry. */
+export const storageUnavailable = (message = "the database did not answer in time; retry shortly") =>
+  new AppError(status.UNAVAILABLE, "storage_unavailable", message);
 
-/** Rebuilds an AppError from an error received from a gRPC call, keeping its code. */
+/** What a caller is told when an internal call failed in transport: no addresses, no timings. */
+const TRANSPORT_FAILURES: Partial<Record<status, [code: string, message: string]>> = {
+  [status.UNAVAILABLE]: ["service_unavailable", "a platform service is unavailable; retry shortly"],
+  [status.DEADLINE_EXCEEDED]: [
+    "service_unavailable",
+    "a platform service did not answer in time; retry shortly",
+  ],
+};
+
+/**
+ * Rebuilds an AppError from an error received from a gRPC call, keeping its code. Errors our
+ * services raised carry their code and a message meant for the caller; anything else (a transport
+ * failure: connection refused, deadline exceeded) gets a generic message, its own details (peer
+ * addresses, timings) kept only as the `cause` for the logs.
+ */
 export function fromGrpcError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as Partial<ServiceError>;
   if (typeof e?.code === "number") {
     const code = e.metadata?.get(ERROR_CODE_KEY)[0];
-    const fallback =
-      e.code === status.UNAVAILABLE || e.code === status.DEADLINE_EXCEEDED
-        ? "service_unavailable"
-        : "internal";
-    return new AppError(
-      e.code,
-      typeof code === "string" ? code : fallback,
-      e.details || e.message || "error",
-    );
+    if (typeof code === "string") return new AppError(e.code, code, e.details || e.message || "error");
+    const [fallbackCode, message] = TRANSPORT_FAILURES[e.code as status] ?? ["internal", "internal error"];
+    return Object.assign(new AppError(e.code, fallbackCode, message), { cause: err });
   }
   return new AppError(status.INTERNAL, "internal", err instanceof Error ? err.message : String(err));
 }

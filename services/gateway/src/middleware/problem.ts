@@ -18,8 +18,9 @@ const HTTP_BY_GRPC: Partial<Record<GrpcStatus, number>> = {
   [GrpcStatus.ALREADY_EXISTS]: 409,
   [GrpcStatus.ABORTED]: 409,
   [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+  // An internal call that timed out is a temporary unavailability too; the caller retries either way.
   [GrpcStatus.UNAVAILABLE]: 503,
-  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+  [GrpcStatus.DEADLINE_EXCEEDED]: 503,
 };
 
 const TITLES: Record<number, string> = {
@@ -34,7 +35,6 @@ const TITLES: Record<number, string> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
-  504: "Gateway Timeout",
 };
 
 export interface FieldError {
@@ -75,9 +75,10 @@ function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof AppError) {
     const status = HTTP_BY_GRPC[err.grpcStatus] ?? 500;
-    return status === 500
-      ? new Problem(500, "internal", "internal error")
-      : new Problem(status, err.code, err.message);
+    if (status === 500) return new Problem(500, "internal", "internal error");
+    // Clients retry a 503 on their own; say when (what a ready replica needs at most).
+    const headers: Record<string, string> = status === 503 ? { "Retry-After": "1" } : {};
+    return new Problem(status, err.code, err.message, { headers });
   }
   const httpError = err as {
     status?: number;

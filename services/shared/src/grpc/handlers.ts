@@ -1,5 +1,5 @@
 import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
-import { AppError } from "../errors.ts";
+import { AppError, storageUnavailable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 
 /**
@@ -18,10 +18,7 @@ export function unary<Req, Res>(
         if (err instanceof AppError) return callback(err.toServiceError(), null);
         if (isDatabaseUnavailable(err)) {
           log.warn({ err, rpc: name }, "database unavailable");
-          return callback(
-            new AppError(status.UNAVAILABLE, "database_unavailable", "database unavailable").toServiceError(),
-            null,
-          );
+          return callback(storageUnavailable().toServiceError(), null);
         }
         log.error({ err, rpc: name }, "unexpected error");
         callback({ code: status.INTERNAL, details: "internal error" }, null);
@@ -30,10 +27,24 @@ export function unary<Req, Res>(
   };
 }
 
-/** Mongo driver errors that mean "the database cannot be reached right now" rather than a bug. */
+const UNAVAILABLE_ERRORS = new Set([
+  "MongoServerSelectionError",
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "MongoNotConnectedError",
+  "MongoPoolClearedError",
+  "MongoTopologyClosedError",
+  "MongoWaitQueueTimeoutError",
+]);
+
+/**
+ * Mongo driver errors that mean "the database cannot be reached or did not answer in time" rather
+ * than a bug. A bulk write that failed as a whole (no per-document error) failed the same way: the
+ * driver reports a timed-out `insertMany`/`bulkWrite` as a MongoBulkWriteError without write errors.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? "";
-  return /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongoNetworkTimeoutError|MongoPoolClearedError|MongoTopologyClosedError/.test(
-    name,
-  );
+  const e = err as { name?: string; writeErrors?: unknown[] } | undefined;
+  const name = e?.name ?? "";
+  if (UNAVAILABLE_ERRORS.has(name)) return true;
+  return name === "MongoBulkWriteError" && Array.isArray(e?.writeErrors) && e.writeErrors.length === 0;
 }
