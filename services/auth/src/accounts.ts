@@ -9,6 +9,17 @@ import { status } from "@grpc/grpc-js";
 import bcrypt from "bcrypt";
 import type { AuthModels, TenantDoc, UserDoc } from "./models.ts";
 
+/** Records a change before it is made; the change is made only if this resolves. */
+export type Audit = (user: UserDoc) => Promise<unknown>;
+
+interface NewUser {
+  tenantId: string;
+  email: string;
+  password: string;
+  role: "admin" | "viewer";
+  platformAdmin: boolean;
+}
+
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 export const MIN_PASSWORD_LENGTH = 12;
@@ -68,38 +79,50 @@ export class Accounts {
     if (!user?.platformAdmin) throw permissionDenied("only platform admins may manage tenants");
   }
 
-  async createTenant(input: { id: string; name: string; adminEmail: string; adminPassword: string }) {
+  /**
+   * Creates a tenant and its first admin. `audit` runs after validation and before anything is
+   * stored: when it fails (the audit log is unavailable), nothing was created.
+   */
+  async createTenant(
+    input: { id: string; name: string; adminEmail: string; adminPassword: string },
+    audit: Audit,
+  ) {
     if (!TENANT_ID.test(input.id))
       throw invalidArgument("invalid_tenant_id", "id must be 3 to 40 lower-case letters, digits and dashes");
     if (!input.name.trim() || input.name.length > 100)
       throw invalidArgument("invalid_name", "name must be 1 to 100 characters");
     await this.#assertEmailFree(input.adminEmail);
-    const tenant = await this.#createTenant({ id: input.id, name: input.name.trim() }).catch(
-      (err: { code?: number }) => {
-        throw err?.code === 11000
-          ? new AppError(status.ALREADY_EXISTS, "tenant_exists", `tenant ${input.id} already exists`)
-          : err;
-      },
-    );
-    const admin = await this.#createUser({
-      tenantId: tenant._id,
+    const tenantExists = () =>
+      new AppError(status.ALREADY_EXISTS, "tenant_exists", `tenant ${input.id} already exists`);
+    if (await this.#models.tenants.exists({ _id: input.id })) throw tenantExists();
+    const admin = await this.#newUser({
+      tenantId: input.id,
       email: input.adminEmail,
       password: input.adminPassword,
       role: "admin",
       platformAdmin: false,
     });
-    return { tenant: toTenant(tenant), admin: toUser(admin) };
+    await audit(admin);
+    const tenant = await this.#createTenant({ id: input.id, name: input.name.trim() }).catch(
+      (err: { code?: number }) => {
+        throw err?.code === 11000 ? tenantExists() : err;
+      },
+    );
+    return { tenant: toTenant(tenant), admin: toUser(await this.#insertUser(admin)) };
   }
 
-  /** Adds a person to an existing tenant. */
-  async createUser(input: {
-    tenantId: string;
-    email: string;
-    password: string;
-    role: "admin" | "viewer";
-  }): Promise<User> {
+  /**
+   * Adds a person to an existing tenant. `audit` runs after validation and before the user is
+   * stored: when it fails (the audit log is unavailable), no user was created.
+   */
+  async createUser(
+    input: { tenantId: string; email: string; password: string; role: "admin" | "viewer" },
+    audit: Audit,
+  ): Promise<User> {
     await this.#assertEmailFree(input.email);
-    return toUser(await this.#createUser({ ...input, platformAdmin: false }));
+    const user = await this.#newUser({ ...input, platformAdmin: false });
+    await audit(user);
+    return toUser(await this.#insertUser(user));
   }
 
   async listTenants(): Promise<Tenant[]> {
@@ -117,19 +140,18 @@ export class Accounts {
     return doc.toObject() as TenantDoc;
   }
 
-  async #createUser(input: {
-    tenantId: string;
-    email: string;
-    password: string;
-    role: "admin" | "viewer";
-    platformAdmin: boolean;
-  }) {
+  async #createUser(input: NewUser) {
+    return this.#insertUser(await this.#newUser(input));
+  }
+
+  /** A validated user document with its password hashed, not yet stored. */
+  async #newUser(input: NewUser): Promise<UserDoc> {
     const email = input.email.trim().toLowerCase();
     if (!EMAIL.test(email)) throw invalidArgument("invalid_email", "adminEmail is not an email address");
     if (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > 200) {
       throw invalidArgument("weak_password", `password must be ${MIN_PASSWORD_LENGTH} to 200 characters`);
     }
-    const doc = await this.#models.users.create({
+    return {
       _id: crypto.randomUUID(),
       tenantId: input.tenantId,
       email,
@@ -137,8 +159,17 @@ export class Accounts {
       role: input.role,
       platformAdmin: input.platformAdmin,
       createdAt: new Date(),
+    };
+  }
+
+  async #insertUser(user: UserDoc): Promise<UserDoc> {
+    const doc = await this.#models.users.create(user).catch((err: { code?: number }) => {
+      // Another request took the email between the check and the write.
+      throw err?.code === 11000
+        ? new AppError(status.ALREADY_EXISTS, "email_taken", "a user with this email already exists")
+        : err;
     });
-    this.#log.info({ userId: doc._id, tenantId: input.tenantId }, "user created");
+    this.#log.info({ userId: doc._id, tenantId: user.tenantId }, "user created");
     return doc.toObject() as UserDoc;
   }
 }

@@ -161,25 +161,23 @@ export function authBindings(opts: {
     }),
     createTenant: unary(log, "CreateTenant", async (req) => {
       const actor = await requirePlatformAdmin(req.actor);
-      const created = await accounts.createTenant({
-        id: req.id,
-        name: req.name,
-        adminEmail: req.adminEmail,
-        adminPassword: req.adminPassword,
-      });
-      await callUnary(audit.recordAuditEvent.bind(audit), {
-        event: {
-          id: "",
-          tenantId: actor.tenantId,
-          action: "tenant.created",
-          actor,
-          targetType: "tenant",
-          targetId: req.id,
-          changes: [],
-          occurredAt: undefined,
-        },
-      });
-      return created;
+      // Audited before it is stored: a failed audit (keys service down) leaves no tenant behind.
+      return accounts.createTenant(
+        { id: req.id, name: req.name, adminEmail: req.adminEmail, adminPassword: req.adminPassword },
+        () =>
+          callUnary(audit.recordAuditEvent.bind(audit), {
+            event: {
+              id: "",
+              tenantId: actor.tenantId,
+              action: "tenant.created",
+              actor,
+              targetType: "tenant",
+              targetId: req.id,
+              changes: [],
+              occurredAt: undefined,
+            },
+          }),
+      );
     }),
     listTenants: unary(log, "ListTenants", async (req) => {
       await requirePlatformAdmin(req.actor);
@@ -191,27 +189,26 @@ export function authBindings(opts: {
       const role = roleFromProto(req.role);
       if (role !== "admin" && role !== "viewer")
         throw invalidArgument("invalid_role", "role must be admin or viewer");
-      const user = await accounts.createUser({
-        tenantId: actor.tenantId,
-        email: req.email,
-        password: req.password,
-        role,
-      });
-      await callUnary(audit.recordAuditEvent.bind(audit), {
-        event: {
-          id: "",
-          tenantId: actor.tenantId,
-          action: "user.created",
-          actor,
-          targetType: "user",
-          targetId: user.id,
-          changes: [
-            { field: "email", oldValue: "", newValue: user.email },
-            { field: "role", oldValue: "", newValue: role },
-          ],
-          occurredAt: undefined,
-        },
-      });
+      // Audited before it is stored: a failed audit (keys service down) leaves no user behind.
+      const user = await accounts.createUser(
+        { tenantId: actor.tenantId, email: req.email, password: req.password, role },
+        (newUser) =>
+          callUnary(audit.recordAuditEvent.bind(audit), {
+            event: {
+              id: "",
+              tenantId: actor.tenantId,
+              action: "user.created",
+              actor,
+              targetType: "user",
+              targetId: newUser._id,
+              changes: [
+                { field: "email", oldValue: "", newValue: newUser.email },
+                { field: "role", oldValue: "", newValue: role },
+              ],
+              occurredAt: undefined,
+            },
+          }),
+      );
       return { user };
     }),
   };

@@ -4,7 +4,7 @@ import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
-import { callUnary, deadline, internalClient } from "@facerec/shared/grpc/clients.ts";
+import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
@@ -23,6 +23,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
   const keys = internalClient(KeysServiceClient, config.KEYS_ADDR);
   const audit = internalClient(AuditServiceClient, config.KEYS_ADDR);
   const ingest = internalClient(IngestQueryServiceClient, config.INGEST_ADDR);
+  const ingestHealth = new HealthCheck(config.INGEST_ADDR);
   const revocations = new RevocationFeed(keys, log);
   revocations.start();
   const verifier = new TokenVerifier({ auth, revocations, log });
@@ -32,10 +33,9 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       () => true,
       () => false,
     );
-    // The ingest binds its public port before this internal one, so a connection here means workers can stream too.
-    const ingestAnswers = await new Promise<boolean>((resolve) =>
-      ingest.waitForReady(deadline(1000), (err) => resolve(!err)),
-    );
+    // The ingest serves this internal port once its public port is up and its revocation feed has
+    // synced, so SERVING here means workers can stream too.
+    const ingestAnswers = await ingestHealth.serving();
     const checks = { auth: authAnswers, keys: revocations.synced, ingest: ingestAnswers };
     return { ready: Object.values(checks).every(Boolean), checks };
   };
@@ -56,7 +56,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       revocations.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const client of [auth, keys, audit, ingest]) client.close();
+      for (const client of [auth, keys, audit, ingest, ingestHealth]) client.close();
     },
   };
 }

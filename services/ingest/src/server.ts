@@ -45,8 +45,8 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const keys = internalClient(KeysServiceClient, config.KEYS_ADDR);
   const revocations = new RevocationFeed(keys, log);
   revocations.start();
-  // Serve workers only once every revocation that matters is known, or a revoked key could stream.
-  await revocations.whenSynced(30_000);
+  // No waiting for the keys service here: until the feed has synced, the verifier accepts no token
+  // (streams end UNAVAILABLE `revocations_unavailable`) and both ports' health says NOT_SERVING.
   const verifier = new TokenVerifier({ auth, revocations, log });
 
   const openStreams = new OpenStreams({
@@ -77,8 +77,8 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     protoFiles: ["facerec/ingest/v1/ingest.proto"],
     log,
   });
-  // Bound after the public port on purpose: the gateway's readiness checks this internal API, so
-  // "ready" implies workers can already connect.
+  // Bound after the public port on purpose: the gateway's readiness checks this internal server's
+  // health, so "ready" implies workers can already connect and be verified.
   const internal = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.INGEST_INTERNAL_PORT,
@@ -86,6 +86,12 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     protoFiles: ["facerec/ingest/v1/ingest_query.proto"],
     log,
   });
+  const followRevocations = (synced: boolean) => {
+    ingest.setServing(synced);
+    internal.setServing(synced);
+  };
+  followRevocations(revocations.synced);
+  revocations.on("synced", followRevocations);
   const metricsServer =
     config.INGEST_METRICS_PORT === undefined
       ? undefined

@@ -4,6 +4,7 @@ import { type AuditServiceServer, AuditServiceService } from "@facerec/proto/fac
 import {
   type KeysServiceServer,
   KeysServiceService,
+  type Revocation,
   type WatchRevocationsRequest,
   type WatchRevocationsResponse,
 } from "@facerec/proto/facerec/keys/v1/keys.ts";
@@ -58,12 +59,21 @@ export function keysBindings(opts: {
       return {};
     }),
     watchRevocations: (call: ServerWritableStream<WatchRevocationsRequest, WatchRevocationsResponse>) => {
-      // Subscribe before reading the snapshot so nothing revoked in between is missed (duplicates are harmless).
-      const unsubscribe = hub.subscribe((revocations) => call.write({ revocations }));
+      // Subscribe before reading the snapshot so nothing revoked in between is missed (duplicates
+      // are harmless), but hold those back: the first message is the snapshot, which subscribers
+      // take as "synced".
+      let heldBack: Revocation[][] | undefined = [];
+      const unsubscribe = hub.subscribe((revocations) =>
+        heldBack ? heldBack.push(revocations) : call.write({ revocations }),
+      );
       call.on("cancelled", unsubscribe);
       call.on("close", unsubscribe);
       hub.snapshot().then(
-        (revocations) => call.write({ revocations }),
+        (revocations) => {
+          call.write({ revocations });
+          for (const held of heldBack ?? []) call.write({ revocations: held });
+          heldBack = undefined;
+        },
         (err: unknown) => {
           log.warn({ err }, "revocation snapshot failed");
           unsubscribe();

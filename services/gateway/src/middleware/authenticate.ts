@@ -6,6 +6,7 @@ import { type Actor, ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts"
 import { AppError } from "@facerec/shared/errors.ts";
 import type { RoleName, TokenClaims } from "@facerec/shared/tokens/claims.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
+import { status } from "@grpc/grpc-js";
 import type { Context, Next } from "koa";
 import { Problem } from "./problem.ts";
 
@@ -27,7 +28,9 @@ export function authenticate(verifier: TokenVerifier, roles: readonly RoleName[]
     try {
       claims = await verifier.verify(match[1]!);
     } catch (err) {
-      if (err instanceof AppError) {
+      // Only a token found wanting is a 401; a check that could not be made (JWKS or revocations
+      // unavailable) is the platform's 503, which the client retries with the same token.
+      if (err instanceof AppError && err.grpcStatus === status.UNAUTHENTICATED) {
         throw new Problem(401, err.code, err.message, {
           headers: { "WWW-Authenticate": `Bearer error="invalid_token"` },
         });

@@ -4,8 +4,11 @@ import {
   type Client,
   credentials,
   Metadata,
+  makeGenericClientConstructor,
+  type ServiceDefinition,
   type ServiceError,
 } from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
 import { fromGrpcError } from "../errors.ts";
 import { MAX_MESSAGE_BYTES } from "./server.ts";
 
@@ -53,4 +56,34 @@ export function callUnary<Req, Res>(
       error ? reject(fromGrpcError(error)) : resolve(response),
     );
   });
+}
+
+interface HealthClient extends Client {
+  check: UnaryMethod<{ service: string }, { status: string | number }>;
+}
+const HealthClient = makeGenericClientConstructor(
+  healthService as unknown as ServiceDefinition,
+  "Health",
+) as unknown as ClientConstructor<HealthClient>;
+
+/** A grpc.health.v1 client of an internal server, for readiness checks. */
+export class HealthCheck {
+  readonly #client: HealthClient;
+
+  constructor(address: string) {
+    this.#client = internalClient(HealthClient, address);
+  }
+
+  /** True when the server (or `service`) answers SERVING within `timeoutMs`. */
+  serving(service = "", timeoutMs = 1000): Promise<boolean> {
+    return callUnary(this.#client.check.bind(this.#client), { service }, timeoutMs).then(
+      // The generic client decodes enums as their names.
+      (response) => response.status === "SERVING" || response.status === 1,
+      () => false,
+    );
+  }
+
+  close(): void {
+    this.#client.close();
+  }
 }

@@ -10,10 +10,9 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "../logger.ts";
+import { reflectionFor } from "./reflection.ts";
 
 export const PROTO_ROOT = fileURLToPath(new URL("../../../../proto/", import.meta.url));
 
@@ -30,6 +29,8 @@ export interface ServiceBinding {
 export interface RunningGrpcServer {
   port: number;
   health: HealthImplementation;
+  /** Sets grpc.health.v1 for the server ("") and each of its services: SERVING or NOT_SERVING. */
+  setServing(serving: boolean): void;
   close(): Promise<void>;
 }
 
@@ -56,8 +57,7 @@ export async function startGrpcServer(opts: {
     Object.fromEntries([["", "SERVING"], ...opts.services.map((s) => [s.name, "SERVING"])]),
   );
   health.addToServer(server);
-  const descriptors = loadSync(opts.protoFiles, { includeDirs: [PROTO_ROOT], keepCase: true });
-  new ReflectionService(descriptors).addToServer(server);
+  reflectionFor(opts.services.map((s) => s.name)).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) =>
@@ -68,6 +68,10 @@ export async function startGrpcServer(opts: {
   return {
     port,
     health,
+    setServing: (serving) => {
+      for (const name of ["", ...opts.services.map((s) => s.name)])
+        health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of opts.services) health.setStatus(s.name, "NOT_SERVING");

@@ -2,6 +2,10 @@
  * Follows the keys service's revocation stream and answers "was this key revoked after this token
  * was issued?" from memory, so verifying a token costs no network call. Consumers (the ingest
  * service) can also listen for `revoked` to close open streams at once.
+ *
+ * Fails closed: until the first snapshot has arrived, and again once the subscription has been lost
+ * for longer than STALE_AFTER_MS, the feed is not `current` and verifiers accept no token at all
+ * (a replica started during a keys outage would otherwise honour keys revoked long before).
  */
 import { EventEmitter } from "node:events";
 import type {
@@ -14,9 +18,16 @@ import type { Logger } from "../logger.ts";
 
 /** Forget revocations older than any token could be: tokens live at most this long. */
 const RETENTION_MS = 24 * 60 * 60 * 1000;
+/**
+ * A lost subscription is tolerated this long (a keys restart, a reconnect) before tokens are
+ * refused: the platform's promise is that a revocation takes effect everywhere within 1 s.
+ */
+export const STALE_AFTER_MS = 1000;
 
 export interface RevocationEvents {
   revoked: [revocation: Revocation];
+  /** `synced` changed: a snapshot arrived, or the subscription was lost. */
+  synced: [synced: boolean];
 }
 
 export class RevocationFeed extends EventEmitter<RevocationEvents> {
@@ -29,6 +40,8 @@ export class RevocationFeed extends EventEmitter<RevocationEvents> {
   #closed = false;
   /** True once the initial snapshot arrived on the current subscription. */
   synced = false;
+  /** When the last synced subscription was lost; undefined while synced or before the first sync. */
+  #lostAt: number | undefined;
 
   constructor(client: KeysServiceClient, log: Logger) {
     super();
@@ -48,13 +61,9 @@ export class RevocationFeed extends EventEmitter<RevocationEvents> {
     return revokedAt !== undefined && revokedAt >= issuedAtSeconds * 1000;
   }
 
-  /** Resolves when the initial snapshot has arrived (or immediately if it already has). */
-  async whenSynced(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.synced) {
-      if (Date.now() > deadline) throw new Error("revocation feed did not sync");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  /** Whether revocation checks can be trusted now: synced, or lost for less than STALE_AFTER_MS. */
+  isCurrent(now = Date.now()): boolean {
+    return this.synced || (this.#lostAt !== undefined && now - this.#lostAt < STALE_AFTER_MS);
   }
 
   close(): void {
@@ -67,15 +76,24 @@ export class RevocationFeed extends EventEmitter<RevocationEvents> {
     if (this.#closed) return;
     const stream = this.#client.watchRevocations({});
     this.#stream = stream;
+    // The keys service sends the snapshot as the first message of every subscription.
     stream.on("data", (message: WatchRevocationsResponse) => {
       this.#attempt = 0;
       for (const revocation of message.revocations) this.#apply(revocation);
+      this.#lostAt = undefined;
+      if (this.synced) return;
       this.synced = true;
+      this.#log.info("revocation feed synced");
+      this.emit("synced", true);
     });
     const retry = (err?: Error) => {
       if (this.#stream !== stream) return;
       this.#stream = undefined;
-      this.synced = false;
+      if (this.synced) {
+        this.#lostAt = Date.now();
+        this.synced = false;
+        this.emit("synced", false);
+      }
       if (this.#closed) return;
       // Exponential backoff with full jitter, capped at 2 s: revocations must resume quickly.
       const delay = Math.random() * Math.min(2000, 100 * 2 ** this.#attempt++);

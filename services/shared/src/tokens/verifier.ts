@@ -5,8 +5,9 @@
  */
 
 import type { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { status } from "@grpc/grpc-js";
 import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify } from "jose";
-import { unauthenticated } from "../errors.ts";
+import { AppError, unauthenticated } from "../errors.ts";
 import { callUnary } from "../grpc/clients.ts";
 import type { Logger } from "../logger.ts";
 import {
@@ -63,8 +64,19 @@ export class TokenVerifier {
     return this.#inflight;
   }
 
-  /** Returns the token's claims or throws UNAUTHENTICATED with code `invalid_token`, `token_expired` or `token_revoked`. */
+  /**
+   * Returns the token's claims or throws UNAUTHENTICATED with code `invalid_token`, `token_expired`
+   * or `token_revoked`; UNAVAILABLE `revocations_unavailable` while the revocation feed is not
+   * current, whatever the token (fail closed).
+   */
   async verify(token: string): Promise<TokenClaims> {
+    if (!this.#revocations.isCurrent()) {
+      throw new AppError(
+        status.UNAVAILABLE,
+        "revocations_unavailable",
+        "tokens cannot be checked until the revocation list is synced from the keys service; retry shortly",
+      );
+    }
     const cached = this.#verified.get(token);
     if (cached && Date.now() < (cached.exp + CLOCK_TOLERANCE_S) * 1000) return this.#unlessRevoked(cached);
     this.#verified.delete(token);
