@@ -1,5 +1,12 @@
-import { createRouter, createWebHistory, type RouteLocationRaw, type Router } from "vue-router";
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationRaw,
+  type RouteRecordRaw,
+  type Router,
+} from "vue-router";
 import { api } from "./api/instance.ts";
+import { DASHBOARD_PAGES, HOME_PAGE, pagePath } from "./pages/registry.ts";
 import { useAuthStore } from "./stores/auth.ts";
 
 declare module "vue-router" {
@@ -11,8 +18,7 @@ declare module "vue-router" {
   }
 }
 
-// Every page is its own chunk: only the shell and the page in view are downloaded.
-const routes = [
+const routes: RouteRecordRaw[] = [
   {
     path: "/sign-in",
     name: "sign-in",
@@ -23,31 +29,13 @@ const routes = [
     path: "/",
     component: () => import("./layouts/DashboardLayout.vue"),
     children: [
-      { path: "", redirect: { name: "api-keys" } },
-      {
-        path: "api-keys",
-        name: "api-keys",
-        component: () => import("./pages/ApiKeysPage.vue"),
-        meta: { title: "API Keys" },
-      },
-      {
-        path: "workers",
-        name: "workers",
-        component: () => import("./pages/WorkersPage.vue"),
-        meta: { title: "Workers" },
-      },
-      {
-        path: "events",
-        name: "events",
-        component: () => import("./pages/EventsPage.vue"),
-        meta: { title: "Events" },
-      },
-      {
-        path: "audit-log",
-        name: "audit-log",
-        component: () => import("./pages/AuditLogPage.vue"),
-        meta: { title: "Audit Log" },
-      },
+      { path: "", redirect: { name: HOME_PAGE.name } },
+      ...DASHBOARD_PAGES.map((page) => ({
+        path: page.name,
+        name: page.name,
+        component: page.component,
+        meta: { title: page.title },
+      })),
       {
         path: ":pathMatch(.*)*",
         name: "not-found",
@@ -60,7 +48,9 @@ const routes = [
 
 /** Only same-app paths: `?redirect=https://evil.example` or `//evil.example` must not leave the app. */
 export function safeRedirect(value: unknown): string {
-  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : "/api-keys";
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//")
+    ? value
+    : pagePath(HOME_PAGE);
 }
 
 function signInFor(fullPath: string): RouteLocationRaw {

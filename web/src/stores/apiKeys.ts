@@ -1,6 +1,6 @@
 import { defineStore } from "pinia";
 import { ref } from "vue";
-import { type ApiError, toApiError } from "../api/errors.ts";
+import { toApiError } from "../api/errors.ts";
 import { api } from "../api/instance.ts";
 import type {
   ApiKey,
@@ -10,6 +10,7 @@ import type {
   CreatedApiKey,
   UpdateApiKeyInput,
 } from "../api/types.ts";
+import { useResource } from "../composables/useResource.ts";
 
 const keyPath = (id: string) => `/v1/api-keys/${encodeURIComponent(id)}`;
 
@@ -21,32 +22,28 @@ export function statusAt(key: ApiKey, now: number): ApiKeyStatus {
 
 export const useApiKeysStore = defineStore("apiKeys", () => {
   const keys = ref<ApiKey[]>([]);
-  const loading = ref(false);
-  const loaded = ref(false);
-  const error = ref<ApiError | null>(null);
+  const { loading, loaded, error, load: request } = useResource();
 
   /**
    * Every key of the tenant, all pages: a tenant has tens of keys, not thousands, and
    * having them all lets the table sort and filter without further round trips.
    */
   async function load(): Promise<void> {
-    loading.value = true;
-    error.value = null;
-    try {
-      const all: ApiKey[] = [];
-      let pageToken = "";
-      do {
-        const page = await api.get<ApiKeyPage>("/v1/api-keys", { pageSize: 100, pageToken });
-        all.push(...page.apiKeys);
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      keys.value = all;
-      loaded.value = true;
-    } catch (e) {
-      error.value = toApiError(e);
-    } finally {
-      loading.value = false;
-    }
+    await request(
+      async () => {
+        const all: ApiKey[] = [];
+        let pageToken = "";
+        do {
+          const page = await api.get<ApiKeyPage>("/v1/api-keys", { pageSize: 100, pageToken });
+          all.push(...page.apiKeys);
+          pageToken = page.nextPageToken;
+        } while (pageToken);
+        return all;
+      },
+      (all) => {
+        keys.value = all;
+      },
+    );
   }
 
   function replace(updated: ApiKey): void {

@@ -1,8 +1,8 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { type ApiError, toApiError } from "../api/errors.ts";
 import { api } from "../api/instance.ts";
 import type { EventFilters, FaceEvent, FaceEventPage } from "../api/types.ts";
+import { useResource } from "../composables/useResource.ts";
 
 export const EVENTS_PAGE_SIZE = 25;
 
@@ -14,28 +14,22 @@ export const useEventsStore = defineStore("events", () => {
   const pageTokens = ref<string[]>([""]);
   const pageIndex = ref(0);
   const nextPageToken = ref("");
-  const loading = ref(false);
-  const loaded = ref(false);
-  const error = ref<ApiError | null>(null);
+  const { loading, loaded, error, load } = useResource();
 
   async function fetchPage(index: number): Promise<void> {
-    loading.value = true;
-    error.value = null;
-    try {
-      const page = await api.get<FaceEventPage>("/v1/events", {
-        ...filters.value,
-        pageSize: EVENTS_PAGE_SIZE,
-        pageToken: pageTokens.value[index] ?? "",
-      });
-      events.value = page.events;
-      nextPageToken.value = page.nextPageToken;
-      pageIndex.value = index;
-      loaded.value = true;
-    } catch (e) {
-      error.value = toApiError(e);
-    } finally {
-      loading.value = false;
-    }
+    await load(
+      () =>
+        api.get<FaceEventPage>("/v1/events", {
+          ...filters.value,
+          pageSize: EVENTS_PAGE_SIZE,
+          pageToken: pageTokens.value[index] ?? "",
+        }),
+      (page) => {
+        events.value = page.events;
+        nextPageToken.value = page.nextPageToken;
+        pageIndex.value = index;
+      },
+    );
   }
 
   /** The first page under new filters. */

@@ -1,30 +1,23 @@
 import { defineStore } from "pinia";
 import { ref } from "vue";
-import { type ApiError, toApiError } from "../api/errors.ts";
 import { api } from "../api/instance.ts";
 import type { Worker } from "../api/types.ts";
+import { useResource } from "../composables/useResource.ts";
 
 export const useWorkersStore = defineStore("workers", () => {
   const workers = ref<Worker[]>([]);
-  const loading = ref(false);
-  const loaded = ref(false);
-  const error = ref<ApiError | null>(null);
+  const { loading, loaded, error, load } = useResource();
   const updatedAt = ref<number | null>(null);
 
   /** Polled: a failed refresh keeps the last known list on screen next to the error. */
   async function refresh(): Promise<void> {
-    loading.value = true;
-    try {
-      const page = await api.get<{ workers: Worker[] }>("/v1/workers");
-      workers.value = page.workers;
-      error.value = null;
-      loaded.value = true;
-      updatedAt.value = Date.now();
-    } catch (e) {
-      error.value = toApiError(e);
-    } finally {
-      loading.value = false;
-    }
+    await load(
+      () => api.get<{ workers: Worker[] }>("/v1/workers"),
+      (page) => {
+        workers.value = page.workers;
+        updatedAt.value = Date.now();
+      },
+    );
   }
 
   return { workers, loading, loaded, error, updatedAt, refresh };
