@@ -165,6 +165,51 @@ describe("the dashboard against the real stack", () => {
     }
   });
 
+  it("Events: untracked observations show — for track and quality; times relative or exact, as chosen", async () => {
+    const page = await (await context()).newPage();
+    const watcher = new ProblemWatcher(page);
+    await page.goto("/sign-in");
+    await signIn(page);
+    await navigate(page, "desktop", "Events");
+    const rows = page.locator(".n-data-table tbody tr");
+    await rows.nth(2).waitFor();
+    const headers = (await page.locator(".n-data-table thead th").allInnerTexts()).map((h) => h.trim());
+    const column = async (header: string) =>
+      Promise.all([0, 1, 2].map((i) => seenText(rows.nth(i).locator("td").nth(headers.indexOf(header)))));
+    // Newest first: basic mode (5 s ago), tracked (20 s), basic mode (40 s).
+    assert.deepEqual(await column("Track"), ["—", "1", "—"]);
+    assert.deepEqual(await column("Quality"), ["—", "0.80", "—"]);
+
+    const captured = rows.first().locator("time");
+    const exact = await captured.getAttribute("title");
+    assert.ok(exact && /\d{4}/.test(exact), `the exact time on hover, got ${exact}`);
+    await page.getByText("Exact", { exact: true }).click();
+    assert.equal(await seenText(captured), exact, "the column shows the exact time once chosen");
+    await page.reload();
+    await rows.first().waitFor();
+    assert.equal(await seenText(rows.first().locator("time")), exact, "the choice is remembered");
+    watcher.assertClean("the Events page's basic-mode rows and time choice");
+  });
+
+  it("Workers: a disconnected worker says since when, and its last batch counts seconds", async () => {
+    const admin = await t.login();
+    const { key } = await t.createKey(admin, { name: "Short-lived worker", role: "worker" });
+    const leaving = await connectWorker(t, key, TENANT, "worker-leaving");
+    await leaving.close();
+    const page = await (await context()).newPage();
+    const watcher = new ProblemWatcher(page);
+    await page.goto("/sign-in");
+    await signIn(page);
+    await navigate(page, "desktop", "Workers");
+    const row = page.locator(".n-data-table tbody tr").filter({ hasText: "worker-leaving" });
+    // Listed as disconnected once its replica's presence row says so (the list refreshes every 5 s).
+    await row.getByText("disconnected").waitFor({ timeout: 20_000 });
+    assert.match(await seenText(row.locator("time.since")), /^since \d/);
+    const lastBatch = row.locator("td").nth(5);
+    assert.match(await seenText(lastBatch), /^(just now|\d+ seconds ago)$/);
+    watcher.assertClean("the Workers page with a disconnected worker");
+  });
+
   it("an ended session returns to sign-in and, signed in again, to the page the admin was on", async () => {
     const c = await context();
     const page = await c.newPage();

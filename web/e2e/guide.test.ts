@@ -56,6 +56,12 @@ describe("the worker API key guide, in the browser", () => {
     // "1. Log in to the web dashboard"
     await page.goto("/");
     await page.waitForURL((url) => url.pathname === "/sign-in");
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    assert.equal(
+      await page.getByText("continue where you left off").count(),
+      0,
+      "a first visit is not greeted as a return",
+    );
     await signIn(page);
 
     // "2. Navigate to **API Keys** in the sidebar"
@@ -96,7 +102,12 @@ describe("the worker API key guide, in the browser", () => {
     await screenshot(page, "guide-key-shown-once");
 
     await shown.getByRole("button", { name: "Copy .env lines" }).click();
-    assert.equal(await readClipboard(page), env, "the .env lines are copied as shown");
+    // Ending in a newline, so appending them to an existing .env keeps the next line apart.
+    assert.equal(
+      await readClipboard(page),
+      `${env}\n`,
+      "the .env lines are copied as shown, newline-terminated",
+    );
     await shown.getByRole("button", { name: "Copy API key" }).click();
     await shown.getByRole("button", { name: "Copy API key" }).getByText("Copied").waitFor();
     const copied = await readClipboard(page);
@@ -113,10 +124,9 @@ describe("the worker API key guide, in the browser", () => {
     assert.match(await cell(page, row, "Status"), /^active/);
     assert.equal(await cell(page, row, "Last Used"), "Never", "unused so far");
     assert.equal(await cell(page, row, "Expires"), "Never");
-    assert.ok(
-      copied.startsWith((await cell(page, row, "Key")).replace(/…$/, "")),
-      "the prefix is the key's start",
-    );
+    const prefix = await cell(page, row, "Key prefix");
+    assert.match(prefix, /^frk_\w{12}$/, "the whole prefix, not cut short");
+    assert.ok(copied.startsWith(prefix), "the prefix is the key's start");
 
     // The worker: "Worker sends API key to /v1/auth/token", with the copied key and the tenant.
     const exchanged = await t.exchange(copied, TENANT);

@@ -179,6 +179,7 @@ export async function connectWorker(
   t: TestStack,
   apiKey: string,
   tenantId: string,
+  workerId = "worker-001",
 ): Promise<{ close: () => Promise<void> }> {
   const exchanged = await t.exchange(apiKey, tenantId);
   assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
@@ -188,19 +189,22 @@ export async function connectWorker(
   const ago = (s: number) => new Date(Date.now() - s * 1000);
   await stream.exchange(
     makeBatch({
-      workerId: "worker-001",
+      workerId,
       siteId: "s-1",
       cameraId: "cam-entrance",
       observations: [
-        makeObservation({ capturedAt: ago(40), thumbnailJpeg: faceThumbnail(), frameSeq: 1 }),
+        // Untracked ones as a worker in basic mode sends them: no track, no quality score.
+        makeObservation({ capturedAt: ago(40), thumbnailJpeg: faceThumbnail(), frameSeq: 1, quality: 0 }),
         makeObservation({ capturedAt: ago(20), thumbnailJpeg: faceThumbnail(), frameSeq: 2, trackId: 1 }),
       ],
     }),
     makeBatch({
-      workerId: "worker-001",
+      workerId,
       siteId: "s-1",
       cameraId: "cam-lobby",
-      observations: [makeObservation({ capturedAt: ago(5), thumbnailJpeg: faceThumbnail(), frameSeq: 3 })],
+      observations: [
+        makeObservation({ capturedAt: ago(5), thumbnailJpeg: faceThumbnail(), frameSeq: 3, quality: 0 }),
+      ],
     }),
   );
   return {

@@ -34,7 +34,7 @@ function sampleData() {
       id: "k1",
       name: "Production Worker 01",
       role: "worker",
-      prefix: "frk_7Hq2",
+      prefix: "frk_7Hq2mX9pL4vA",
       active: true,
       status: "active",
       expiresAt: null,
@@ -47,7 +47,7 @@ function sampleData() {
       id: "k2",
       name: "Production Worker 02",
       role: "worker",
-      prefix: "frk_Qm9x",
+      prefix: "frk_Qm9xR2tY8wKe",
       active: true,
       status: "active",
       expiresAt: daysFromNow(90),
@@ -60,7 +60,7 @@ function sampleData() {
       id: "k3",
       name: "Development Worker",
       role: "worker",
-      prefix: "frk_b81K",
+      prefix: "frk_b81KzT5nQ0jH",
       active: false,
       status: "inactive",
       expiresAt: null,
@@ -73,7 +73,7 @@ function sampleData() {
       id: "k4",
       name: "Reporting integration",
       role: "viewer",
-      prefix: "frk_Zt4e",
+      prefix: "frk_Zt4eU6hW3cPd",
       active: true,
       status: "expired",
       expiresAt: minutesAgo(60 * 24 * 3),
@@ -93,6 +93,7 @@ function sampleData() {
       remoteAddress: "10.20.0.11",
       connectedSince: minutesAgo(180),
       lastBatchAt: minutesAgo(0.1),
+      lastSeenAt: minutesAgo(0.05),
       observationsPerMinute: 37.5,
       streamCount: 1,
       connected: true,
@@ -106,6 +107,7 @@ function sampleData() {
       remoteAddress: "10.20.0.12",
       connectedSince: minutesAgo(65),
       lastBatchAt: minutesAgo(1),
+      lastSeenAt: minutesAgo(0.05),
       observationsPerMinute: 12,
       streamCount: 1,
       connected: true,
@@ -118,7 +120,23 @@ function sampleData() {
       cameraId: "desk",
       remoteAddress: "192.168.1.40",
       connectedSince: null,
-      lastBatchAt: minutesAgo(60 * 24 * 9),
+      lastBatchAt: minutesAgo(60 * 20),
+      lastSeenAt: minutesAgo(60 * 20),
+      observationsPerMinute: 0,
+      streamCount: 0,
+      connected: false,
+    },
+    {
+      // Its key was deactivated 40 s ago: the last batch is 40 s old, not "just now".
+      workerId: "worker-003",
+      keyId: "k3",
+      keyName: "Development Worker",
+      siteId: "s-2",
+      cameraId: "gate",
+      remoteAddress: "10.20.0.13",
+      connectedSince: null,
+      lastBatchAt: minutesAgo(0.7),
+      lastSeenAt: minutesAgo(0.67),
       observationsPerMinute: 0,
       streamCount: 0,
       connected: false,
@@ -133,10 +151,11 @@ function sampleData() {
     capturedAt: minutesAgo(i * 3 + 1),
     bbox: { x: 120, y: 80, width: 96, height: 110 },
     detScore: 0.97 - i * 0.02,
-    quality: 0.88 - i * 0.03,
-    model: "insightface/w600k_r50",
-    embeddingDim: 512,
-    trackId: `t-${100 + Math.floor(i / 2)}`,
+    // Rows 4 on come from a worker in basic mode (no tracking): quality and track not computed.
+    quality: i < 4 ? 0.88 - i * 0.03 : 0,
+    model: "dlib/resnet_v1",
+    embeddingDim: 128,
+    trackId: i < 4 ? String(100 + Math.floor(i / 2)) : "0",
     thumbnailUrl: i !== 5 ? `/v1/events/e${i}/thumbnail` : null,
   }));
   const actor = {
@@ -237,7 +256,7 @@ function sampleApi(scenario: Scenario) {
         id: "k-new",
         name: body.name,
         role: body.role,
-        prefix: "frk_N3wK",
+        prefix: "frk_N3wK8pQ2vR5s",
         active: true,
         status: "active",
         expiresAt: body.expiresAt ?? null,
@@ -316,6 +335,11 @@ async function adminTour(browser: Browser, baseUrl: string, viewport: ViewportNa
   await shoot(page, "api-keys-edit", viewport, false);
   await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
 
+  await page.getByRole("button", { name: "Extend Reporting integration" }).click();
+  await page.getByText("This key has expired").waitFor();
+  await shoot(page, "api-keys-extend", viewport, false);
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+
   await page.getByRole("button", { name: "Delete Development Worker" }).click();
   await page.getByText("Deleted keys cannot be recovered").waitFor();
   await shoot(page, "api-keys-delete", viewport, false);
@@ -335,6 +359,9 @@ async function adminTour(browser: Browser, baseUrl: string, viewport: ViewportNa
   await page.goto("/events?siteId=s-1");
   await page.locator("img.thumb").first().waitFor();
   await shoot(page, "events", viewport);
+  await page.getByText("Exact", { exact: true }).click();
+  await shoot(page, "events-exact", viewport);
+  await page.getByText("Relative", { exact: true }).click();
 
   await page.goto("/audit-log");
   await page.getByText("API key deactivated").waitFor();

@@ -99,6 +99,11 @@ export interface Worker {
   remoteAddress: string;
   connectedSince: string | null;
   lastBatchAt: string | null;
+  /**
+   * A batch, a stream opening or closing, or an open stream's heartbeat. For a disconnected worker:
+   * when its last stream closed (or its ingest replica was last heard from).
+   */
+  lastSeenAt: string;
   observationsPerMinute: number;
   streamCount: number;
   connected: boolean;

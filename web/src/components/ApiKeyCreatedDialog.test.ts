@@ -30,8 +30,9 @@ describe("ApiKeyCreatedDialog", () => {
     const wrapper = mountDialog();
     await flushPromises();
     const env = document.querySelector("pre.env-lines")!.textContent;
+    // The last line ends with a newline too, so appending to an existing .env stays well-formed.
     expect(env).toBe(
-      `API_URL=${window.location.origin}\nWORKER_API_KEY=${KEY}\nTENANT_ID=t-acme\nSITE_ID=<your-site-id>`,
+      `API_URL=${window.location.origin}\nWORKER_API_KEY=${KEY}\nTENANT_ID=t-acme\nSITE_ID=<your-site-id>\n`,
     );
     wrapper.unmount();
   });
@@ -48,7 +49,7 @@ describe("ApiKeyCreatedDialog", () => {
 
     document.querySelector<HTMLButtonElement>('button[aria-label="Copy .env lines"]')!.click();
     await flushPromises();
-    expect(writeText).toHaveBeenLastCalledWith(expect.stringContaining("SITE_ID=<your-site-id>"));
+    expect(writeText).toHaveBeenLastCalledWith(expect.stringMatching(/\nSITE_ID=<your-site-id>\n$/));
     wrapper.unmount();
   });
 

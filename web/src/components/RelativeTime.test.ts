@@ -33,9 +33,29 @@ describe("RelativeTime (the Last Used column)", () => {
   });
 
   it("keeps counting while the page stays open", async () => {
-    const wrapper = mount(RelativeTime, { props: { value: "2025-03-10T11:59:50Z" } });
+    const wrapper = mount(RelativeTime, { props: { value: "2025-03-10T11:59:55Z" } });
     expect(wrapper.text()).toBe("just now");
     await vi.advanceTimersByTimeAsync(3 * 60_000);
     expect(wrapper.text()).toBe("3 minutes ago");
+  });
+
+  it("counts seconds under a minute: 40 s is not 'just now'", async () => {
+    const wrapper = mount(RelativeTime, { props: { value: "2025-03-10T11:59:55Z" } });
+    expect(wrapper.text()).toBe("just now");
+    // The shared clock ticks every 10 s: at most that stale.
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(wrapper.text()).toBe("45 seconds ago");
+  });
+
+  it("reads a moment a little ahead of this browser's clock (server clock skew) as just now", () => {
+    const wrapper = mount(RelativeTime, { props: { value: "2025-03-10T12:00:20Z" } });
+    expect(wrapper.text()).toBe("just now");
+  });
+
+  it("shows the exact time with the relative one on hover when asked", () => {
+    const iso = "2025-03-10T11:55:00Z";
+    const time = mount(RelativeTime, { props: { value: iso, exact: true } }).get("time");
+    expect(time.text()).toBe(formatExact(iso));
+    expect(time.attributes("title")).toBe("5 minutes ago");
   });
 });

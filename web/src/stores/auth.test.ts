@@ -63,3 +63,30 @@ describe("useAuthStore", () => {
     expect(fake.requests.at(-2)!.headers.get("authorization")).toBeNull();
   });
 });
+
+describe("sessionEnded (the sign-in page's 'continue where you left off')", () => {
+  beforeEach(() => {
+    localStorage.clear();
+  });
+
+  it("is false on a first visit, true once a session this browser had is gone, false after signing out", async () => {
+    const fake = createFakeFetch({
+      "POST /v1/auth/login": () => json(session("t1")),
+      "POST /v1/auth/refresh": () => problem(401, "invalid_refresh_token", "no session; sign in"),
+      "POST /v1/auth/logout": () => new Response(null, { status: 204 }),
+    });
+    vi.stubGlobal("fetch", fake.fetch);
+    const auth = useAuthStore();
+    await auth.restore();
+    expect(auth.sessionEnded()).toBe(false);
+
+    await auth.signIn("admin@acme.test", "pw");
+    expect(auth.sessionEnded()).toBe(false);
+    api.forgetSession(); // the session ends without a sign-out (expired, ended elsewhere)
+    expect(auth.sessionEnded()).toBe(true);
+
+    await auth.signIn("admin@acme.test", "pw");
+    await auth.signOut();
+    expect(auth.sessionEnded()).toBe(false);
+  });
+});

@@ -14,6 +14,7 @@ const worker: Worker = {
   remoteAddress: "10.0.0.5",
   connectedSince: "2025-01-01T00:00:00Z",
   lastBatchAt: "2025-01-01T00:10:00Z",
+  lastSeenAt: "2025-01-01T00:10:00Z",
   observationsPerMinute: 42,
   streamCount: 1,
   connected: true,
