@@ -89,6 +89,17 @@ describe("hostile input", () => {
     );
   });
 
+  it("answers page tokens it never issued with 400 invalid_page_token on every listing", async () => {
+    // [1e+300, "y"]: a cursor whose time no Date can hold; {"x":1}: not a cursor; then garbage.
+    const tokens = ["WzFlKzMwMCwieSJd", "eyJ4IjoxfQ", "not-a-token"];
+    for (const path of ["/v1/events", "/v1/api-keys", "/v1/audit-events"]) {
+      for (const pageToken of tokens) {
+        const res = await t.api("GET", `${path}?pageToken=${pageToken}`, { token: admin });
+        assert.deepEqual([res.status, res.body.code], [400, "invalid_page_token"], `${path} ${pageToken}`);
+      }
+    }
+  });
+
   it("refuses operator-shaped query parameters and path ids", async () => {
     const query = await t.api("GET", "/v1/api-keys?pageSize[$gt]=0", { token: admin });
     assert.equal(query.status, 400);

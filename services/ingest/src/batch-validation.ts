@@ -4,6 +4,7 @@
  * which observation and field to fix.
  */
 import type { BoundingBox, FaceBatch, FaceObservation } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { decodingProblem } from "./face-batch-decoding.ts";
 
 export const MAX_OBSERVATIONS_PER_BATCH = 256;
 export const MAX_THUMBNAIL_BYTES = 64 * 1024;
@@ -31,6 +32,8 @@ export interface ValidationContext {
 
 /** Returns why the batch must be refused, or undefined when it may be stored. */
 export function validateBatch(batch: FaceBatch, context: ValidationContext): string | undefined {
+  const undecodable = decodingProblem(batch);
+  if (undecodable) return undecodable;
   if (!BATCH_ID.test(batch.batchId)) return "batch_id: must be 1 to 64 characters of [A-Za-z0-9_-]";
   const names = [
     ["worker_id", batch.workerId],

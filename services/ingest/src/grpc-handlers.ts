@@ -17,6 +17,7 @@ import type { Logger } from "@facerec/shared/logger.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import type { EventStore } from "./event-store.ts";
+import { decodeFaceBatch } from "./face-batch-decoding.ts";
 import { FaceStream, type FaceStreamDeps } from "./face-stream.ts";
 import type { OpenStreams } from "./open-streams.ts";
 import { authenticateWorker } from "./stream-auth.ts";
@@ -57,7 +58,12 @@ export function ingestBinding(
       );
     },
   };
-  return { name: "facerec.ingest.v1.IngestService", definition: IngestServiceService, implementation };
+  // A batch the generated decoder cannot take becomes a rejected ack instead of ending the stream.
+  const definition = {
+    ...IngestServiceService,
+    streamFaces: { ...IngestServiceService.streamFaces, requestDeserialize: decodeFaceBatch },
+  } satisfies typeof IngestServiceService;
+  return { name: "facerec.ingest.v1.IngestService", definition, implementation };
 }
 
 export function queryBinding(deps: {

@@ -1,7 +1,13 @@
 /** StreamFaces against the real stack: durable acks, replays, validation, authentication, tenant scoping, limits. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { FaceObservation, IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import {
+  FaceBatch,
+  FaceObservation,
+  IngestAck,
+  type IngestServiceClient,
+} from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { freePort } from "@facerec/shared/net.ts";
 import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 import {
@@ -13,7 +19,8 @@ import {
   WorkerStream,
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
-import { status } from "@grpc/grpc-js";
+import { until } from "@facerec/shared/test-support/until.ts";
+import { Client, credentials, Metadata, type StatusObject, status } from "@grpc/grpc-js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -250,6 +257,77 @@ describe("IngestService.StreamFaces", () => {
       cases.length * 2,
       "rejected batches store nothing",
     );
+  });
+
+  it("answers a frame_seq or track_id beyond 2^53 - 1 with a rejected ack; the stream stays open and the replay is rejected alike", async () => {
+    // The generated client cannot even encode such values as numbers: the bytes are built by hand,
+    // as a worker in another language would send them.
+    const withUint64 = (batch: FaceBatch, index: number, field: number, value: bigint) => {
+      const writer = new BinaryWriter();
+      FaceBatch.encode({ ...batch, observations: [] }, writer);
+      for (const [i, observation] of batch.observations.entries()) {
+        const inner = FaceObservation.encode(observation);
+        // A repeated scalar field: the last occurrence wins, so this overrides the encoded value.
+        if (i === index) inner.uint32((field << 3) | WireType.Varint).uint64(value);
+        writer.uint32((5 << 3) | WireType.LengthDelimited).bytes(inner.finish());
+      }
+      return Buffer.from(writer.finish());
+    };
+    const raw = new Client(`127.0.0.1:${t.stack.ports.ingest}`, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${worker}`);
+    const call = raw.makeBidiStreamRequest(
+      "/facerec.ingest.v1.IngestService/StreamFaces",
+      (bytes: Buffer) => bytes,
+      (bytes: Buffer) => IngestAck.decode(bytes),
+      metadata,
+    );
+    const acks: IngestAck[] = [];
+    const ended = new Promise<StatusObject>((resolve) => call.on("status", resolve));
+    call.on("error", () => {});
+    call.on("data", (ack: IngestAck) => acks.push(ack));
+    try {
+      const frameSeq = makeBatch({ observations: 2, workerId: "w-uint64" });
+      const trackId = makeBatch({ observations: 3, workerId: "w-uint64" });
+      const boundary = makeBatch({ observations: [makeObservation({ frameSeq: Number.MAX_SAFE_INTEGER })] });
+      const good = makeBatch({ workerId: "w-uint64" });
+      const sent = [
+        withUint64(frameSeq, 1, 2, 2n ** 64n - 1n),
+        withUint64(trackId, 2, 10, 2n ** 53n),
+        // The worker replays what was not acknowledged: the same answer, not a broken stream.
+        withUint64(frameSeq, 1, 2, 2n ** 64n - 1n),
+        Buffer.from(FaceBatch.encode(boundary).finish()),
+        Buffer.from(FaceBatch.encode(good).finish()),
+      ];
+      for (const bytes of sent) call.write(bytes);
+      await until("every batch is acknowledged", () => acks.length === sent.length);
+      assert.deepEqual(
+        acks.map((a) => [a.batchId, a.rejected, a.error]),
+        [
+          [
+            frameSeq.batchId,
+            true,
+            "observations[1].frame_seq: 18446744073709551615 is above 2^53 - 1, the largest value this server stores exactly",
+          ],
+          [
+            trackId.batchId,
+            true,
+            "observations[2].track_id: 9007199254740992 is above 2^53 - 1, the largest value this server stores exactly",
+          ],
+          [
+            frameSeq.batchId,
+            true,
+            "observations[1].frame_seq: 18446744073709551615 is above 2^53 - 1, the largest value this server stores exactly",
+          ],
+          [boundary.batchId, false, ""],
+          [good.batchId, false, ""],
+        ],
+      );
+      call.end();
+      assert.equal((await ended).code, status.OK, "the stream ends only when the worker ends it");
+    } finally {
+      raw.close();
+    }
   });
 
   it("ends the stream with UNAUTHENTICATED for a missing, malformed or tampered token", async () => {
