@@ -19,7 +19,9 @@ import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { auditRoutes } from "./routes/audit-events.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { faceSearchRoutes } from "./routes/face-search.ts";
 import { meRoutes } from "./routes/me.ts";
+import { peopleRoutes } from "./routes/people.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { userRoutes } from "./routes/users.ts";
 import { workerRoutes } from "./routes/workers.ts";
@@ -44,6 +46,8 @@ export function createApp(
     ...userRoutes(deps),
     ...workerRoutes(deps),
     ...eventRoutes(deps),
+    ...peopleRoutes(deps),
+    ...faceSearchRoutes(deps),
   ];
   const openapi = openApiDocument(routes);
 

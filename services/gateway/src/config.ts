@@ -12,6 +12,8 @@ export const gatewayConfigSchema = z.object({
   INGEST_PORT: port(DEFAULT_PORTS.ingest),
   /** The ingest service's internal query API (its INGEST_INTERNAL_PORT), for /v1/workers and /v1/events. */
   INGEST_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.ingest + 1}`),
+  /** The people service (people, enrolled faces, gallery search). */
+  PEOPLE_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.people}`),
   /** The ingest endpoint told to workers; by default the host they reached the gateway by, on INGEST_PORT. */
   PUBLIC_INGEST_URL: optionalString,
   /** Origin allowed to call the API from a browser when the dashboard is served elsewhere (CORS). */

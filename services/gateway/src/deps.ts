@@ -2,6 +2,7 @@ import type { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.t
 import type { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import type { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import type { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import type { PeopleServiceClient } from "@facerec/proto/facerec/people/v1/people.ts";
 import type { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -13,6 +14,7 @@ export interface GatewayDeps {
   keys: KeysServiceClient;
   audit: AuditServiceClient;
   ingest: IngestQueryServiceClient;
+  people: PeopleServiceClient;
   verifier: TokenVerifier;
   revocations: RevocationFeed;
 }

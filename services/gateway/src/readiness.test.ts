@@ -17,8 +17,8 @@ describe("readiness and CORS", () => {
     // Without the keys service the ingest is not ready either: it accepts no token until its
     // revocation feed is back.
     const expected = {
-      keys: { auth: true, keys: false, ingest: false },
-      ingest: { auth: true, keys: true, ingest: false },
+      keys: { auth: true, keys: false, ingest: false, people: true },
+      ingest: { auth: true, keys: true, ingest: false, people: true },
     };
     for (const service of ["keys", "ingest"] as const) {
       await t.stack.kill(service);

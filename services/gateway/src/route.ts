@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { camelCaseKeys } from "./input-case.ts";
 import { authenticate, type Caller } from "./middleware/authenticate.ts";
 import { Problem } from "./middleware/problem.ts";
+import { multipartBody } from "./multipart.ts";
 import { problemSchema } from "./schemas.ts";
 
 type Schema = z.ZodType;
@@ -36,6 +37,8 @@ export interface RouteSpec<
   /** Roles that may call it, or "public" for unauthenticated endpoints. */
   access: "public" | readonly RoleName[];
   body?: B;
+  /** How the body is sent: JSON (default) or multipart/form-data (uploads; parsed after the role check). */
+  bodyType?: "application/json" | "multipart/form-data";
   query?: Q;
   params?: P;
   /** Status → response schema (undefined for empty bodies). */
@@ -75,7 +78,8 @@ function validate(schema: Schema | undefined, value: unknown, where: string): un
 export function mountRoutes(router: Router, routes: AnyRoute[], verifier: TokenVerifier): void {
   for (const route of routes) {
     const guard = route.access === "public" ? [] : [authenticate(verifier, route.access)];
-    router[route.method](route.path, ...(route.before ?? []), ...guard, async (ctx: Context) => {
+    const upload = route.bodyType === "multipart/form-data" ? [multipartBody] : [];
+    router[route.method](route.path, ...(route.before ?? []), ...guard, ...upload, async (ctx: Context) => {
       const input = {
         body: validate(route.body, (ctx.request as { body?: unknown }).body, "body"),
         query: validate(route.query, ctx.query, "query"),
@@ -113,7 +117,12 @@ export function openApiDocument(routes: AnyRoute[]) {
         : { security: [{ bearer: [] }], description: `Roles: ${route.access.join(", ")}.` }),
       request: {
         ...(route.body
-          ? { body: { required: true, content: { "application/json": { schema: route.body } } } }
+          ? {
+              body: {
+                required: true,
+                content: { [route.bodyType ?? "application/json"]: { schema: route.body } },
+              },
+            }
           : {}),
         ...(route.query ? { query: route.query } : {}),
         ...(route.params ? { params: route.params } : {}),

@@ -4,8 +4,11 @@ import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { PeopleServiceClient } from "@facerec/proto/facerec/people/v1/people.ts";
 import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";
+import { MAX_MESSAGE_BYTES } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { MAX_PHOTO_BYTES } from "@facerec/shared/photo-limits.ts";
 import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { collectDefaultMetrics } from "prom-client";
@@ -24,6 +27,11 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
   const audit = internalClient(AuditServiceClient, config.KEYS_ADDR);
   const ingest = internalClient(IngestQueryServiceClient, config.INGEST_ADDR);
   const ingestHealth = new HealthCheck(config.INGEST_ADDR);
+  const people = internalClient(PeopleServiceClient, config.PEOPLE_ADDR, {
+    // Photos travel whole: room for the largest accepted one plus the rest of the request.
+    "grpc.max_send_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES,
+  });
+  const peopleHealth = new HealthCheck(config.PEOPLE_ADDR);
   const revocations = new RevocationFeed(keys, log);
   revocations.start();
   const verifier = new TokenVerifier({ auth, revocations, log });
@@ -36,11 +44,19 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
     // The ingest serves this internal port once its public port is up and its revocation feed has
     // synced, so SERVING here means workers can stream too.
     const ingestAnswers = await ingestHealth.serving();
-    const checks = { auth: authAnswers, keys: revocations.synced, ingest: ingestAnswers };
+    const checks = {
+      auth: authAnswers,
+      keys: revocations.synced,
+      ingest: ingestAnswers,
+      people: await peopleHealth.serving(),
+    };
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const app = createApp({ config, auth, keys, audit, ingest, verifier, revocations }, { log, readiness });
+  const app = createApp(
+    { config, auth, keys, audit, ingest, people, verifier, revocations },
+    { log, readiness },
+  );
   const server: Server = createServer(app.callback());
   // Slow-client protection: bounded header and request times.
   server.headersTimeout = 10_000;
@@ -56,7 +72,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       revocations.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const client of [auth, keys, audit, ingest, ingestHealth]) client.close();
+      for (const client of [auth, keys, audit, ingest, ingestHealth, people, peopleHealth]) client.close();
     },
   };
 }

@@ -61,6 +61,7 @@ export const DEFAULT_PORTS = Object.freeze({
   auth: 50061,
   keys: 50062,
   ingest: 50051,
+  people: 50063,
   mongo: 27017,
 });
 

@@ -32,6 +32,7 @@ const TITLES: Record<number, string> = {
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
@@ -48,18 +49,25 @@ export class Problem extends Error {
   readonly code: string;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  /** Further members of the problem object (RFC 9457 extensions), e.g. the faces found in a photo. */
+  readonly extensions: Record<string, unknown>;
 
   constructor(
     status: number,
     code: string,
     detail: string,
-    opts: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    opts: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      extensions?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.status = status;
     this.code = code;
     this.errors = opts.errors;
     this.headers = opts.headers ?? {};
+    this.extensions = opts.extensions ?? {};
   }
 }
 
@@ -119,6 +127,7 @@ export async function problemDetails(ctx: Context, next: Next): Promise<void> {
       instance: ctx.path,
       requestId: ctx.state.requestId,
       ...(problem.errors ? { errors: problem.errors } : {}),
+      ...problem.extensions,
     };
   }
 }

@@ -29,8 +29,12 @@ type ClientConstructor<C extends Client> = new (
 ) => C;
 
 /** An insecure client for an internal service address (`host:port`); internal traffic stays inside the cluster network. */
-export function internalClient<C extends Client>(Ctor: ClientConstructor<C>, address: string): C {
-  return new Ctor(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+export function internalClient<C extends Client>(
+  Ctor: ClientConstructor<C>,
+  address: string,
+  options: ChannelOptions = {},
+): C {
+  return new Ctor(address, credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options });
 }
 
 /** A call deadline `ms` from now. */

@@ -13,13 +13,14 @@ import { freePort } from "../net.ts";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
-export const SERVICE_NAMES = ["keys", "auth", "ingest", "gateway"] as const;
+export const SERVICE_NAMES = ["keys", "auth", "ingest", "people", "gateway"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const PORT_ENV: Record<ServiceName, string> = {
   keys: "KEYS_PORT",
   auth: "AUTH_PORT",
   ingest: "INGEST_PORT",
+  people: "PEOPLE_PORT",
   gateway: "GATEWAY_PORT",
 };
 const entryOf = (name: ServiceName) => `${ROOT}services/${name}/src/main.ts`;
@@ -75,6 +76,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     DATA_DIR: opts.dataDir,
     KEYS_ADDR: `127.0.0.1:${ports.keys}`,
     AUTH_ADDR: `127.0.0.1:${ports.auth}`,
+    PEOPLE_ADDR: `127.0.0.1:${ports.people}`,
     ...Object.fromEntries(services.map((name) => [PORT_ENV[name], String(ports[name])])),
     INGEST_PORT: String(ports.ingest ?? DEFAULT_PORTS.ingest),
     // The ingest's internal query API (for the gateway) has a port of its own.

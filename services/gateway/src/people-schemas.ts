@@ -1,0 +1,275 @@
+/**
+ * The REST shapes of people, their enrolled faces and gallery search, and how the PeopleService's
+ * messages become them. Like schemas.ts: the same zod schemas validate and document.
+ */
+import type {
+  DetectedFace,
+  Person,
+  PersonFace,
+  PhotoRejection,
+  SearchResult,
+} from "@facerec/proto/facerec/people/v1/people.ts";
+import { z } from "zod";
+import { Problem } from "./middleware/problem.ts";
+import { problemSchema } from "./schemas.ts";
+
+const timestamp = z.iso.datetime({ offset: true });
+const displayName = z.string().trim().min(1).max(200);
+const externalId = z.string().trim().min(1).max(128);
+const notes = z.string().max(2000);
+const labels = z.array(z.string().trim().min(1).max(64)).max(32);
+
+export const personSchema = z
+  .object({
+    id: z.string(),
+    displayName: z.string(),
+    externalId: z.string().nullable().meta({ description: "The tenant's own id, unique per tenant." }),
+    notes: z.string(),
+    labels: z.array(z.string()),
+    watchlist: z.boolean(),
+    faceCount: z.number().int(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    createdBy: z.string(),
+  })
+  .meta({
+    id: "Person",
+    example: {
+      id: "3f1c…",
+      displayName: "Alice Example",
+      externalId: "HR-1042",
+      notes: "",
+      labels: ["staff"],
+      watchlist: false,
+      faceCount: 2,
+      createdAt: "2026-01-05T09:00:00Z",
+      updatedAt: "2026-01-05T09:02:00Z",
+      createdBy: "admin@localhost",
+    },
+  });
+
+export const createPersonBody = z.strictObject({
+  displayName,
+  externalId: externalId.optional(),
+  notes: notes.optional(),
+  labels: labels.optional(),
+  watchlist: z.boolean().optional(),
+});
+
+export const updatePersonBody = z.strictObject({
+  displayName: displayName.optional(),
+  externalId: externalId.nullable().optional().meta({ description: "null clears it." }),
+  notes: notes.optional(),
+  labels: labels.optional().meta({ description: "Replaces the labels; [] clears them." }),
+  watchlist: z.boolean().optional(),
+});
+
+export const peopleQuery = z.strictObject({
+  pageSize: z.coerce.number().int().min(1).max(500).optional(),
+  pageToken: z.string().max(200).optional(),
+  namePrefix: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: "Display name starts with this (any case)." }),
+  label: z.string().min(1).max(64).optional(),
+  watchlist: z.stringbool().optional(),
+});
+
+export const personResponse = z.object({ person: personSchema });
+export const personListResponse = z
+  .object({ people: z.array(personSchema), nextPageToken: z.string() })
+  .meta({ id: "PersonList" });
+
+const boxSchema = z
+  .object({
+    x: z.number().min(0),
+    y: z.number().min(0),
+    width: z.number().positive(),
+    height: z.number().positive(),
+  })
+  .meta({ id: "Box", description: "In pixels of the photo; (x, y) is the top-left corner." });
+
+export const faceSchema = z
+  .object({
+    id: z.string(),
+    personId: z.string(),
+    bbox: boxSchema.meta({ description: "Where the face was in the enrolment photo." }),
+    detScore: z.number(),
+    detector: z.string(),
+    embeddings: z.array(z.object({ model: z.string(), embeddingDim: z.number().int() })),
+    cropSize: z.number().int(),
+    thumbnailUrl: z.string().meta({ description: "The aligned face crop, JPEG." }),
+    createdAt: timestamp,
+    createdBy: z.string(),
+  })
+  .meta({ id: "PersonFace" });
+
+export const faceResponse = z.object({ face: faceSchema });
+export const faceListResponse = z.object({ faces: z.array(faceSchema) });
+
+export const faceParams = z.strictObject({
+  id: z.string().min(1).max(64),
+  faceId: z.string().min(1).max(64),
+});
+
+const photo = z
+  .custom<Buffer>((v) => Buffer.isBuffer(v), "required: the photo as a file part")
+  .meta({ type: "string", format: "binary", description: "JPEG, PNG or WebP, at most 10 MiB." });
+const faceIndex = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .meta({ description: "Which face of a photo with several (the index `multiple_faces` listed)." });
+const bbox = z
+  .string()
+  .max(200)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'a JSON box: {"x":…,"y":…,"width":…,"height":…}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(boxSchema)
+  .optional()
+  .meta({ description: 'Which face, by a JSON box in photo pixels: {"x":…,"y":…,"width":…,"height":…}.' });
+
+export const enrolFaceBody = z.strictObject({ image: photo, faceIndex, bbox });
+
+export const searchFacesBody = z.strictObject({
+  image: photo,
+  faceIndex,
+  bbox,
+  maxResults: z.coerce.number().int().min(1).max(100).optional().meta({ description: "Default 10." }),
+  minSimilarity: z.coerce
+    .number()
+    .min(-1)
+    .max(1)
+    .optional()
+    .meta({ description: "Cosine; default no floor." }),
+});
+
+const detectedFaceSchema = z.object({ index: z.number().int(), bbox: boxSchema, detScore: z.number() });
+
+export const searchResponse = z
+  .object({
+    searchedFace: detectedFaceSchema,
+    model: z.string().meta({ description: "The embedding model compared with." }),
+    gallerySize: z.number().int().meta({ description: "Enrolled faces compared against." }),
+    matches: z.array(
+      z.object({
+        person: personSchema,
+        similarity: z.number().meta({ description: "Cosine similarity of the best face, -1..1." }),
+        faceId: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: "FaceSearchResult" });
+
+export const photoProblemSchema = problemSchema
+  .extend({
+    faces: z
+      .array(detectedFaceSchema)
+      .optional()
+      .meta({ description: "The faces found, for `multiple_faces` (pick one by faceIndex or bbox)." }),
+  })
+  .meta({
+    id: "PhotoProblem",
+    example: {
+      type: "urn:facerec:problem:multiple_faces",
+      title: "Unprocessable Content",
+      status: 422,
+      detail: "the photo has 2 faces; name one with faceIndex or bbox",
+      code: "multiple_faces",
+      instance: "/v1/people/3f1c…/faces",
+      requestId: "…",
+      faces: [
+        { index: 0, bbox: { x: 120, y: 80, width: 96, height: 96 }, detScore: 0.97 },
+        { index: 1, bbox: { x: 410, y: 95, width: 90, height: 90 }, detScore: 0.95 },
+      ],
+    },
+  });
+
+/** Every way a photo can be refused, as documented responses. */
+export const photoProblems = {
+  413: {
+    description: "`image_too_large`: over 10 MiB",
+    schema: photoProblemSchema,
+    contentType: "application/problem+json",
+  },
+  415: {
+    description: "`unsupported_media_type`: not multipart, or not JPEG, PNG or WebP",
+    schema: photoProblemSchema,
+    contentType: "application/problem+json",
+  },
+  422: {
+    description:
+      "`invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found`",
+    schema: photoProblemSchema,
+    contentType: "application/problem+json",
+  },
+};
+
+const REJECTION_STATUS: Record<string, number> = { unsupported_media_type: 415, image_too_large: 413 };
+
+/** A photo the people service refused, as the problem the client gets. */
+export function photoProblem(rejection: PhotoRejection): Problem {
+  return new Problem(REJECTION_STATUS[rejection.code] ?? 422, rejection.code, rejection.message, {
+    ...(rejection.faces.length > 0
+      ? { extensions: { faces: rejection.faces.map(presentDetectedFace) } }
+      : {}),
+  });
+}
+
+const iso = (d: Date | undefined) => d?.toISOString() ?? "";
+
+export function presentPerson(person: Person) {
+  return {
+    id: person.id,
+    displayName: person.displayName,
+    externalId: person.externalId || null,
+    notes: person.notes,
+    labels: person.labels,
+    watchlist: person.watchlist,
+    faceCount: person.faceCount,
+    createdAt: iso(person.createdAt),
+    updatedAt: iso(person.updatedAt),
+    createdBy: person.createdBy,
+  };
+}
+
+export function presentFace(face: PersonFace) {
+  return {
+    id: face.id,
+    personId: face.personId,
+    bbox: face.bbox!,
+    detScore: face.detScore,
+    detector: face.detector,
+    embeddings: face.embeddings,
+    cropSize: face.cropSize,
+    thumbnailUrl: `/v1/people/${encodeURIComponent(face.personId)}/faces/${encodeURIComponent(face.id)}/thumbnail`,
+    createdAt: iso(face.createdAt),
+    createdBy: face.createdBy,
+  };
+}
+
+function presentDetectedFace(face: DetectedFace) {
+  return { index: face.index, bbox: face.bbox!, detScore: face.detScore };
+}
+
+export function presentSearchResult(result: SearchResult) {
+  return {
+    searchedFace: presentDetectedFace(result.searchedFace!),
+    model: result.model,
+    gallerySize: result.gallerySize,
+    matches: result.matches.map((m) => ({
+      person: presentPerson(m.person!),
+      similarity: m.similarity,
+      faceId: m.faceId,
+    })),
+  };
+}

@@ -1,0 +1,49 @@
+/** Search of the tenant's gallery by photo, like Rekognition's SearchFacesByImage. */
+import { callUnary } from "@facerec/shared/grpc/clients.ts";
+import type { GatewayDeps } from "../deps.ts";
+import {
+  photoProblem,
+  photoProblems,
+  presentSearchResult,
+  searchFacesBody,
+  searchResponse,
+} from "../people-schemas.ts";
+import { type AnyRoute, defineRoute } from "../route.ts";
+import { PHOTO_CALL_TIMEOUT_MS } from "./people.ts";
+
+export function faceSearchRoutes({ people }: GatewayDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: "post",
+      path: "/v1/faces/search",
+      operationId: "searchFaces",
+      summary: "The people most similar to the face in a photo (the largest face unless one is named)",
+      tag: "people",
+      access: ["viewer", "admin"],
+      bodyType: "multipart/form-data",
+      body: searchFacesBody,
+      responses: {
+        200: { description: "The best matches, best first", schema: searchResponse },
+        ...photoProblems,
+      },
+      handler: async (ctx, { body, caller }) => {
+        const { result, rejection } = await callUnary(
+          people.searchFaces.bind(people),
+          {
+            actor: caller.actor,
+            image: body.image,
+            selection:
+              body.faceIndex !== undefined || body.bbox
+                ? { faceIndex: body.faceIndex, bbox: body.bbox }
+                : undefined,
+            maxResults: body.maxResults ?? 0,
+            minSimilarity: body.minSimilarity ?? 0,
+          },
+          PHOTO_CALL_TIMEOUT_MS,
+        );
+        if (rejection) throw photoProblem(rejection);
+        ctx.body = presentSearchResult(result!);
+      },
+    }),
+  ];
+}

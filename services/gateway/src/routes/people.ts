@@ -1,0 +1,217 @@
+/** A tenant's people and their enrolled faces: viewers read, admins change. */
+import { callUnary } from "@facerec/shared/grpc/clients.ts";
+import type { GatewayDeps } from "../deps.ts";
+import { jpegBody } from "../ingest-schemas.ts";
+import {
+  createPersonBody,
+  enrolFaceBody,
+  faceListResponse,
+  faceParams,
+  faceResponse,
+  peopleQuery,
+  personListResponse,
+  personResponse,
+  photoProblem,
+  photoProblems,
+  presentFace,
+  presentPerson,
+  updatePersonBody,
+} from "../people-schemas.ts";
+import { type AnyRoute, defineRoute } from "../route.ts";
+import { idParams } from "../schemas.ts";
+
+const READERS = ["viewer", "admin"] as const;
+const ADMINS = ["admin"] as const;
+const TAG = "people";
+
+export function peopleRoutes({ people }: GatewayDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/v1/people",
+      operationId: "listPeople",
+      summary: "List the tenant's people, newest first, filtered by name prefix, label and watchlist",
+      tag: TAG,
+      access: READERS,
+      query: peopleQuery,
+      responses: { 200: { description: "A page of people", schema: personListResponse } },
+      handler: async (ctx, { query, caller }) => {
+        const page = await callUnary(people.listPeople.bind(people), {
+          actor: caller.actor,
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? "",
+          namePrefix: query.namePrefix ?? "",
+          label: query.label ?? "",
+          watchlist: query.watchlist,
+        });
+        ctx.body = { people: page.people.map(presentPerson), nextPageToken: page.nextPageToken };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/people",
+      operationId: "createPerson",
+      summary: "Add a person to the tenant",
+      tag: TAG,
+      access: ADMINS,
+      body: createPersonBody,
+      responses: { 201: { description: "The person", schema: personResponse } },
+      handler: async (ctx, { body, caller }) => {
+        const { person } = await callUnary(people.createPerson.bind(people), {
+          actor: caller.actor,
+          displayName: body.displayName,
+          externalId: body.externalId ?? "",
+          notes: body.notes ?? "",
+          labels: body.labels ?? [],
+          watchlist: body.watchlist ?? false,
+        });
+        ctx.status = 201;
+        ctx.body = { person: presentPerson(person!) };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/people/:id",
+      operationId: "getPerson",
+      summary: "Get one person",
+      tag: TAG,
+      access: READERS,
+      params: idParams,
+      responses: { 200: { description: "The person", schema: personResponse } },
+      handler: async (ctx, { params, caller }) => {
+        const { person } = await callUnary(people.getPerson.bind(people), {
+          actor: caller.actor,
+          id: params.id,
+        });
+        ctx.body = { person: presentPerson(person!) };
+      },
+    }),
+    defineRoute({
+      method: "patch",
+      path: "/v1/people/:id",
+      operationId: "updatePerson",
+      summary: "Change a person's name, external id (null clears it), notes, labels or watchlist flag",
+      tag: TAG,
+      access: ADMINS,
+      params: idParams,
+      body: updatePersonBody,
+      responses: { 200: { description: "The updated person", schema: personResponse } },
+      handler: async (ctx, { params, body, caller }) => {
+        const { person } = await callUnary(people.updatePerson.bind(people), {
+          actor: caller.actor,
+          id: params.id,
+          displayName: body.displayName,
+          externalId: body.externalId === null ? "" : body.externalId,
+          notes: body.notes,
+          replaceLabels: body.labels !== undefined,
+          labels: body.labels ?? [],
+          watchlist: body.watchlist,
+        });
+        ctx.body = { person: presentPerson(person!) };
+      },
+    }),
+    defineRoute({
+      method: "delete",
+      path: "/v1/people/:id",
+      operationId: "deletePerson",
+      summary: "Delete a person with every enrolled face, crop and embedding",
+      tag: TAG,
+      access: ADMINS,
+      params: idParams,
+      responses: { 204: { description: "Deleted" } },
+      handler: async (ctx, { params, caller }) => {
+        await callUnary(people.deletePerson.bind(people), { actor: caller.actor, id: params.id });
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/people/:id/faces",
+      operationId: "enrolPersonFace",
+      summary: "Enrol a face of the person from a photo (multipart field `image`)",
+      tag: TAG,
+      access: ADMINS,
+      params: idParams,
+      bodyType: "multipart/form-data",
+      body: enrolFaceBody,
+      responses: { 201: { description: "The enrolled face", schema: faceResponse }, ...photoProblems },
+      handler: async (ctx, { params, body, caller }) => {
+        const { face, rejection } = await callUnary(
+          people.enrollFace.bind(people),
+          {
+            actor: caller.actor,
+            personId: params.id,
+            image: body.image,
+            selection:
+              body.faceIndex !== undefined || body.bbox
+                ? { faceIndex: body.faceIndex, bbox: body.bbox }
+                : undefined,
+          },
+          PHOTO_CALL_TIMEOUT_MS,
+        );
+        if (rejection) throw photoProblem(rejection);
+        ctx.status = 201;
+        ctx.body = { face: presentFace(face!) };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/people/:id/faces",
+      operationId: "listPersonFaces",
+      summary: "The faces enrolled for a person, oldest first",
+      tag: TAG,
+      access: READERS,
+      params: idParams,
+      responses: { 200: { description: "The faces", schema: faceListResponse } },
+      handler: async (ctx, { params, caller }) => {
+        const { faces } = await callUnary(people.listFaces.bind(people), {
+          actor: caller.actor,
+          personId: params.id,
+        });
+        ctx.body = { faces: faces.map(presentFace) };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/people/:id/faces/:faceId/thumbnail",
+      operationId: "getPersonFaceThumbnail",
+      summary: "An enrolled face's aligned crop (112×112 JPEG)",
+      tag: TAG,
+      access: READERS,
+      params: faceParams,
+      responses: { 200: { description: "The JPEG", schema: jpegBody, contentType: "image/jpeg" } },
+      handler: async (ctx, { params, caller }) => {
+        const { jpeg } = await callUnary(people.getFaceThumbnail.bind(people), {
+          actor: caller.actor,
+          personId: params.id,
+          faceId: params.faceId,
+        });
+        ctx.type = "image/jpeg";
+        // A face's crop never changes; `private` because it is personal data behind a token.
+        ctx.set("Cache-Control", "private, max-age=86400");
+        ctx.body = jpeg;
+      },
+    }),
+    defineRoute({
+      method: "delete",
+      path: "/v1/people/:id/faces/:faceId",
+      operationId: "deletePersonFace",
+      summary: "Remove one enrolled face with its crop and embeddings",
+      tag: TAG,
+      access: ADMINS,
+      params: faceParams,
+      responses: { 204: { description: "Deleted" } },
+      handler: async (ctx, { params, caller }) => {
+        await callUnary(people.deleteFace.bind(people), {
+          actor: caller.actor,
+          personId: params.id,
+          faceId: params.faceId,
+        });
+        ctx.status = 204;
+      },
+    }),
+  ];
+}
+
+/** Decoding, detecting and embedding a large photo takes longer than a database call. */
+export const PHOTO_CALL_TIMEOUT_MS = 15_000;

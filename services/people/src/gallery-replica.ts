@@ -1,0 +1,146 @@
+/**
+ * This replica's copy of every tenant's gallery, kept current without change streams (FerretDB has
+ * none), the way keys keeps revocations current: every face added or removed is written to
+ * `gallery_changes` and applied here at once; every GALLERY_POLL_MS each replica reads the rows
+ * written since its last look (less a clock-skew margin) and applies those of other replicas. So a
+ * face enrolled on one replica is searchable on all of them within one poll interval plus a query.
+ *
+ * Applying is idempotent and order-proof: an `added` row makes the replica read the face itself
+ * (gone by then: nothing to add), a `removed` row drops it.
+ */
+import { bytesOf } from "@facerec/shared/db/binary.ts";
+import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import type { mongo } from "mongoose";
+import type { GalleryChangeDoc, PeopleModels } from "./models.ts";
+
+/** Re-read this far behind the newest change seen, to tolerate clock skew between replicas. */
+const SKEW_MS = 5000;
+/** Changes are kept this long; a replica that starts reads the faces themselves, not the changes. */
+const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+
+/** What the gallery needs of a face. */
+export interface FaceVectors {
+  _id: string;
+  tenantId: string;
+  personId: string;
+  embeddings?: { model: string; vector: Buffer | mongo.Binary }[] | null;
+}
+
+/** A stored embedding as a Float32Array view of its little-endian bytes (copied when misaligned). */
+export function vectorOf(bytes: Buffer | mongo.Binary): Float32Array {
+  const buf = bytesOf(bytes);
+  if (buf.byteOffset % 4 === 0) return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  return new Float32Array(new Uint8Array(buf).buffer);
+}
+
+export function vectorBytes(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export class GalleryReplica {
+  readonly gallery = new Gallery();
+  readonly #models: PeopleModels;
+  readonly #log: Logger;
+  readonly #pollMs: number;
+  readonly #applied = new Map<string, number>();
+  #cursor = Date.now() - SKEW_MS;
+  #timer: NodeJS.Timeout | undefined;
+  #lastSweep = 0;
+
+  constructor(opts: { models: PeopleModels; log: Logger; pollMs: number }) {
+    this.#models = opts.models;
+    this.#log = opts.log;
+    this.#pollMs = opts.pollMs;
+  }
+
+  /** Reads every enrolled face's embeddings into memory. */
+  async load(): Promise<void> {
+    this.#cursor = Date.now() - SKEW_MS;
+    const started = Date.now();
+    const cursor = this.#models.faces
+      .find({}, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
+      .lean<FaceVectors[]>()
+      .cursor({ batchSize: 500 });
+    for await (const face of cursor) this.#add(face);
+    this.#log.info({ faces: this.gallery.size, ms: Date.now() - started }, "gallery loaded");
+  }
+
+  start(): void {
+    const tick = async () => {
+      try {
+        await this.#poll();
+        if (Date.now() - this.#lastSweep > 60_000) await this.#sweep();
+      } catch (err) {
+        this.#log.warn({ err }, "gallery poll failed; retrying");
+      }
+      this.#timer = setTimeout(tick, this.#pollMs);
+    };
+    this.#timer = setTimeout(tick, this.#pollMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** Announces a stored face to every replica and makes it searchable here at once. */
+  async added(face: FaceVectors): Promise<void> {
+    this.#add(face);
+    await this.#announce(face.tenantId, "added", face._id, face.personId);
+  }
+
+  /** Announces removed faces to every replica and drops them here at once. */
+  async removed(tenantId: string, personId: string, faceIds: string[]): Promise<void> {
+    for (const faceId of faceIds) {
+      this.gallery.remove(faceId);
+      await this.#announce(tenantId, "removed", faceId, personId);
+    }
+  }
+
+  #add(face: FaceVectors): void {
+    for (const e of face.embeddings ?? [])
+      this.gallery.add({
+        tenantId: face.tenantId,
+        model: e.model,
+        faceId: face._id,
+        personId: face.personId,
+        vector: vectorOf(e.vector),
+      });
+  }
+
+  async #announce(tenantId: string, kind: "added" | "removed", faceId: string, personId: string) {
+    const id = crypto.randomUUID();
+    await this.#models.galleryChanges.create({ _id: id, tenantId, kind, faceId, personId, at: new Date() });
+    this.#applied.set(id, Date.now());
+  }
+
+  async #poll(): Promise<void> {
+    const rows = await this.#models.galleryChanges
+      .find({ at: { $gte: new Date(this.#cursor - SKEW_MS) } })
+      .sort({ at: 1 })
+      .lean<GalleryChangeDoc[]>();
+    const fresh = rows.filter((r) => !this.#applied.has(r._id));
+    const toRead = new Set<string>();
+    for (const change of fresh) {
+      this.#applied.set(change._id, change.at.getTime());
+      if (change.kind === "removed") {
+        this.gallery.remove(change.faceId);
+        toRead.delete(change.faceId);
+      } else toRead.add(change.faceId);
+    }
+    if (toRead.size > 0) {
+      const faces = await this.#models.faces
+        .find({ _id: { $in: [...toRead] } }, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
+        .lean<FaceVectors[]>();
+      for (const face of faces) this.#add(face);
+    }
+    const newest = rows.at(-1)?.at.getTime();
+    if (newest !== undefined && newest > this.#cursor) this.#cursor = newest;
+    for (const [id, at] of this.#applied) if (at < this.#cursor - 2 * SKEW_MS) this.#applied.delete(id);
+  }
+
+  async #sweep(): Promise<void> {
+    this.#lastSweep = Date.now();
+    await this.#models.galleryChanges.deleteMany({ at: { $lt: new Date(Date.now() - CHANGE_RETENTION_MS) } });
+  }
+}

@@ -1,0 +1,84 @@
+/** Maps the PeopleService contract onto the domain objects. */
+import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { type PeopleServiceServer, PeopleServiceService } from "@facerec/proto/facerec/people/v1/people.ts";
+import { invalidArgument } from "@facerec/shared/errors.ts";
+import { unary } from "@facerec/shared/grpc/handlers.ts";
+import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import type { Faces } from "./faces.ts";
+import type { People } from "./people.ts";
+import { PhotoRejected } from "./photo.ts";
+
+/** The caller of every RPC: the gateway fills it from the verified token. */
+function requireTenant(actor: Actor | undefined): Actor {
+  if (!actor?.tenantId || !actor.actorId)
+    throw invalidArgument("missing_actor", "actor with tenant_id and actor_id is required");
+  return actor;
+}
+
+/** A photo that cannot be used is an answer (`rejection`), not an error. */
+async function orRejection<T>(run: () => Promise<T>) {
+  try {
+    return { value: await run(), rejection: undefined };
+  } catch (err) {
+    if (!(err instanceof PhotoRejected)) throw err;
+    return { value: undefined, rejection: { code: err.code, message: err.message, faces: err.faces } };
+  }
+}
+
+export function peopleBindings(opts: { people: People; faces: Faces; log: Logger }): ServiceBinding[] {
+  const { people, faces, log } = opts;
+  const service: PeopleServiceServer = {
+    createPerson: unary(log, "CreatePerson", async (req) => ({
+      person: await people.create(requireTenant(req.actor), req),
+    })),
+    listPeople: unary(log, "ListPeople", (req) => people.list(requireTenant(req.actor), req)),
+    getPerson: unary(log, "GetPerson", async (req) => ({
+      person: await people.get(requireTenant(req.actor), req.id),
+    })),
+    updatePerson: unary(log, "UpdatePerson", async (req) => ({
+      person: await people.update(requireTenant(req.actor), req.id, {
+        displayName: req.displayName,
+        externalId: req.externalId,
+        notes: req.notes,
+        labels: req.replaceLabels ? req.labels : undefined,
+        watchlist: req.watchlist,
+      }),
+    })),
+    deletePerson: unary(log, "DeletePerson", async (req) => ({
+      deletedFaces: await people.remove(requireTenant(req.actor), req.id),
+    })),
+    enrollFace: unary(log, "EnrollFace", async (req) => {
+      const actor = requireTenant(req.actor);
+      const { value, rejection } = await orRejection(() =>
+        faces.enrol(actor, req.personId, req.image, req.selection),
+      );
+      return { face: value, rejection };
+    }),
+    listFaces: unary(log, "ListFaces", async (req) => ({
+      faces: await faces.list(requireTenant(req.actor), req.personId),
+    })),
+    getFaceThumbnail: unary(log, "GetFaceThumbnail", async (req) => ({
+      jpeg: await faces.thumbnail(requireTenant(req.actor), req.personId, req.faceId),
+    })),
+    deleteFace: unary(log, "DeleteFace", async (req) => {
+      await faces.remove(requireTenant(req.actor), req.personId, req.faceId);
+      return {};
+    }),
+    searchFaces: unary(log, "SearchFaces", async (req) => {
+      const actor = requireTenant(req.actor);
+      if (req.maxResults > 100) throw invalidArgument("invalid_max_results", "maxResults must be 1 to 100");
+      const { value, rejection } = await orRejection(() =>
+        faces.search(actor, req.image, {
+          selection: req.selection,
+          maxResults: req.maxResults || 10,
+          minSimilarity: req.minSimilarity,
+        }),
+      );
+      return { result: value, rejection };
+    }),
+  };
+  return [
+    { name: "facerec.people.v1.PeopleService", definition: PeopleServiceService, implementation: service },
+  ];
+}

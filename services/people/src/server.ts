@@ -1,0 +1,61 @@
+/** Assembles the people service from a database connection; used by main.ts and by tests. */
+import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { connectDatabase } from "@facerec/shared/db/connect.ts";
+import { internalClient } from "@facerec/shared/grpc/clients.ts";
+import { MAX_MESSAGE_BYTES, startGrpcServer } from "@facerec/shared/grpc/server.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { MAX_PHOTO_BYTES } from "@facerec/shared/photo-limits.ts";
+import { AuditTrail } from "./audit-trail.ts";
+import type { PeopleConfig } from "./config.ts";
+import { AnalyzerSlot, FaceAnalyzer } from "./face-analyzer.ts";
+import { Faces } from "./faces.ts";
+import { GalleryReplica } from "./gallery-replica.ts";
+import { peopleBindings } from "./grpc-handlers.ts";
+import { peopleModels } from "./models.ts";
+import { People } from "./people.ts";
+
+export async function startPeopleService(config: PeopleConfig, log: Logger) {
+  const analyzer = new AnalyzerSlot(async () => {
+    const opened = await FaceAnalyzer.open(config.MODELS_DIR, config.DETECTOR_TYPE, config.EMBEDDER_TYPES);
+    log.info(
+      { detector: opened.detector.model, embedders: opened.embedders.map((e) => e.model) },
+      "face models loaded",
+    );
+    return opened;
+  });
+  await analyzer.get().catch((err: Error) => log.warn(err.message));
+  const connection = await connectDatabase(config.MONGO_URL!, config.MONGO_DB);
+  const models = await peopleModels(connection);
+  const replica = new GalleryReplica({ models, log, pollMs: config.GALLERY_POLL_MS });
+  await replica.load();
+  const auditClient = internalClient(AuditServiceClient, config.KEYS_ADDR);
+  const audit = new AuditTrail(auditClient);
+  const faces = new Faces({
+    models,
+    analyzer,
+    replica,
+    audit,
+    rules: { minFacePx: config.ENROL_MIN_FACE_PX, minScore: config.ENROL_MIN_DET_SCORE },
+  });
+  const people = new People({ models, faces, audit });
+  const grpc = await startGrpcServer({
+    host: config.BIND_HOST,
+    port: config.PEOPLE_PORT,
+    services: peopleBindings({ people, faces, log }),
+    protoFiles: ["facerec/people/v1/people.proto"],
+    log,
+    // Photos travel whole: room for the largest accepted one plus the rest of the request.
+    options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },
+  });
+  replica.start();
+  return {
+    port: grpc.port,
+    async close() {
+      replica.stop();
+      await grpc.close();
+      auditClient.close();
+      await analyzer.close();
+      await connection.close();
+    },
+  };
+}
