@@ -1,15 +1,14 @@
 /**
  * CI's contract checks: `buf lint`; generated-code drift for both buf modules (proto/ → proto/gen,
- * worker/proto → worker/src/models/onnx-gen); and `buf breaking` against main when the repository
- * has a main to compare with.
+ * worker/proto → worker/src/models/onnx-gen); and `buf breaking` against the last released contracts
+ * (proto/releases/latest.binpb, written by `npm run proto:release`).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { generateContracts, RELEASED_CONTRACTS, ROOT } from "./generate-proto.ts";
 
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const run = (cmd: string, args: string[], cwd = ROOT) => execFileSync(cmd, args, { cwd, stdio: "inherit" });
 
 run("buf", ["lint"]);
@@ -18,10 +17,15 @@ run("buf", ["lint"]);
  * Regenerates a buf module's code into a scratch folder (`buf generate -o`) and fails when it
  * differs from the committed copy: someone edited generated code or forgot to regenerate.
  */
-function checkDrift(moduleDir: string, generatedDir: string, regenerate: string): void {
+function checkDrift(
+  moduleDir: string,
+  generatedDir: string,
+  regenerate: string,
+  generate = (out: string) => run("buf", ["generate", "-o", out], join(ROOT, moduleDir)),
+): void {
   const scratch = mkdtempSync(join(tmpdir(), "proto-drift-"));
   try {
-    run("buf", ["generate", "-o", scratch], join(ROOT, moduleDir));
+    generate(scratch);
     try {
       execFileSync("diff", ["-r", join(scratch, generatedDir), join(ROOT, moduleDir, generatedDir)], {
         stdio: "inherit",
@@ -38,26 +42,11 @@ function checkDrift(moduleDir: string, generatedDir: string, regenerate: string)
   }
 }
 
-checkDrift(".", "proto/gen", "npm run proto:generate");
+checkDrift(".", "proto/gen", "npm run proto:generate", generateContracts);
 // The worker's own module: the ONNX subset its model converter writes.
 checkDrift("worker", "src/models/onnx-gen", "npm run onnx-proto:generate -w @facerec/worker");
 
-const refs = execFileSync(
-  "git",
-  ["for-each-ref", "--format=%(refname)", "refs/heads/main", "refs/remotes/origin/main"],
-  { cwd: ROOT },
-)
-  .toString()
-  .split("\n")
-  .filter(Boolean);
-const against = refs.includes("refs/remotes/origin/main")
-  ? "origin/main"
-  : refs.includes("refs/heads/main")
-    ? "main"
-    : undefined;
-if (!against) {
-  console.log("buf breaking: no main branch to compare against; skipped");
-} else {
-  run("buf", ["breaking", "--against", `.git#ref=${against},subdir=.`]);
-  console.log(`buf breaking: no breaking change against ${against}`);
-}
+// Against the contracts as last released (an image committed with the release), not against the
+// tree itself: in CI's fresh clone, main is the commit under test.
+run("buf", ["breaking", "--against", RELEASED_CONTRACTS]);
+console.log(`buf breaking: no breaking change against ${RELEASED_CONTRACTS}`);
