@@ -159,7 +159,7 @@ for (let round = 0; round < ROUNDS; round++) {
     for (const input of secondLookInputs[i]!) await secondLookSession.run({ "input:0": input });
     const faces = embedInputs[i];
     if (faces) {
-      await embedSession.run({ img_inputs: faces });
+      await embedSession.run({ [embedSession.inputNames[0]!]: faces });
       baseline.faces += faces.dims[0]!;
     }
   }
