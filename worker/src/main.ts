@@ -72,18 +72,24 @@ async function main(): Promise<void> {
     "models loaded",
   );
 
+  let sourceDown = false;
   const source = openSource(config.videoSource, config.workerFps, {
     loop: config.videoLoop,
     onConnect: (width, height) => {
       telemetry.clearError("source");
-      log.info({ source: config.videoSource, width, height }, `video source open (${width}x${height})`);
+      const state = sourceDown ? "video source back" : "video source open";
+      log.info({ source: config.videoSource, width, height }, `${state} (${width}x${height})`);
+      sourceDown = false;
     },
+    // One line when a live source drops, not one per failed reconnect (those are debug lines).
     onDisconnect: (error, delayMs) => {
       telemetry.recordError(error, "source");
-      log.warn(
+      const retry = `reconnecting in ${(delayMs / 1000).toFixed(1)} s, backing off to every 30 s`;
+      log[sourceDown ? "debug" : "warn"](
         { err: error.message, retryInMs: delayMs },
-        `video source dropped: ${error.message}; reconnecting in ${(delayMs / 1000).toFixed(1)} s`,
+        `video source dropped: ${error.message}; ${retry}`,
       );
+      sourceDown = true;
     },
   });
 
