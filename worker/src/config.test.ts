@@ -51,6 +51,21 @@ describe("worker configuration", () => {
     assert.equal(config.batchMaxFaces, 32);
     assert.equal(config.ingestUrl, undefined);
     assert.match(config.modelsDir, /worker\/models$/);
+    assert.equal(config.minFacePx, 24, "24-px faces in 720p frames are found");
+    assert.equal(config.thumbnails, "best");
+    assert.equal(config.thumbnailEveryMs, 1000);
+  });
+
+  it("reads MIN_FACE_PX, THUMBNAILS and THUMBNAIL_EVERY_MS, and explains wrong values", () => {
+    const config = loadConfig({
+      env: { ...guideExample, MIN_FACE_PX: "60", THUMBNAILS: "off", THUMBNAIL_EVERY_MS: "250" },
+      envFile: noFile,
+    });
+    assert.deepEqual([config.minFacePx, config.thumbnails, config.thumbnailEveryMs], [60, "off", 250]);
+    assert.deepEqual(problems({ ...guideExample, MIN_FACE_PX: "4", THUMBNAILS: "some" }), [
+      "MIN_FACE_PX: must be at least 8",
+      "THUMBNAILS: must be one of best, all, off",
+    ]);
   });
 
   it("names every missing required variable, one line each", () => {
