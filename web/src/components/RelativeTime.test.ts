@@ -1,6 +1,6 @@
 import { enableAutoUnmount, mount } from "@vue/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { formatExact } from "../format/time.ts";
+import { formatClock, formatDate, formatExact } from "../format/time.ts";
 import RelativeTime from "./RelativeTime.vue";
 
 const NOW = Date.parse("2025-03-10T12:00:00Z");
@@ -55,7 +55,7 @@ describe("RelativeTime (the Last Used column)", () => {
   it("shows the exact time with the relative one on hover when asked", () => {
     const iso = "2025-03-10T11:55:00Z";
     const time = mount(RelativeTime, { props: { value: iso, exact: true } }).get("time");
-    expect(time.text()).toBe(formatExact(iso));
+    expect(time.html()).toContain(`${formatDate(iso)}<br>${formatClock(Date.parse(iso))}`);
     expect(time.attributes("title")).toBe("5 minutes ago");
   });
 });

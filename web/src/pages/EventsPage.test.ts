@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMemoryHistory, createRouter } from "vue-router";
 import { api } from "../api/instance.ts";
 import type { FaceEvent } from "../api/types.ts";
-import { formatExact } from "../format/time.ts";
+import { formatClock, formatDate, formatExact } from "../format/time.ts";
 import { createFakeFetch, json } from "../testing/fakeFetch.ts";
 import EventsPage from "./EventsPage.vue";
 
@@ -89,13 +89,15 @@ describe("EventsPage", () => {
       .findAll("input[type=radio]")
       .find((r) => r.attributes("value") === "exact")!
       .setValue(true);
-    expect(time().text()).toBe(formatExact(CAPTURED));
+    const exact = `${formatDate(CAPTURED)}${formatClock(Date.parse(CAPTURED))}`;
+    expect(time().text()).toBe(exact);
+    expect(time().find("br").exists()).toBe(true);
     expect(time().attributes("title")).toBe("5 minutes ago");
     expect(localStorage.getItem("facerec.events.times")).toBe("exact");
     wrapper.unmount();
 
     const again = await mountPage();
-    expect(again.findAll("tbody tr")[0]!.get("time").text()).toBe(formatExact(CAPTURED));
+    expect(again.findAll("tbody tr")[0]!.get("time").text()).toBe(exact);
     again.unmount();
   });
 });
