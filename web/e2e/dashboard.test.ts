@@ -44,6 +44,45 @@ const PAGES = [
   },
 ] as const;
 
+/** Basic-mode observations show — for track and quality; times read relative, or exact once chosen. */
+async function checkEventsDetails(page: Page): Promise<void> {
+  const rows = page.locator(".n-data-table tbody tr");
+  const headers = (await page.locator(".n-data-table thead th").allInnerTexts()).map((h) => h.trim());
+  const shown = await Promise.all(
+    [...Array(await rows.count()).keys()].map(async (i) => {
+      const cell = (header: string) => seenText(rows.nth(i).locator("td").nth(headers.indexOf(header)));
+      return `${await cell("Track")} ${await cell("Quality")}`;
+    }),
+  );
+  // Each worker sent two untracked observations (basic mode) and one on track 1 with quality 0.8.
+  assert.deepEqual(shown.sort(), ["1 0.80", "1 0.80", "— —", "— —", "— —", "— —"]);
+
+  const captured = rows.first().locator("time");
+  const exact = await captured.getAttribute("title");
+  assert.ok(exact && /\d{4}/.test(exact), `the exact time on hover, got ${exact}`);
+  await page.getByText("Exact", { exact: true }).click();
+  // The date above the time, so the column keeps its width.
+  const shownExact = async () => (await seenText(rows.first().locator("time"))).replace("\n", ", ");
+  assert.equal(await shownExact(), exact, "the column shows the exact time once chosen");
+  await page.reload();
+  await rows.first().locator("img.thumb").waitFor();
+  assert.equal(await shownExact(), exact, "the choice is remembered");
+  await screenshot(page, "desktop-events-exact-times");
+  await page.getByText("Relative", { exact: true }).click();
+}
+
+/** A worker whose stream closed says since when, and its last batch counts seconds. */
+async function checkDisconnectedWorker(page: Page): Promise<void> {
+  const row = page.locator(".n-data-table tbody tr").filter({ hasText: "worker-leaving" });
+  await row.getByText("disconnected").waitFor();
+  assert.match(await seenText(row.locator("time.since")), /^since \d/);
+  const headers = (await page.locator(".n-data-table thead th").allInnerTexts()).map((h) => h.trim());
+  assert.match(
+    await seenText(row.locator("td").nth(headers.indexOf("Last batch"))),
+    /^(just now|\d+ seconds ago|1 minute ago)$/,
+  );
+}
+
 /** Goes to a page through the sidebar, or on a phone through the menu's drawer. */
 async function navigate(page: Page, viewport: ViewportName, title: string): Promise<void> {
   if (viewport === "phone") await page.getByRole("button", { name: "Open navigation" }).click();
@@ -79,6 +118,9 @@ describe("the dashboard against the real stack", () => {
     await t.api("PATCH", `/v1/api-keys/${dev.id}`, { token: admin, body: { active: false } });
     await t.createKey(admin, { name: "Reporting integration", role: "viewer" });
     worker = await connectWorker(t, first.key, TENANT);
+    // A second worker that streamed and left: listed as disconnected.
+    const leaving = await t.createKey(admin, { name: "Short-lived worker", role: "worker" });
+    await (await connectWorker(t, leaving.key, TENANT, "worker-leaving")).close();
     viewerCreated = await t.api("POST", "/v1/users", {
       token: admin,
       body: { email: VIEWER_EMAIL, password: VIEWER_PASSWORD, role: "viewer" },
@@ -106,13 +148,17 @@ describe("the dashboard against the real stack", () => {
         assert.equal(new URL(page.url()).pathname, path);
         await ready(page).waitFor();
         if (title === "Events") {
-          // Every thumbnail fetched (with the bearer token) and decoded.
-          await page.waitForFunction(() =>
-            [...document.querySelectorAll("img.thumb")].every(
-              (i) => (i as HTMLImageElement).naturalWidth > 0,
-            ),
+          // Every thumbnail fetched (with the bearer token) and decoded: three observations from
+          // each worker (a row shows a placeholder until its image has arrived).
+          await page.waitForFunction(() => {
+            const images = [...document.querySelectorAll("img.thumb")];
+            return images.length === 6 && images.every((i) => (i as HTMLImageElement).naturalWidth > 0);
+          });
+          assert.equal(
+            await page.locator(".n-data-table tbody tr").count(),
+            6,
+            "three observations from each worker",
           );
-          assert.equal(await page.locator("img.thumb").count(), 3, "three observations streamed");
         }
         assert.equal(await page.title(), `${title} · Facerec`);
         if (viewport === "desktop") {
@@ -129,6 +175,8 @@ describe("the dashboard against the real stack", () => {
           );
         }
         await screenshot(page, `${viewport}-${path.slice(1)}`);
+        if (viewport === "desktop" && title === "Events") await checkEventsDetails(page);
+        if (viewport === "desktop" && title === "Workers") await checkDisconnectedWorker(page);
       }
       if (viewport === "phone") {
         await page.getByRole("button", { name: "Open navigation" }).click();
@@ -155,7 +203,7 @@ describe("the dashboard against the real stack", () => {
       await page.goto("/api-keys");
       await signIn(page, VIEWER_EMAIL, VIEWER_PASSWORD);
       await page.getByText("Production Worker 02").first().waitFor();
-      assert.equal(await page.locator(".api-keys-table tbody tr").count(), 4, "every key is listed");
+      assert.equal(await page.locator(".api-keys-table tbody tr").count(), 5, "every key is listed");
       assert.equal(await page.getByRole("button", { name: "Create API Key" }).count(), 0);
       assert.equal(await page.getByRole("button", { name: /^(Edit|Delete)\b/ }).count(), 0);
       assert.equal(await page.getByRole("switch").count(), 0);
@@ -163,51 +211,6 @@ describe("the dashboard against the real stack", () => {
       await screenshot(page, `${viewport}-viewer-api-keys`);
       watcher.assertClean(`the viewer's API Keys page (${viewport})`);
     }
-  });
-
-  it("Events: untracked observations show — for track and quality; times relative or exact, as chosen", async () => {
-    const page = await (await context()).newPage();
-    const watcher = new ProblemWatcher(page);
-    await page.goto("/sign-in");
-    await signIn(page);
-    await navigate(page, "desktop", "Events");
-    const rows = page.locator(".n-data-table tbody tr");
-    await rows.nth(2).waitFor();
-    const headers = (await page.locator(".n-data-table thead th").allInnerTexts()).map((h) => h.trim());
-    const column = async (header: string) =>
-      Promise.all([0, 1, 2].map((i) => seenText(rows.nth(i).locator("td").nth(headers.indexOf(header)))));
-    // Newest first: basic mode (5 s ago), tracked (20 s), basic mode (40 s).
-    assert.deepEqual(await column("Track"), ["—", "1", "—"]);
-    assert.deepEqual(await column("Quality"), ["—", "0.80", "—"]);
-
-    const captured = rows.first().locator("time");
-    const exact = await captured.getAttribute("title");
-    assert.ok(exact && /\d{4}/.test(exact), `the exact time on hover, got ${exact}`);
-    await page.getByText("Exact", { exact: true }).click();
-    assert.equal(await seenText(captured), exact, "the column shows the exact time once chosen");
-    await page.reload();
-    await rows.first().waitFor();
-    assert.equal(await seenText(rows.first().locator("time")), exact, "the choice is remembered");
-    watcher.assertClean("the Events page's basic-mode rows and time choice");
-  });
-
-  it("Workers: a disconnected worker says since when, and its last batch counts seconds", async () => {
-    const admin = await t.login();
-    const { key } = await t.createKey(admin, { name: "Short-lived worker", role: "worker" });
-    const leaving = await connectWorker(t, key, TENANT, "worker-leaving");
-    await leaving.close();
-    const page = await (await context()).newPage();
-    const watcher = new ProblemWatcher(page);
-    await page.goto("/sign-in");
-    await signIn(page);
-    await navigate(page, "desktop", "Workers");
-    const row = page.locator(".n-data-table tbody tr").filter({ hasText: "worker-leaving" });
-    // Listed as disconnected once its replica's presence row says so (the list refreshes every 5 s).
-    await row.getByText("disconnected").waitFor({ timeout: 20_000 });
-    assert.match(await seenText(row.locator("time.since")), /^since \d/);
-    const lastBatch = row.locator("td").nth(5);
-    assert.match(await seenText(lastBatch), /^(just now|\d+ seconds ago)$/);
-    watcher.assertClean("the Workers page with a disconnected worker");
   });
 
   it("an ended session returns to sign-in and, signed in again, to the page the admin was on", async () => {
