@@ -15,6 +15,7 @@ const dist = join(import.meta.dirname, "..", "dist");
 
 interface ManifestChunk {
   file: string;
+  name?: string;
   isEntry?: boolean;
   imports?: string[];
 }
@@ -56,9 +57,14 @@ const entries = Object.entries(manifest)
   .map(([key]) => key);
 const initial = report("Initial JS (entry + static imports)", withStaticImports(entries));
 
-const apiKeysRoute = ["src/layouts/DashboardLayout.vue", "src/pages/ApiKeysPage.vue"].filter(
-  (k) => k in manifest,
-);
+// A chunk is keyed by its source path, or (when Vite names it after its chunk) found by that name.
+const chunkOf = (source: string) =>
+  source in manifest
+    ? source
+    : Object.keys(manifest).find((key) => manifest[key]!.name === source.replace(/^.*\/|\.vue$/g, ""));
+const apiKeysRoute = ["src/layouts/DashboardLayout.vue", "src/pages/ApiKeysPage.vue"]
+  .map(chunkOf)
+  .filter((key) => key !== undefined);
 report(
   "API Keys page (initial + layout + page chunks, information only)",
   withStaticImports([...entries, ...apiKeysRoute]),
