@@ -118,9 +118,7 @@ const workerToken = async () =>
 /** (a): `loops` concurrent insertMany loops of the documents StreamFaces would store, for DURATION_S. */
 async function baseline(loops: number) {
   const collection = connection.db!.collection<FaceEventDoc>("bench_baseline_events");
-  // The same indexes as face_events (models.ts).
-  await collection.createIndex({ tenantId: 1, capturedAt: -1, _id: -1 });
-  await collection.createIndex({ capturedAt: 1 });
+  // Like the ingest's event collections (event-partitions.ts), no index but `_id`'s.
   const origin = { tenantId: TENANT, keyId: "bench" };
   const deadline = performance.now() + DURATION_S * 1000;
   let observations = 0;

@@ -24,7 +24,8 @@ import {
 } from "@facerec/shared/stack/test-worker.ts";
 import { until } from "@facerec/shared/test-support/until.ts";
 import { status } from "@grpc/grpc-js";
-import mongoose, { type Connection, type mongo } from "mongoose";
+import mongoose, { type Connection } from "mongoose";
+import { findStoredEvents } from "./event-store.ts";
 
 const OBSERVATIONS_PER_BATCH = 4;
 
@@ -81,7 +82,6 @@ describe("delivery across failures", () => {
   let client: IngestServiceClient;
   let token: string;
   let database: Connection;
-  let events: mongo.Collection;
 
   before(async () => {
     // A database of our own, so the test can stop it and start it again on the same port and files.
@@ -93,7 +93,6 @@ describe("delivery across failures", () => {
     await waitForIngest(client);
     token = (await keyToken(t, await t.login())).token;
     database = await mongoose.createConnection(ferret.url, { dbName: t.dbName }).asPromise();
-    events = database.db!.collection("face_events");
   });
   after(async () => {
     client.close();
@@ -108,12 +107,10 @@ describe("delivery across failures", () => {
 
   /** Every listed batch has exactly its observations stored: none missing, none twice. */
   const assertStoredExactlyOnce = async (batchIds: string[]) => {
-    const perBatch = await events
-      .aggregate<{ _id: string; count: number }>([
-        { $match: { batchId: { $in: batchIds } } },
-        { $group: { _id: "$batchId", count: { $sum: 1 } } },
-      ])
-      .toArray();
+    const stored = await findStoredEvents(database.db!, { batchId: { $in: batchIds } });
+    const perBatch = [...Map.groupBy(stored, (e) => e.batchId).values()].map((rows) => ({
+      count: rows.length,
+    }));
     assert.equal(perBatch.length, batchIds.length, "every batch is stored");
     assert.ok(
       perBatch.every((b) => b.count === OBSERVATIONS_PER_BATCH),
@@ -140,7 +137,7 @@ describe("delivery across failures", () => {
     );
     await assertStoredExactlyOnce(batches.map((b) => b.batchId));
     assert.equal(
-      await events.countDocuments({ workerId: "w-kill" }),
+      (await findStoredEvents(database.db!, { workerId: "w-kill" })).length,
       batches.length * OBSERVATIONS_PER_BATCH,
     );
   });
@@ -169,7 +166,7 @@ describe("delivery across failures", () => {
     await assertStoredExactlyOnce(ackedBeforeOutage);
     await assertStoredExactlyOnce(batches.map((b) => b.batchId));
     assert.equal(
-      await events.countDocuments({ workerId: "w-outage" }),
+      (await findStoredEvents(database.db!, { workerId: "w-outage" })).length,
       batches.length * OBSERVATIONS_PER_BATCH,
     );
   });

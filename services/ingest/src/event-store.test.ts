@@ -5,8 +5,8 @@ import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
 import { createLogger } from "@facerec/shared/logger.ts";
 import { makeBatch, makeObservation } from "@facerec/shared/stack/test-worker.ts";
-import type { Connection } from "mongoose";
-import { EventStore } from "./event-store.ts";
+import type { Connection, mongo } from "mongoose";
+import { EventStore, findStoredEvents } from "./event-store.ts";
 import { type IngestModels, ingestModels } from "./models.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
 import { type StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
@@ -41,11 +41,8 @@ describe("EventStore", () => {
     });
     assert.deepEqual(await store.insertBatch(origin, batch, new Date()), { accepted: 2, duplicate: false });
     assert.deepEqual(await store.insertBatch(origin, batch, new Date()), { accepted: 0, duplicate: true });
-    const stored = await models.faceEvents.find({ batchId: batch.batchId }).sort({ batchIndex: 1 }).lean();
-    assert.deepEqual(
-      stored.map((e) => e.batchIndex),
-      [0, 1, 2, 3],
-    );
+    const stored = await findStoredEvents(models.database, { batchId: batch.batchId });
+    assert.deepEqual(stored.map((e) => e.batchIndex).sort(), [0, 1, 2, 3]);
   });
 
   it("stores embeddings and thumbnails as BinData, not arrays of numbers", async () => {
@@ -53,9 +50,13 @@ describe("EventStore", () => {
       observations: [makeObservation({ thumbnailJpeg: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) })],
     });
     await store.insertBatch(origin, batch, new Date());
-    const raw = await connection.db!.collection("face_events").findOne({ batchId: batch.batchId });
-    assert.equal(raw?.embedding?._bsontype, "Binary");
-    assert.equal(raw?.thumbnail?._bsontype, "Binary");
+    // As the driver reads them back: BSON Binary values.
+    const [raw] = (await findStoredEvents(models.database, { batchId: batch.batchId })) as unknown as {
+      embedding: mongo.Binary;
+      thumbnail: mongo.Binary;
+    }[];
+    assert.equal(raw?.embedding._bsontype, "Binary");
+    assert.equal(raw?.thumbnail._bsontype, "Binary");
     assert.ok(batch.observations[0]!.embedding.equals(Buffer.from(raw!.embedding.buffer)));
   });
 
@@ -68,6 +69,76 @@ describe("EventStore", () => {
     assert.deepEqual(
       page.events.map((e) => e.batchId),
       [batch.batchId],
+    );
+  });
+
+  it("lists a replayed batch once, and no event lost when two replicas write one camera's hour", async () => {
+    const tenant = { ...origin, tenantId: "t-replicas" };
+    const at = (i: number) => new Date(Date.now() - 60_000 + i);
+    const batches = Array.from({ length: 6 }, (_, b) =>
+      makeBatch({
+        cameraId: "cam-shared",
+        observations: Array.from({ length: 5 }, (_, i) => makeObservation({ capturedAt: at(b * 5 + i) })),
+      }),
+    );
+    // A second replica: its own EventStore on the same database, appending concurrently.
+    const replica = new EventStore(models);
+    await Promise.all(
+      batches.map((batch, i) => (i % 2 ? replica : store).insertBatch(tenant, batch, new Date())),
+    );
+    assert.deepEqual(await store.insertBatch(tenant, batches[0]!, new Date()), {
+      accepted: 0,
+      duplicate: true,
+    });
+    const page = await store.list(tenant.tenantId, { pageSize: 0, pageToken: "", includeEmbeddings: true });
+    assert.equal(page.events.length, 30, "every event once");
+    assert.equal(new Set(page.events.map((e) => e.id)).size, 30);
+    const sent = batches.flatMap((b) => b.observations.map((o) => o.embedding.toString("base64")));
+    assert.deepEqual(page.events.map((e) => e.embedding.toString("base64")).sort(), sent.sort());
+  });
+
+  it("pages back through sparse hours: a page reads at most a day and says where to go on", async () => {
+    const tenant = { ...origin, tenantId: "t-sparse" };
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 60 * 60 * 1000);
+    // One event an hour for two days on camera a; camera b only at the start, 40 hours ago.
+    for (let h = 0; h < 48; h++) {
+      await store.insertBatch(
+        tenant,
+        makeBatch({ cameraId: "cam-a", observations: [makeObservation({ capturedAt: hoursAgo(h) })] }),
+        new Date(),
+      );
+    }
+    const old = makeBatch({
+      cameraId: "cam-b",
+      observations: [makeObservation({ capturedAt: hoursAgo(40) })],
+    });
+    await store.insertBatch(tenant, old, new Date());
+
+    const walk = async (cameraId: string, pageSize: number) => {
+      const pages: string[][] = [];
+      let pageToken = "";
+      do {
+        const page = await store.list(tenant.tenantId, {
+          cameraId,
+          pageSize,
+          pageToken,
+          includeEmbeddings: false,
+        });
+        pages.push(page.events.map((e) => e.batchId));
+        pageToken = page.nextPageToken;
+      } while (pageToken && pages.length < 10);
+      return pages;
+    };
+    const sparse = await walk("cam-b", 10);
+    assert.ok(sparse[0]!.length === 0 && sparse.length > 1, "the first day has none: an empty page, a token");
+    assert.deepEqual(sparse.flat(), [old.batchId], "then the event, once");
+    const dense = (await walk("cam-a", 7)).flat();
+    assert.equal(dense.length, 48);
+    assert.equal(new Set(dense).size, 48);
+
+    await assert.rejects(
+      store.list(tenant.tenantId, { pageSize: 0, pageToken: "WzFlKzMwMCwieSJd", includeEmbeddings: false }),
+      (err: { code?: string }) => err.code === "invalid_page_token",
     );
   });
 
@@ -93,7 +164,7 @@ describe("EventStore", () => {
     });
     assert.equal(await sweeper.sweep(now), 1);
     assert.deepEqual(
-      (await models.faceEvents.find({ workerId: "w-old" }).lean()).map((e) => e.batchId),
+      (await findStoredEvents(models.database, { workerId: "w-old" })).map((e) => e.batchId),
       [fresh.batchId],
     );
   });

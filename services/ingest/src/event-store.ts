@@ -1,25 +1,36 @@
 /**
- * Data access for face events: the hot write path (one insertMany per batch) and the reads behind
- * the internal query API.
+ * Data access for face events: the hot write path and the reads behind the internal query API.
+ * Events are stored per tenant and hour of capture (event-partitions.ts): full events in
+ * `events_…`, read by `_id` only (thumbnails, embeddings), and the listing in `event_pages_…`
+ * (event-listing.ts), which is what pages are read from.
  *
  * Exactly-once in effect without transactions: every observation's `_id` is derived from
- * (tenant, batch id, position in the batch), and the batch is written with one unordered insertMany.
- * A replay finds every `_id` taken and stores nothing (a duplicate). If the process or the database
- * died half-way through the first write, the replay inserts exactly the missing observations and
- * skips the rest, so the batch ends complete with no observation twice.
+ * (tenant, batch id, position in the batch) and its hour, and the batch is written with one
+ * unordered insertMany per hour. A replay finds every `_id` taken and stores nothing (a duplicate).
+ * If the process or the database died half-way through the first write, the replay inserts exactly
+ * the missing observations and skips the rest, so the batch ends complete with no observation twice.
+ * Every write of a batch, replays included, then appends it to the listing (a page drops the
+ * repeats), so a crash between the two writes leaves nothing unlisted once the unacknowledged batch
+ * is replayed.
  */
 import { createHash } from "node:crypto";
 import type { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
-import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
+import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
 import { mongo } from "mongoose";
+import { EventListing, type ListedEvent } from "./event-listing.ts";
+import { dropPartition, HOUR_MS, hourKey, listPartitions, partitionName } from "./event-partitions.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
 
 /** Acknowledged by a majority and journaled: an ack must survive losing the primary. */
 export const DURABLE_WRITE = { w: "majority", j: true } as const;
 const DUPLICATE_KEY = 11000;
 const DEFAULT_PAGE_SIZE = 100;
+/** Point reads of embeddings in flight for one page. */
+const EMBEDDING_READS = 8;
+/** An event id: the hour of capture, then 22 base64url characters. */
+const EVENT_ID = /^(\d{10})-[A-Za-z0-9_-]{22}$/;
 
 /** Who sent a batch: taken from the stream's verified token, never from the batch. */
 export interface BatchOrigin {
@@ -45,19 +56,21 @@ export interface EventQuery {
   includeEmbeddings: boolean;
 }
 
-/** 22 base64url characters (132 bits) of SHA-256 over the observation's identity. */
-export function eventId(tenantId: string, batchId: string, batchIndex: number): string {
-  return createHash("sha256")
-    .update(`${tenantId}\n${batchId}\n${batchIndex}`)
-    .digest("base64url")
-    .slice(0, 22);
+/**
+ * The UTC hour of capture (`yyyymmddhh`, so the event's collection is known from its id), a dash,
+ * and 22 base64url characters (132 bits) of SHA-256 over the observation's identity. A replay has
+ * the same capture time, hence the same id.
+ */
+export function eventId(tenantId: string, batchId: string, batchIndex: number, capturedAt: Date): string {
+  const digest = createHash("sha256").update(`${tenantId}\n${batchId}\n${batchIndex}`).digest("base64url");
+  return `${hourKey(capturedAt.getTime())}-${digest.slice(0, 22)}`;
 }
 
 /** The documents a validated batch is stored as, one per observation (exported for the benchmark's baseline). */
 export function toEventDocuments(origin: BatchOrigin, batch: FaceBatch, receivedAt: Date): FaceEventDoc[] {
   return batch.observations.map(
     (o, batchIndex): FaceEventDoc => ({
-      _id: eventId(origin.tenantId, batch.batchId, batchIndex),
+      _id: eventId(origin.tenantId, batch.batchId, batchIndex, o.capturedAt!),
       tenantId: origin.tenantId,
       batchId: batch.batchId,
       batchIndex,
@@ -84,68 +97,105 @@ export function toEventDocuments(origin: BatchOrigin, batch: FaceBatch, received
 }
 
 export class EventStore {
-  readonly #events: IngestModels["faceEvents"];
-  /** The same collection through the driver, typed for string ids (mongoose types it for ObjectIds). */
-  readonly #eventsCollection: mongo.Collection<FaceEventDoc>;
+  readonly #db: mongo.Db;
+  readonly #listing: EventListing;
 
   constructor(models: IngestModels) {
-    this.#events = models.faceEvents;
-    this.#eventsCollection = models.faceEvents.collection as unknown as mongo.Collection<FaceEventDoc>;
+    this.#db = models.database;
+    this.#listing = new EventListing(models.database, DURABLE_WRITE);
+  }
+
+  #events(tenantId: string, hour: string): mongo.Collection<FaceEventDoc> {
+    return this.#db.collection<FaceEventDoc>(partitionName("events", tenantId, hour));
   }
 
   /** Stores a validated batch; throws when the database fails (nothing may be acknowledged then). */
   async insertBatch(origin: BatchOrigin, batch: FaceBatch, receivedAt: Date): Promise<StoredBatch> {
     const documents = toEventDocuments(origin, batch, receivedAt);
+    const byHour = Map.groupBy(documents, (d) => hourKey(d.capturedAt.getTime()));
+    const inserted = await Promise.all(
+      [...byHour].map(([hour, ofHour]) => this.#insertNew(this.#events(origin.tenantId, hour), ofHour)),
+    );
+    if (documents.length > 0) await this.#listing.append(origin.tenantId, documents.map(toListedEvent));
+    const accepted = inserted.reduce((sum, n) => sum + n, 0);
+    return { accepted, duplicate: documents.length > 0 && accepted === 0 };
+  }
+
+  /** Inserts what is not stored yet; returns how many that was. */
+  async #insertNew(collection: mongo.Collection<FaceEventDoc>, documents: FaceEventDoc[]): Promise<number> {
     try {
-      // The driver-level insert skips mongoose's per-document casting: the batch is already validated.
-      const result = await this.#eventsCollection.insertMany(documents, {
-        ordered: false,
-        writeConcern: DURABLE_WRITE,
-      });
-      return { accepted: result.insertedCount, duplicate: false };
+      const result = await collection.insertMany(documents, { ordered: false, writeConcern: DURABLE_WRITE });
+      return result.insertedCount;
     } catch (err) {
       if (!(err instanceof mongo.MongoBulkWriteError) || !onlyDuplicateKeys(err)) throw err;
-      const accepted = err.result.insertedCount;
-      return { accepted, duplicate: accepted === 0 };
+      return err.result.insertedCount;
     }
   }
 
   async list(tenantId: string, query: EventQuery): Promise<{ events: FaceEvent[]; nextPageToken: string }> {
     const size = clampPageSize(query.pageSize, DEFAULT_PAGE_SIZE);
-    const capturedAt = {
-      ...(query.from ? { $gte: query.from } : {}),
-      ...(query.to ? { $lt: query.to } : {}),
-    };
-    const filter = {
+    const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
+    const page = await this.#listing.page(
       tenantId,
-      ...(query.siteId ? { siteId: query.siteId } : {}),
-      ...(query.cameraId ? { cameraId: query.cameraId } : {}),
-      ...(query.workerId ? { workerId: query.workerId } : {}),
-      ...(Object.keys(capturedAt).length > 0 ? { capturedAt } : {}),
-      ...afterCursor("capturedAt", query.pageToken),
+      {
+        siteId: query.siteId,
+        cameraId: query.cameraId,
+        workerId: query.workerId,
+        fromMs: query.from?.getTime(),
+        toMs: query.to?.getTime(),
+      },
+      after,
+      size,
+    );
+    const embeddings = query.includeEmbeddings
+      ? await this.#embeddings(tenantId, page.events)
+      : new Map<string, Buffer>();
+    return {
+      events: page.events.map((e) => toFaceEvent(e, embeddings.get(e.id))),
+      nextPageToken: page.next ? encodePageToken(page.next.at, page.next.id) : "",
     };
-    const projection = query.includeEmbeddings ? { thumbnail: 0 } : { thumbnail: 0, embedding: 0 };
-    const rows = await this.#events
-      .find(filter, projection)
-      .sort({ capturedAt: -1, _id: -1 })
-      .limit(size + 1)
-      .lean<FaceEventDoc[]>();
-    const page = toPage(rows, size, (row) => row.capturedAt);
-    return { events: page.rows.map(toFaceEvent), nextPageToken: page.nextPageToken };
+  }
+
+  /** Embeddings by event id, read one `_id` at a time from each event's hour. */
+  async #embeddings(tenantId: string, events: ListedEvent[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    const queue = [...events];
+    const reader = async () => {
+      for (let event = queue.shift(); event; event = queue.shift()) {
+        const row = await this.#events(tenantId, hourKey(event.capturedAt)).findOne(
+          { _id: event.id },
+          { projection: { embedding: 1 } },
+        );
+        if (row?.embedding) found.set(event.id, bytesOf(row.embedding));
+      }
+    };
+    await Promise.all(Array.from({ length: EMBEDDING_READS }, reader));
+    return found;
   }
 
   /** The event's JPEG, or undefined when it is not the tenant's or has none. */
   async thumbnail(tenantId: string, id: string): Promise<Buffer | undefined> {
-    const row = await this.#events
-      .findOne({ _id: id, tenantId }, { thumbnail: 1 })
-      .lean<Pick<FaceEventDoc, "thumbnail">>();
+    const hour = EVENT_ID.exec(id)?.[1];
+    if (!hour) return undefined;
+    const row = await this.#events(tenantId, hour).findOne({ _id: id }, { projection: { thumbnail: 1 } });
     return row?.thumbnail ? bytesOf(row.thumbnail) : undefined;
   }
 
-  /** Deletes every tenant's events captured before `cutoff`; returns how many. */
+  /**
+   * Deletes every tenant's events of the hours that ended at or before `cutoff` (so an event goes
+   * at most an hour after it expired), by dropping those hours' collections; returns how many.
+   */
   async deleteCapturedBefore(cutoff: Date): Promise<number> {
-    const result = await this.#events.deleteMany({ capturedAt: { $lt: cutoff } });
-    return result.deletedCount;
+    const expired = async (kind: "events" | "event_pages") =>
+      (await listPartitions(this.#db, kind)).filter((p) => p.start + HOUR_MS <= cutoff.getTime());
+    // The listing first: an event is never listed without its full record.
+    for (const { name } of await expired("event_pages")) await dropPartition(this.#db, name);
+    let deleted = 0;
+    for (const { name } of await expired("events")) {
+      deleted += await this.#db.collection(name).estimatedDocumentCount();
+      await dropPartition(this.#db, name);
+    }
+    return deleted;
   }
 }
 
@@ -156,30 +206,53 @@ function onlyDuplicateKeys(err: mongo.MongoBulkWriteError): boolean {
   );
 }
 
-function toFaceEvent(row: FaceEventDoc): FaceEvent {
+function toListedEvent(doc: FaceEventDoc): ListedEvent {
   return {
-    id: row._id,
-    batchId: row.batchId,
-    workerId: row.workerId,
-    siteId: row.siteId,
-    cameraId: row.cameraId,
-    keyId: row.keyId,
-    capturedAt: row.capturedAt,
-    receivedAt: row.receivedAt,
-    frameSeq: row.frameSeq,
+    id: doc._id,
+    batchId: doc.batchId,
+    workerId: doc.workerId,
+    siteId: doc.siteId,
+    cameraId: doc.cameraId,
+    keyId: doc.keyId,
+    capturedAt: doc.capturedAt.getTime(),
+    receivedAt: doc.receivedAt.getTime(),
+    frameSeq: doc.frameSeq,
     bbox: {
-      x: row.bbox.x ?? 0,
-      y: row.bbox.y ?? 0,
-      width: row.bbox.width ?? 0,
-      height: row.bbox.height ?? 0,
+      x: doc.bbox.x ?? 0,
+      y: doc.bbox.y ?? 0,
+      width: doc.bbox.width ?? 0,
+      height: doc.bbox.height ?? 0,
     },
-    landmarks: row.landmarks,
-    detScore: row.detScore,
-    embedding: row.embedding ? bytesOf(row.embedding) : Buffer.alloc(0),
-    embeddingDim: row.embeddingDim,
-    model: row.model,
-    quality: row.quality,
-    trackId: row.trackId,
-    hasThumbnail: row.hasThumbnail,
+    landmarks: doc.landmarks,
+    detScore: doc.detScore,
+    embeddingDim: doc.embeddingDim,
+    model: doc.model,
+    quality: doc.quality,
+    trackId: doc.trackId,
+    hasThumbnail: doc.hasThumbnail,
   };
+}
+
+function toFaceEvent(event: ListedEvent, embedding: Buffer | undefined): FaceEvent {
+  return {
+    ...event,
+    capturedAt: new Date(event.capturedAt),
+    receivedAt: new Date(event.receivedAt),
+    embedding: embedding ?? Buffer.alloc(0),
+  };
+}
+
+/**
+ * Every stored event matching `filter`, of every tenant and hour: for tests and tools (it reads
+ * everything), never on a request path.
+ */
+export async function findStoredEvents(
+  db: mongo.Db,
+  filter: mongo.Filter<FaceEventDoc>,
+): Promise<FaceEventDoc[]> {
+  const partitions = await listPartitions(db, "events");
+  const found = await Promise.all(
+    partitions.map(({ name }) => db.collection<FaceEventDoc>(name).find(filter).toArray()),
+  );
+  return found.flat();
 }

@@ -1,46 +1,39 @@
 /** The ingest service's collections. Only this service reads or writes them. */
 import { type Connection, type InferSchemaType, Schema } from "mongoose";
 
-const boundingBoxSchema = new Schema({ x: Number, y: Number, width: Number, height: Number }, { _id: false });
-
 /**
- * One document per observation. `_id` is the event id, derived from (tenantId, batchId, batchIndex)
- * (see event-store.ts): the always-present unique `_id` index is what makes a replayed batch, or the
- * rest of a half-written one, a no-op.
+ * One stored observation, in its tenant's hour collection `events_<tenant>_<yyyymmddhh>` (see
+ * event-partitions.ts: hours, not one collection, because FerretDB reads whole collections). `_id`
+ * is the event id, derived from (tenantId, batchId, batchIndex) and the hour (see event-store.ts):
+ * the always-present unique `_id` index is what makes a replayed batch, or the rest of a half-written
+ * one, a no-op. Written and read through the driver, so it has no mongoose schema.
  */
-const faceEventSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
-    batchId: { type: String, required: true },
-    /** Position of the observation in its batch. */
-    batchIndex: { type: Number, required: true },
-    workerId: { type: String, required: true },
-    siteId: { type: String, required: true },
-    cameraId: { type: String, required: true },
-    keyId: { type: String, required: true },
-    capturedAt: { type: Date, required: true },
-    receivedAt: { type: Date, required: true },
-    frameSeq: { type: Number, required: true },
-    bbox: { type: boundingBoxSchema, required: true },
-    landmarks: { type: [Number], default: [] },
-    detScore: { type: Number, required: true },
-    /** Little-endian float32 values as BinData, never an array of numbers. */
-    embedding: { type: Buffer, required: true },
-    embeddingDim: { type: Number, required: true },
-    model: { type: String, required: true },
-    quality: { type: Number, required: true },
-    trackId: { type: Number, required: true },
-    hasThumbnail: { type: Boolean, required: true },
-    /** JPEG crop as BinData; absent when the worker sent none. */
-    thumbnail: { type: Buffer },
-  },
-  { collection: "face_events", versionKey: false },
-);
-// Listing: a tenant's events newest first, the cursor's tie-breaker included.
-faceEventSchema.index({ tenantId: 1, capturedAt: -1, _id: -1 });
-// The retention sweeper's range delete across tenants.
-faceEventSchema.index({ capturedAt: 1 });
+export interface FaceEventDoc {
+  _id: string;
+  tenantId: string;
+  batchId: string;
+  /** Position of the observation in its batch. */
+  batchIndex: number;
+  workerId: string;
+  siteId: string;
+  cameraId: string;
+  keyId: string;
+  capturedAt: Date;
+  receivedAt: Date;
+  frameSeq: number;
+  bbox: { x: number; y: number; width: number; height: number };
+  landmarks: number[];
+  detScore: number;
+  /** Little-endian float32 values as BinData, never an array of numbers. */
+  embedding: Buffer;
+  embeddingDim: number;
+  model: string;
+  quality: number;
+  trackId: number;
+  hasThumbnail: boolean;
+  /** JPEG crop as BinData; absent when the worker sent none. */
+  thumbnail?: Buffer;
+}
 
 /**
  * What one ingest replica knows about one worker, rewritten every WORKER_HEARTBEAT_MS while the
@@ -71,16 +64,15 @@ const workerPresenceSchema = new Schema(
 workerPresenceSchema.index({ tenantId: 1, lastSeenAt: -1 });
 workerPresenceSchema.index({ lastSeenAt: 1 });
 
-export type FaceEventDoc = InferSchemaType<typeof faceEventSchema> & { _id: string };
 export type WorkerPresenceDoc = InferSchemaType<typeof workerPresenceSchema> & { _id: string };
 
 export async function ingestModels(connection: Connection) {
   const models = {
-    faceEvents: connection.model("FaceEvent", faceEventSchema),
     workerPresence: connection.model("WorkerPresence", workerPresenceSchema),
   };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
-  return models;
+  // The event collections are made per hour as events arrive (event-partitions.ts).
+  return { ...models, database: connection.db! };
 }
 
 export type IngestModels = Awaited<ReturnType<typeof ingestModels>>;

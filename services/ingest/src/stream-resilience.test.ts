@@ -13,19 +13,18 @@ import {
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
 import { status } from "@grpc/grpc-js";
-import mongoose, { type Connection, type mongo } from "mongoose";
+import mongoose, { type Connection } from "mongoose";
+import { findStoredEvents } from "./event-store.ts";
 
 describe("StreamFaces resilience", () => {
   let t: TestStack;
   let client: IngestServiceClient;
   let admin: string;
   let database: Connection;
-  let events: mongo.Collection;
   before(async () => {
     t = await startTestStack();
     // Read straight from the ingest service's collection: what is stored is what the test is about.
     database = await mongoose.createConnection(t.stack.database.url, { dbName: t.dbName }).asPromise();
-    events = database.db!.collection("face_events");
     client = ingestClient(`127.0.0.1:${t.stack.ports.ingest}`);
     await waitForIngest(client);
     admin = await t.login();
@@ -78,7 +77,7 @@ describe("StreamFaces resilience", () => {
     // Write everything without waiting for drain: the client buffers what the server will not take.
     for (let i = 0; i < total; i++) stream.call.write(small());
 
-    const stored = () => events.countDocuments({ workerId: "w-stalled" });
+    const stored = async () => (await findStoredEvents(database.db!, { workerId: "w-stalled" })).length;
     let previous = -1;
     let plateau = await stored();
     for (let i = 0; i < 30 && plateau !== previous; i++) {

@@ -41,7 +41,15 @@ export function eventRoutes({ ingest }: GatewayDeps): AnyRoute[] {
       tag: "events",
       access: READERS,
       query: eventsQuery,
-      responses: { 200: { description: "A page of events", schema: eventListResponse } },
+      responses: {
+        200: {
+          description:
+            "A page of events. A page reads at most a day of events (or about 100 ms of reading): when " +
+            "the filters match few of them it holds fewer than pageSize events, possibly none, with a " +
+            "nextPageToken to go on; the list ends when nextPageToken is empty.",
+          schema: eventListResponse,
+        },
+      },
       handler: async (ctx, { query, caller }) => {
         const includeEmbeddings = query.includeEmbeddings ?? false;
         const page = await callUnary(ingest.listEvents.bind(ingest), {

@@ -1,0 +1,425 @@
+/**
+ * The read model behind event listing: what a page of events needs, kept so that a page costs a few
+ * small reads however many events are stored (see services/ingest/bench/events.bench.ts).
+ *
+ * FerretDB 1.24/SQLite reads and converts every document of a collection for a filtered query, at
+ * about 30 µs for a 3-field document and 200+ µs for a full event; what it reads cheaply is few,
+ * large documents, and one document by `_id` (a scan in SQLite, but only the match is converted).
+ * So, within each tenant's hour (event-partitions.ts), events are packed into buckets: documents of
+ * one camera, `<camera>~0`, `<camera>~1`, …, each holding up to BUCKET_CAPACITY events as lines of
+ * JSON. A page filtered by camera reads that camera's buckets by `_id`; otherwise it reads the hour's
+ * buckets, the arrays `w` and `s` (the bucket's workers and sites) letting a filter by worker or
+ * site skip the others. A page reads the newest hours only.
+ *
+ * A bucket has exactly one writer: the process that created it (an insert, so two cannot), which
+ * serialises its appends to it. FerretDB's update is a read then a write; two writers of one
+ * document would lose each other's events. An event may be appended twice (a replayed batch whose
+ * first append succeeded): pages drop the repeat, which is always in the same hour.
+ */
+import type { Cursor } from "@facerec/shared/db/pagination.ts";
+import type { mongo } from "mongoose";
+import { HOUR_MS, hourKey, listPartitions, partitionName } from "./event-partitions.ts";
+
+/** Events per bucket: a bucket is rewritten whole on every append, so it stays a few tens of KiB. */
+const BUCKET_CAPACITY = 200;
+const DUPLICATE_KEY = 11000;
+/**
+ * Hours one page may read. A filter that matches nothing recent would otherwise read back through
+ * the whole retention window in one request; past this budget the page ends early, with a token.
+ */
+export const HOURS_PER_PAGE = 24;
+/** Past this much reading, a page ends early (with a token) rather than read the next hours. */
+const PAGE_READ_BUDGET_MS = 100;
+/** Hours read at once after the first. */
+const MAX_PARALLEL_HOURS = 3;
+/** Open buckets unused for this long are forgotten (their documents stay; later events open new ones). */
+const IDLE_BUCKET_MS = 10 * 60 * 1000;
+
+/** What a page shows of one event: everything but the embedding and the thumbnail. */
+export interface ListedEvent {
+  id: string;
+  batchId: string;
+  workerId: string;
+  siteId: string;
+  cameraId: string;
+  keyId: string;
+  capturedAt: number;
+  receivedAt: number;
+  frameSeq: number;
+  bbox: { x: number; y: number; width: number; height: number };
+  landmarks: number[];
+  detScore: number;
+  embeddingDim: number;
+  model: string;
+  quality: number;
+  trackId: number;
+  hasThumbnail: boolean;
+}
+
+export interface ListingFilter {
+  siteId?: string | undefined;
+  cameraId?: string | undefined;
+  workerId?: string | undefined;
+  /** Inclusive, ms since the epoch. */
+  fromMs?: number | undefined;
+  /** Exclusive, ms since the epoch. */
+  toMs?: number | undefined;
+}
+
+export interface ListingPage {
+  events: ListedEvent[];
+  /** Where the next page starts; undefined after the oldest event. */
+  next: Cursor | undefined;
+}
+
+interface BucketDoc {
+  /** `<camera>~<number>`: numbered from 0 per camera and hour, so a reader can name them all. */
+  _id: string;
+  /** Camera. */
+  c: string;
+  /** Distinct workers of the bucket's events. */
+  w: string[];
+  /** Distinct sites. */
+  s: string[];
+  /** Number of lines in `v`. */
+  n: number;
+  /** The events, one JSON array per line (see encode/decode). */
+  v: string;
+}
+
+/** The bucket this process appends to for one camera in one hour, and the appends waiting for it. */
+interface CameraWriter {
+  collection: mongo.Collection<BucketDoc>;
+  camera: string;
+  /** The bucket's number; it is ours once `claimed`. */
+  number: number;
+  claimed: boolean;
+  lines: string[];
+  workers: Set<string>;
+  sites: Set<string>;
+  waiting: { events: ListedEvent[]; resolve: () => void; reject: (err: unknown) => void }[];
+  writing: boolean;
+  usedAt: number;
+}
+
+/** `~` is in no camera id ([A-Za-z0-9._-]), so a bucket id names one camera and number. */
+const bucketId = (camera: string, number: number) => `${camera}~${number}`;
+
+export class EventListing {
+  readonly #db: mongo.Db;
+  readonly #writeConcern: mongo.WriteConcernSettings;
+  /** Per hour collection and camera. */
+  readonly #writers = new Map<string, CameraWriter>();
+
+  constructor(db: mongo.Db, writeConcern: mongo.WriteConcernSettings) {
+    this.#db = db;
+    this.#writeConcern = writeConcern;
+  }
+
+  /** Adds events (all of one batch, so one camera) to their hours' listing. */
+  async append(tenantId: string, events: ListedEvent[]): Promise<void> {
+    const byHour = Map.groupBy(events, (e) => hourKey(e.capturedAt));
+    await Promise.all(
+      [...byHour].map(([hour, ofHour]) =>
+        this.#enqueue(partitionName("event_pages", tenantId, hour), ofHour),
+      ),
+    );
+    this.#forgetIdleWriters();
+  }
+
+  #enqueue(collection: string, events: ListedEvent[]): Promise<void> {
+    const camera = events[0]!.cameraId;
+    const key = `${collection}\n${camera}`;
+    let writer = this.#writers.get(key);
+    if (!writer) {
+      writer = {
+        collection: this.#db.collection<BucketDoc>(collection),
+        camera,
+        number: 0,
+        claimed: false,
+        lines: [],
+        workers: new Set(),
+        sites: new Set(),
+        waiting: [],
+        writing: false,
+        usedAt: 0,
+      };
+      this.#writers.set(key, writer);
+    }
+    writer.usedAt = Date.now();
+    const target = writer;
+    return new Promise<void>((resolve, reject) => {
+      target.waiting.push({ events, resolve, reject });
+      if (!target.writing) void this.#drain(target);
+    });
+  }
+
+  /**
+   * Writes what waits, one bucket write at a time: appends that arrive during a write go together
+   * in the next one (a group commit), so a burst costs a few writes, not one per batch.
+   */
+  async #drain(writer: CameraWriter): Promise<void> {
+    writer.writing = true;
+    while (writer.waiting.length > 0) {
+      if (
+        writer.lines.length > 0 &&
+        writer.lines.length + writer.waiting[0]!.events.length > BUCKET_CAPACITY
+      ) {
+        // Full: the next appends open the next bucket.
+        Object.assign(writer, {
+          number: writer.number + 1,
+          claimed: false,
+          lines: [],
+          workers: new Set(),
+          sites: new Set(),
+        });
+      }
+      let room = BUCKET_CAPACITY - writer.lines.length;
+      const taken: CameraWriter["waiting"] = [];
+      // At least one append: a bucket holds at least one whole batch.
+      while (writer.waiting.length > 0 && (taken.length === 0 || writer.waiting[0]!.events.length <= room)) {
+        const next = writer.waiting.shift()!;
+        room -= next.events.length;
+        taken.push(next);
+      }
+      const events = taken.flatMap((t) => t.events);
+      const lines = [...writer.lines, ...events.map(encode)];
+      const workers = new Set([...writer.workers, ...events.map((e) => e.workerId)]);
+      const sites = new Set([...writer.sites, ...events.map((e) => e.siteId)]);
+      const doc = { c: writer.camera, w: [...workers], s: [...sites], n: lines.length, v: lines.join("\n") };
+      try {
+        await this.#store(writer, doc);
+        // Only what is stored becomes the bucket's state: a failed write is redone by the batch's replay.
+        Object.assign(writer, { lines, workers, sites });
+        for (const t of taken) t.resolve();
+      } catch (err) {
+        for (const t of taken) t.reject(err);
+      }
+    }
+    writer.writing = false;
+  }
+
+  /**
+   * Writes a bucket's whole content. A new bucket is claimed by inserting it under the lowest free
+   * number (a replica or an earlier run of this process may own the next ones); after that it is
+   * ours alone and is replaced in place.
+   */
+  async #store(writer: CameraWriter, doc: Omit<BucketDoc, "_id">): Promise<void> {
+    while (!writer.claimed) {
+      try {
+        await writer.collection.insertOne(
+          { _id: bucketId(writer.camera, writer.number), ...doc },
+          { writeConcern: this.#writeConcern },
+        );
+        writer.claimed = true;
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+        writer.number++;
+      }
+    }
+    // Upsert: a bucket whose hour the retention sweep dropped meanwhile is made again.
+    await writer.collection.replaceOne({ _id: bucketId(writer.camera, writer.number) }, doc, {
+      upsert: true,
+      writeConcern: this.#writeConcern,
+    });
+  }
+
+  #forgetIdleWriters(): void {
+    if (this.#writers.size < 256) return;
+    const cutoff = Date.now() - IDLE_BUCKET_MS;
+    for (const [key, writer] of this.#writers) {
+      if (!writer.writing && writer.usedAt < cutoff) this.#writers.delete(key);
+    }
+  }
+
+  /** One hour's buckets that can hold wanted events: a camera's by `_id`, else all that match. */
+  async #buckets(
+    hour: string,
+    filter: Record<string, string>,
+    camera: string | undefined,
+  ): Promise<BucketDoc[]> {
+    const collection = this.#db.collection<BucketDoc>(hour);
+    // By `_id` one at a time, FerretDB converts only the camera's buckets, not the whole hour.
+    if (!camera) return collection.find(filter).toArray();
+    const buckets: BucketDoc[] = [];
+    for (let number = 0; ; number++) {
+      const bucket = await collection.findOne({ _id: bucketId(camera, number) });
+      if (!bucket) return buckets;
+      buckets.push(bucket);
+    }
+  }
+
+  /**
+   * Up to `size` events matching `filter`, newest capture first (ties by id, descending), after
+   * `after`. Reads hour after hour, newest first, at most HOURS_PER_PAGE of them or for about
+   * PAGE_READ_BUDGET_MS: a page can hold fewer than `size` events (none, for a filter that matches
+   * nothing lately) and still have a next cursor.
+   */
+  async page(
+    tenantId: string,
+    filter: ListingFilter,
+    after: Cursor | undefined,
+    size: number,
+  ): Promise<ListingPage> {
+    // Newest hour that can hold a wanted event, and the oldest.
+    const afterMs = after ? after.at.getTime() - (after.id === "" ? 1 : 0) : Number.POSITIVE_INFINITY;
+    const newestMs = Math.min(afterMs, (filter.toMs ?? Number.POSITIVE_INFINITY) - 1);
+    const oldestMs = filter.fromMs ?? Number.NEGATIVE_INFINITY;
+    const hours = (await listPartitions(this.#db, "event_pages", tenantId))
+      .filter((h) => h.start <= newestMs && h.start + HOUR_MS > oldestMs)
+      .sort((a, b) => b.start - a.start);
+
+    const wanted = (e: ListedEvent) =>
+      (!filter.cameraId || e.cameraId === filter.cameraId) &&
+      (!filter.workerId || e.workerId === filter.workerId) &&
+      (!filter.siteId || e.siteId === filter.siteId) &&
+      (filter.fromMs === undefined || e.capturedAt >= filter.fromMs) &&
+      (filter.toMs === undefined || e.capturedAt < filter.toMs) &&
+      (!after || isBefore(e, after));
+    const bucketFilter = {
+      ...(filter.workerId ? { w: filter.workerId } : {}),
+      ...(filter.siteId ? { s: filter.siteId } : {}),
+    };
+
+    const found: ListedEvent[] = [];
+    const started = performance.now();
+    let read = 0;
+    while (read < hours.length && found.length <= size) {
+      if (read === HOURS_PER_PAGE || (read > 0 && performance.now() - started > PAGE_READ_BUDGET_MS)) {
+        // Out of budget: every wanted event of the hours read is in `found`, fewer than a page.
+        return { events: sortNewestFirst(found), next: { at: new Date(hours[read - 1]!.start), id: "" } };
+      }
+      // The first hour alone (it usually fills the page), then as many as the rate so far says
+      // are missing, a few at a time so FerretDB reads them in parallel.
+      const perHour = found.length / Math.max(read, 1);
+      const wave =
+        read === 0
+          ? 1
+          : Math.min(MAX_PARALLEL_HOURS, Math.ceil((size + 1 - found.length) / Math.max(perHour, 1)));
+      const batch = hours.slice(read, Math.min(read + wave, HOURS_PER_PAGE));
+      read += batch.length;
+      const bucketsByHour = await Promise.all(
+        batch.map((hour) => this.#buckets(hour.name, bucketFilter, filter.cameraId)),
+      );
+      for (const buckets of bucketsByHour) {
+        // A repeat (a replayed batch) is always in the same hour as the event it repeats.
+        const seen = new Set<string>();
+        for (const bucket of buckets) {
+          for (const line of bucket.v.split("\n")) {
+            const event = decode(line);
+            if (!wanted(event) || seen.has(event.id)) continue;
+            seen.add(event.id);
+            found.push(event);
+          }
+        }
+      }
+    }
+    const sorted = sortNewestFirst(found);
+    if (sorted.length <= size) return { events: sorted, next: undefined };
+    const events = sorted.slice(0, size);
+    const last = events[events.length - 1]!;
+    return { events, next: { at: new Date(last.capturedAt), id: last.id } };
+  }
+}
+
+/** (capturedAt, id) strictly before the cursor in newest-first order. */
+function isBefore(e: ListedEvent, cursor: Cursor): boolean {
+  const at = cursor.at.getTime();
+  return e.capturedAt < at || (e.capturedAt === at && e.id < cursor.id);
+}
+
+function sortNewestFirst(events: ListedEvent[]): ListedEvent[] {
+  return events.sort((a, b) => b.capturedAt - a.capturedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+/** One line of a bucket: a JSON array in a fixed field order (a third of the size of an object). */
+function encode(e: ListedEvent): string {
+  return JSON.stringify([
+    e.id,
+    e.batchId,
+    e.workerId,
+    e.siteId,
+    e.cameraId,
+    e.keyId,
+    e.capturedAt,
+    e.receivedAt,
+    e.frameSeq,
+    e.bbox.x,
+    e.bbox.y,
+    e.bbox.width,
+    e.bbox.height,
+    e.landmarks,
+    e.detScore,
+    e.embeddingDim,
+    e.model,
+    e.quality,
+    e.trackId,
+    e.hasThumbnail ? 1 : 0,
+  ]);
+}
+
+function decode(line: string): ListedEvent {
+  const [
+    id,
+    batchId,
+    workerId,
+    siteId,
+    cameraId,
+    keyId,
+    capturedAt,
+    receivedAt,
+    frameSeq,
+    x,
+    y,
+    width,
+    height,
+    landmarks,
+    detScore,
+    embeddingDim,
+    model,
+    quality,
+    trackId,
+    hasThumbnail,
+  ] = JSON.parse(line) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number[],
+    number,
+    number,
+    string,
+    number,
+    number,
+    number,
+  ];
+  return {
+    id,
+    batchId,
+    workerId,
+    siteId,
+    cameraId,
+    keyId,
+    capturedAt,
+    receivedAt,
+    frameSeq,
+    bbox: { x, y, width, height },
+    landmarks,
+    detScore,
+    embeddingDim,
+    model,
+    quality,
+    trackId,
+    hasThumbnail: hasThumbnail === 1,
+  };
+}
