@@ -1,7 +1,8 @@
 /**
  * Deletes events captured longer ago than EVENT_RETENTION_DAYS, and forgets workers not seen for as
  * long. A job rather than a TTL index because FerretDB has none; every replica may run it, the
- * deletes are idempotent.
+ * deletes are idempotent. Events go by whole hours (EventStore drops an hour's collections once the
+ * hour has expired), so an event outlives its retention by at most an hour.
  */
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { EventStore } from "./event-store.ts";
