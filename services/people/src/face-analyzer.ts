@@ -65,9 +65,19 @@ export class FaceAnalyzer {
     this.embedders = embedders;
   }
 
-  static async open(modelsDir: string, detector: DetectorType, embedders: readonly EmbedderType[]) {
+  /**
+   * The detector looks for faces down to two thirds of the enrolment minimum: smaller ones could
+   * only be refused, and each halving of the size costs BlazeFace more tiles per photo; those in
+   * between are found so that they can be refused as `face_too_small` rather than not found.
+   */
+  static async open(
+    modelsDir: string,
+    detector: DetectorType,
+    embedders: readonly EmbedderType[],
+    rules: EnrolmentRules,
+  ) {
     return new FaceAnalyzer(
-      await openDetector(detector, modelsDir),
+      await openDetector(detector, modelsDir, { minFacePx: Math.round((rules.minFacePx * 2) / 3) }),
       await Promise.all(embedders.map((type) => openEmbedder(type, modelsDir))),
     );
   }

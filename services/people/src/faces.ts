@@ -3,6 +3,7 @@ import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import type { FaceSelection, PersonFace, SearchResult } from "@facerec/proto/facerec/people/v1/people.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { notFound } from "@facerec/shared/errors.ts";
+import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { type AnalyzerSlot, type EnrolmentRules, toDetectedFaceProto } from "./face-analyzer.ts";
 import { type GalleryReplica, vectorBytes } from "./gallery-replica.ts";
@@ -18,6 +19,7 @@ export class Faces {
   readonly #replica: GalleryReplica;
   readonly #audit: AuditTrail;
   readonly #rules: EnrolmentRules;
+  readonly #scorer: BatchScorer;
 
   constructor(opts: {
     models: PeopleModels;
@@ -25,12 +27,14 @@ export class Faces {
     replica: GalleryReplica;
     audit: AuditTrail;
     rules: EnrolmentRules;
+    scorer: BatchScorer;
   }) {
     this.#models = opts.models;
     this.#analyzer = opts.analyzer;
     this.#replica = opts.replica;
     this.#audit = opts.audit;
     this.#rules = opts.rules;
+    this.#scorer = opts.scorer;
   }
 
   /** Finds the face in the photo, stores it for the person, makes it searchable. Throws PhotoRejected. */
@@ -134,7 +138,11 @@ export class Faces {
     const query = await analyzer.embedPrimary(image, face);
     const model = analyzer.primary.model;
     const gallery = this.#replica.gallery.of(actor.tenantId, model);
-    const found = gallery?.search(query, opts.maxResults, opts.minSimilarity || -1) ?? [];
+    const [found = []] =
+      (await gallery?.search([query], opts.maxResults, {
+        minSimilarity: opts.minSimilarity || -1,
+        scorer: this.#scorer,
+      })) ?? [];
     const people = await findPeople(
       this.#models.people,
       actor.tenantId,

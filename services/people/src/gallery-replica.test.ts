@@ -70,13 +70,13 @@ describe("gallery replicas", () => {
     const added = Date.now();
     await a.added(face);
     assert.equal(
-      a.gallery.of("t-a", MODEL)?.search(vector, 1)[0]?.personId,
+      (await a.gallery.of("t-a", MODEL)?.search([vector], 1))?.[0]?.[0]?.personId,
       "p-1",
       "at once where it was added",
     );
     await until(
       "the other replica finds the face",
-      () => b.gallery.of("t-a", MODEL)?.search(vector, 1)[0]?.faceId === face._id,
+      async () => (await b.gallery.of("t-a", MODEL)?.search([vector], 1))?.[0]?.[0]?.faceId === face._id,
     );
     assert.ok(Date.now() - added < 1000, `took ${Date.now() - added} ms`);
     assert.equal(b.gallery.of("t-b", MODEL), undefined, "other tenants see nothing");
@@ -109,6 +109,9 @@ describe("gallery replicas", () => {
     });
     const late = new GalleryReplica({ models, log: createLogger("gallery-test", "warn"), pollMs: 200 });
     await late.load();
-    assert.equal(late.gallery.of("t-a", MODEL)?.search(unitVector(2), 1)[0]?.faceId, face._id);
+    assert.equal(
+      (await late.gallery.of("t-a", MODEL)?.search([unitVector(2)], 1))?.[0]?.[0]?.faceId,
+      face._id,
+    );
   });
 });

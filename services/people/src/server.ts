@@ -10,13 +10,20 @@ import type { PeopleConfig } from "./config.ts";
 import { AnalyzerSlot, FaceAnalyzer } from "./face-analyzer.ts";
 import { Faces } from "./faces.ts";
 import { GalleryReplica } from "./gallery-replica.ts";
+import { openGemmScorer } from "./gemm-scorer.ts";
 import { peopleBindings } from "./grpc-handlers.ts";
 import { peopleModels } from "./models.ts";
 import { People } from "./people.ts";
 
 export async function startPeopleService(config: PeopleConfig, log: Logger) {
+  const rules = { minFacePx: config.ENROL_MIN_FACE_PX, minScore: config.ENROL_MIN_DET_SCORE };
   const analyzer = new AnalyzerSlot(async () => {
-    const opened = await FaceAnalyzer.open(config.MODELS_DIR, config.DETECTOR_TYPE, config.EMBEDDER_TYPES);
+    const opened = await FaceAnalyzer.open(
+      config.MODELS_DIR,
+      config.DETECTOR_TYPE,
+      config.EMBEDDER_TYPES,
+      rules,
+    );
     log.info(
       { detector: opened.detector.model, embedders: opened.embedders.map((e) => e.model) },
       "face models loaded",
@@ -28,6 +35,7 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
   const models = await peopleModels(connection);
   const replica = new GalleryReplica({ models, log, pollMs: config.GALLERY_POLL_MS });
   await replica.load();
+  const gemm = await openGemmScorer();
   const auditClient = internalClient(AuditServiceClient, config.KEYS_ADDR);
   const audit = new AuditTrail(auditClient);
   const faces = new Faces({
@@ -35,7 +43,8 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     analyzer,
     replica,
     audit,
-    rules: { minFacePx: config.ENROL_MIN_FACE_PX, minScore: config.ENROL_MIN_DET_SCORE },
+    rules,
+    scorer: gemm.scorer,
   });
   const people = new People({ models, faces, audit });
   const grpc = await startGrpcServer({
@@ -55,6 +64,7 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
       await grpc.close();
       auditClient.close();
       await analyzer.close();
+      await gemm.close();
       await connection.close();
     },
   };

@@ -9,13 +9,13 @@ const unit = (...xs: number[]) => {
 };
 
 describe("gallery index", () => {
-  it("ranks people by their most similar face, one entry per person", () => {
+  it("ranks people by their most similar face, one entry per person", async () => {
     const g = new ModelGallery(2);
     g.add("f1", "alice", unit(1, 0));
     g.add("f2", "alice", unit(0.9, 0.1));
     g.add("f3", "bob", unit(0, 1));
     g.add("f4", "carol", unit(0.7, 0.7));
-    const matches = g.search(unit(1, 0.05), 2);
+    const [matches = []] = await g.search([unit(1, 0.05)], 2);
     assert.deepEqual(
       matches.map((m) => [m.personId, m.faceId]),
       [
@@ -25,12 +25,12 @@ describe("gallery index", () => {
     );
     assert.ok(matches[0]!.similarity > matches[1]!.similarity);
     assert.deepEqual(
-      g.search(unit(1, 0), 5, 0.5).map((m) => m.personId),
+      (await g.search([unit(1, 0)], 5, { minSimilarity: 0.5 }))[0]!.map((m) => m.personId),
       ["alice", "carol"],
     );
   });
 
-  it("matches an exhaustive scan on a larger random gallery, also after removals", () => {
+  it("matches an exhaustive scan on a larger random gallery, also after removals", async () => {
     const dim = 16;
     const g = new ModelGallery(dim);
     const rows = new Map<string, { person: string; v: Float32Array }>();
@@ -57,7 +57,7 @@ describe("gallery index", () => {
       best.set(person, Math.max(best.get(person) ?? -2, s));
     }
     const expected = [...best].sort((a, b) => b[1] - a[1]).slice(0, 10);
-    const got = g.search(q, 10);
+    const [got = []] = await g.search([q], 10);
     assert.deepEqual(
       got.map((m) => m.personId),
       expected.map(([p]) => p),

@@ -17,6 +17,32 @@ export interface GalleryEntry {
   vector: Float32Array;
 }
 
+/**
+ * Scores a batch: out[b * count + r] = dot(queries[b], rows[r]), queries and rows packed row-major
+ * with `dim` columns. That is a matrix product, which a GEMM library does many times faster than a
+ * loop (`npm run bench:match`); `loopScorer` is the dependency-free fallback.
+ */
+export type BatchScorer = (
+  queries: Float32Array,
+  batch: number,
+  rows: Float32Array,
+  count: number,
+  dim: number,
+) => Promise<Float32Array>;
+
+export const loopScorer: BatchScorer = async (queries, batch, rows, count, dim) => {
+  const out = new Float32Array(batch * count);
+  for (let b = 0; b < batch; b++) {
+    const q = queries.subarray(b * dim, (b + 1) * dim);
+    for (let row = 0, base = 0; row < count; row++, base += dim) {
+      let dot = 0;
+      for (let i = 0; i < dim; i++) dot += q[i]! * rows[base + i]!;
+      out[b * count + row] = dot;
+    }
+  }
+  return out;
+};
+
 export interface FaceMatch {
   personId: string;
   faceId: string;
@@ -80,28 +106,30 @@ export class ModelGallery {
     return true;
   }
 
-  /** Cosine similarity of `query` to every face, in row order (into `out` when given). */
-  scores(query: Float32Array, out = new Float32Array(this.size)): Float32Array {
-    const { dim } = this;
-    const vectors = this.#vectors;
-    for (let row = 0, base = 0; row < this.size; row++, base += dim) {
-      let dot = 0;
-      for (let i = 0; i < dim; i++) dot += query[i]! * vectors[base + i]!;
-      out[row] = dot;
-    }
-    return out;
-  }
-
   /**
-   * The `k` most similar people (each by its most similar face), best first, at least
-   * `minSimilarity` similar.
+   * For each query, the `k` most similar people (each by its most similar face), best first, at
+   * least `minSimilarity` similar: one matrix product for the whole batch, then a bounded heap per
+   * query.
    */
-  search(query: Float32Array, k: number, minSimilarity = -1): FaceMatch[] {
-    if (query.length !== this.dim) throw new Error(`expected ${this.dim} dimensions, got ${query.length}`);
-    return this.bestPeople(this.scores(query), k, minSimilarity);
+  async search(
+    queries: readonly Float32Array[],
+    k: number,
+    opts: { minSimilarity?: number; scorer?: BatchScorer } = {},
+  ): Promise<FaceMatch[][]> {
+    const { dim, size } = this;
+    const packed = new Float32Array(queries.length * dim);
+    for (const [b, q] of queries.entries()) {
+      if (q.length !== dim) throw new Error(`expected ${dim} dimensions, got ${q.length}`);
+      packed.set(q, b * dim);
+    }
+    const scorer = opts.scorer ?? loopScorer;
+    const scores = await scorer(packed, queries.length, this.#vectors.subarray(0, size * dim), size, dim);
+    return queries.map((_, b) =>
+      this.bestPeople(scores.subarray(b * size, (b + 1) * size), k, opts.minSimilarity ?? -1),
+    );
   }
 
-  /** Ranks the rows of `scores` (as `scores()` returns them) into the `k` best people. */
+  /** Ranks the rows of `scores` (one per face, in row order) into the `k` best people. */
   bestPeople(scores: Float32Array, k: number, minSimilarity = -1): FaceMatch[] {
     // People usually have a few faces each: look at a few times k rows, widen when they are
     // too few different people.
