@@ -9,6 +9,13 @@
  *
  * `--soak` (`npm run bench:ingest -- --soak`) instead runs 200 concurrent streams for 60 s and
  * checks zero errors and flat RSS; it writes bench-results/ingest-soak.json.
+ *
+ * `--bursts` (`npm run bench:ingest:bursts`) has 1,000 workers (each its own connection, worker id
+ * and stream) connect, send a batch and disconnect, 250 at a time, for 120 s (BENCH_BURSTS_S), with
+ * a 1 s worker heartbeat so presence writes of up to 1,000 rows follow every second. Then the stack
+ * must answer login, /readyz and a new stream's first ack within 1 s each (measured five times,
+ * the slowest counts); it writes bench-results/ingest-bursts.json. This is the load that once left
+ * FerretDB wedged for good (one bulkWrite of 100+ upserts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -29,6 +36,7 @@ import { DURABLE_WRITE, toEventDocuments } from "../src/event-store.ts";
 import type { FaceEventDoc } from "../src/models.ts";
 
 const SOAK = process.argv.includes("--soak");
+const BURSTS = process.argv.includes("--bursts");
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const LEVELS = [1, 8, 64];
 const OBSERVATIONS_PER_BATCH = 32;
@@ -37,6 +45,17 @@ const EMBEDDING_DIM = 512;
 const WINDOW = 8;
 const SOAK_STREAMS = 200;
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_S ?? 60);
+const BURST_WORKERS = 1000;
+const BURST_SIZE = 250;
+const BURSTS_SECONDS = Number(process.env.BENCH_BURSTS_S ?? 120);
+/** After the bursts, each probe must answer within this. */
+const RESPONSIVE_MS = 1000;
+const PROBES = 5;
+/** When probes fail, how long to keep probing to tell a slow recovery from a wedge. */
+const RECOVERY_WAIT_MS = 60_000;
+const round = (v: number | { error: string }) => (typeof v === "number" ? Math.round(v) : v);
+const answered = (p: Awaited<ReturnType<typeof probe>>) =>
+  Object.values(p).every((v) => typeof v === "number");
 const PASSWORD = "benchmark-password-123";
 const TENANT = "t-default";
 const MiB = 1024 * 1024;
@@ -76,8 +95,14 @@ function nextBatch(workerId: string): FaceBatch {
 
 const dataDir = await mkdtemp(join(tmpdir(), "facerec-bench-ingest-"));
 const dbName = `bench_ingest_${Date.now()}`;
+/** Warnings and errors the services logged (bursts mode reports the first ones). */
+const serviceProblems: string[] = [];
 const stack = await startStack({
   dataDir,
+  onLine: (service, line) => {
+    if (BURSTS && /"level":(4|5|6)0/.test(line) && serviceProblems.length < 1000)
+      serviceProblems.push(`${service}: ${line.slice(0, 300)}`);
+  },
   mongoUrl: process.env.MONGO_URL,
   mongoDb: dbName,
   keepOutput: false,
@@ -85,7 +110,8 @@ const stack = await startStack({
     BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
     TOKEN_RATE_LIMIT: "100000000",
     LOG_LEVEL: "warn",
-    INGEST_MAX_STREAMS_PER_KEY: String(SOAK_STREAMS),
+    INGEST_MAX_STREAMS_PER_KEY: String(BURSTS ? BURST_WORKERS : SOAK_STREAMS),
+    ...(BURSTS ? { WORKER_HEARTBEAT_MS: "1000" } : {}),
   },
   onExit: (service, code) => {
     console.error(`${service} exited unexpectedly (${code})`);
@@ -281,9 +307,171 @@ async function soak() {
   };
 }
 
+/** One worker's visit: its own connection, one stream, one batch; resolves with what went wrong, if anything. */
+function visit(token: string, workerId: string): Promise<{ error?: string; ackMs?: number }> {
+  const client = new IngestServiceClient(ingestAddress, credentials.createInsecure(), {
+    "grpc.use_local_subchannel_pool": 1,
+  });
+  const metadata = new Metadata();
+  metadata.set("authorization", `Bearer ${token}`);
+  // A deadline, so a stack that stops answering fails the visit instead of hanging the benchmark.
+  const call = client.streamFaces(metadata, { deadline: Date.now() + 30_000 });
+  // A small batch: the load here is connections and presence rows, not observations.
+  const full = nextBatch(workerId);
+  const batch = { ...full, observations: full.observations.slice(0, 2) };
+  const sentAt = performance.now();
+  let ackMs: number | undefined;
+  let problem: string | undefined;
+  return new Promise((resolve) => {
+    call.on("data", (ack: IngestAck) => {
+      if (ack.rejected || ack.batchId !== batch.batchId) problem = `unexpected ack ${JSON.stringify(ack)}`;
+      ackMs = performance.now() - sentAt;
+      call.end();
+    });
+    call.on("error", (err) => {
+      problem ??= `${workerId}: ${err.message}`;
+    });
+    call.on("status", () => {
+      client.close();
+      if (ackMs === undefined) problem ??= `${workerId}: stream ended without an ack`;
+      resolve({ ...(problem ? { error: problem } : {}), ...(ackMs === undefined ? {} : { ackMs }) });
+    });
+    call.write(batch);
+  });
+}
+
+/** How long login, /readyz and a new stream's first ack take now. */
+async function probe() {
+  const timed = async (what: () => Promise<unknown>) => {
+    const started = performance.now();
+    try {
+      await what();
+      return performance.now() - started;
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  };
+  const login = await timed(() => api("/v1/auth/login", { email: "admin@localhost", password: PASSWORD }));
+  const readyz = await timed(async () => {
+    const res = await fetch(`${stack.gatewayUrl}/readyz`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`/readyz answered ${res.status}`);
+  });
+  // A worker's reconnect: a token exchange, then a stream to its first ack.
+  const stream = await timed(async () => {
+    const { error } = await visit(await workerToken(), "burst-probe");
+    if (error) throw new Error(error);
+  });
+  return { login, readyz, stream };
+}
+
+async function bursts() {
+  // The same probes on the idle stack first: the baseline the ones after the bursts compare with.
+  const before = await probe();
+  const token = await workerToken();
+  const errors: string[] = [];
+  /** Streams ended UNAVAILABLE `storage_unavailable`: a database call timed out; a worker replays. */
+  let replays = 0;
+  const ackMs: number[] = [];
+  let visits = 0;
+  let burstCount = 0;
+  let next = 0;
+  const started = performance.now();
+  const until = started + BURSTS_SECONDS * 1000;
+  while (performance.now() < until) {
+    const workerIds = Array.from({ length: BURST_SIZE }, () => `burst-worker-${next++ % BURST_WORKERS}`);
+    const results = await Promise.all(workerIds.map((workerId) => visit(token, workerId)));
+    for (const result of results) {
+      if (result.error?.includes("UNAVAILABLE: the batch could not be stored")) replays++;
+      else if (result.error) errors.push(result.error);
+      if (result.ackMs !== undefined) ackMs.push(result.ackMs);
+    }
+    visits += results.length;
+    burstCount++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = ackMs.sort((a, b) => a - b);
+  const presence = await connection.db!.collection("ingest_worker_presence").countDocuments();
+  console.log(
+    `bursts: ${visits} visits by ${Math.min(visits, BURST_WORKERS)} workers in ${burstCount} bursts of ` +
+      `${BURST_SIZE} over ${Math.round(seconds)} s, ${errors.length} errors, ${replays} streams ended ` +
+      `storage_unavailable (replayed by a worker), first ack p50 ` +
+      `${Math.round(percentile(sorted, 50))} ms, p99 ${Math.round(percentile(sorted, 99))} ms; ` +
+      `${presence} presence rows`,
+  );
+  // The presence writes of the last disconnects happen at the next heartbeats (1 s): probe after them.
+  await new Promise((r) => setTimeout(r, 2500));
+  const probes: Awaited<ReturnType<typeof probe>>[] = [];
+  for (let i = 0; i < PROBES; i++) {
+    probes.push(await probe());
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const slowest = (key: "login" | "readyz" | "stream") => {
+    const values = probes.map((p) => p[key]);
+    const failed = values.find((v) => typeof v !== "number");
+    return failed ?? Math.round(Math.max(...(values as number[])));
+  };
+  const after = { login: slowest("login"), readyz: slowest("readyz"), stream: slowest("stream") };
+  const responsive = Object.values(after).every((v) => typeof v === "number" && v <= RESPONSIVE_MS);
+  // Not answering is either a slow recovery or a wedged database: tell which.
+  let recoveredAfterMs: number | null = 0;
+  if (!probes.every(answered)) {
+    const since = performance.now();
+    recoveredAfterMs = null;
+    while (performance.now() - since < RECOVERY_WAIT_MS) {
+      await new Promise((r) => setTimeout(r, 2000));
+      if (answered(await probe())) {
+        recoveredAfterMs = Math.round(performance.now() - since);
+        break;
+      }
+    }
+    console.log(
+      recoveredAfterMs === null
+        ? `the stack did not answer again within ${RECOVERY_WAIT_MS / 1000} s`
+        : `the stack answered again ${recoveredAfterMs} ms after the first failed probes`,
+    );
+  }
+  if (serviceProblems.length > 0)
+    console.log(
+      `${serviceProblems.length} service warnings; first: ${serviceProblems.slice(0, 3).join("\n")}`,
+    );
+  console.log(
+    `before the bursts: login ${JSON.stringify(round(before.login))} ms, /readyz ${JSON.stringify(round(before.readyz))} ms, ` +
+      `new stream first ack ${JSON.stringify(round(before.stream))} ms`,
+  );
+  console.log(
+    `afterwards (slowest of ${PROBES}): login ${JSON.stringify(after.login)} ms, /readyz ${JSON.stringify(after.readyz)} ms, ` +
+      `new stream first ack ${JSON.stringify(after.stream)} ms; target each <= ${RESPONSIVE_MS} ms and no errors: ` +
+      verdict(responsive && errors.length === 0),
+  );
+  return {
+    name: "ingest-bursts",
+    database: stack.database.kind,
+    workers: BURST_WORKERS,
+    burstSize: BURST_SIZE,
+    bursts: burstCount,
+    visits,
+    seconds: Math.round(seconds),
+    heartbeatMs: 1000,
+    errors: errors.length,
+    firstErrors: errors.slice(0, 5),
+    storageUnavailableReplays: replays,
+    firstAckP50Ms: Math.round(percentile(sorted, 50)),
+    firstAckP99Ms: Math.round(percentile(sorted, 99)),
+    presenceRows: presence,
+    beforeMs: { login: round(before.login), readyz: round(before.readyz), stream: round(before.stream) },
+    afterwardsSlowestMs: after,
+    probes,
+    recoveredAfterMs,
+    serviceWarnings: serviceProblems.length,
+    firstServiceWarnings: serviceProblems.slice(0, 5),
+    targetMs: RESPONSIVE_MS,
+    passed: responsive && errors.length === 0,
+  };
+}
+
 let summary: { name: string; passed?: boolean };
 try {
-  summary = SOAK ? await soak() : await benchmark();
+  summary = BURSTS ? await bursts() : SOAK ? await soak() : await benchmark();
 } finally {
   await connection.close();
   await stack.stop();

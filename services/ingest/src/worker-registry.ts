@@ -16,9 +16,10 @@ export const RECENTLY_SEEN_MS = 24 * 60 * 60 * 1000;
 /**
  * Rows per bulkWrite. FerretDB 1.24/SQLite hangs for good on one bulkWrite of 100 or more upserts of
  * existing documents (each holds a pool connection while waiting for one more), so a heartbeat of
- * 1,000 workers goes out as sequential writes well below that.
+ * 1,000 workers goes out as sequential writes far below that, leaving room for whatever else the
+ * database is serving at the same time.
  */
-export const PRESENCE_WRITE_CHUNK = 50;
+export const PRESENCE_WRITE_CHUNK = 25;
 const RATE_WINDOW_MS = 60_000;
 const RATE_BUCKET_MS = 5_000;
 
