@@ -23,6 +23,7 @@ import { until } from "@facerec/shared/test-support/until.ts";
 import { status } from "@grpc/grpc-js";
 
 type Problem = { code: string; status: number };
+const INGEST = "facerec.ingest.v1.IngestService";
 
 describe("revocation fails closed", () => {
   let t: TestStack;
@@ -77,13 +78,14 @@ describe("revocation fails closed", () => {
     }
     const ingestHealth = new HealthCheck(`127.0.0.1:${t.stack.ports.ingest}`);
     try {
-      assert.equal(await ingestHealth.serving(), false, "ingest health is NOT_SERVING before the sync");
+      assert.equal(await ingestHealth.serving(INGEST), false, "IngestService is NOT_SERVING before the sync");
+      assert.equal(await ingestHealth.serving(), true, "the server itself is alive (liveness)");
       const refused = await new WorkerStream(client, worker.token).ended;
       assert.deepEqual([refused.code, refused.errorCode], [status.UNAVAILABLE, "revocations_unavailable"]);
 
       await t.stack.start("keys");
       await t.stack.waitUntilReady(30_000);
-      assert.equal(await ingestHealth.serving(), true, "ingest health is SERVING once synced");
+      assert.equal(await ingestHealth.serving(INGEST), true, "IngestService is SERVING once synced");
     } finally {
       ingestHealth.close();
     }

@@ -41,9 +41,9 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       () => true,
       () => false,
     );
-    // The ingest serves this internal port once its public port is up and its revocation feed has
+    // The ingest's query service is SERVING once its public port is up and its revocation feed has
     // synced, so SERVING here means workers can stream too.
-    const ingestAnswers = await ingestHealth.serving();
+    const ingestAnswers = await ingestHealth.serving("facerec.ingest.v1.IngestQueryService");
     const checks = {
       auth: authAnswers,
       keys: revocations.synced,

@@ -46,7 +46,8 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const revocations = new RevocationFeed(keys, log);
   revocations.start();
   // No waiting for the keys service here: until the feed has synced, the verifier accepts no token
-  // (streams end UNAVAILABLE `revocations_unavailable`) and both ports' health says NOT_SERVING.
+  // (streams end UNAVAILABLE `revocations_unavailable`) and both servers' services report
+  // NOT_SERVING (readiness); the servers themselves stay SERVING (liveness).
   const verifier = new TokenVerifier({ auth, revocations, log });
 
   const openStreams = new OpenStreams({

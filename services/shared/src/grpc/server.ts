@@ -29,7 +29,10 @@ export interface ServiceBinding {
 export interface RunningGrpcServer {
   port: number;
   health: HealthImplementation;
-  /** Sets grpc.health.v1 for the server ("") and each of its services: SERVING or NOT_SERVING. */
+  /**
+   * Sets grpc.health.v1 of each of the server's services: SERVING or NOT_SERVING (readiness). The
+   * server as a whole ("") stays SERVING while the process is up (liveness).
+   */
   setServing(serving: boolean): void;
   close(): Promise<void>;
 }
@@ -69,8 +72,7 @@ export async function startGrpcServer(opts: {
     port,
     health,
     setServing: (serving) => {
-      for (const name of ["", ...opts.services.map((s) => s.name)])
-        health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+      for (const s of opts.services) health.setStatus(s.name, serving ? "SERVING" : "NOT_SERVING");
     },
     close: () =>
       new Promise<void>((resolve) => {
