@@ -54,8 +54,8 @@ const read = (path: string) => readFileSync(repo(path), "utf8");
 /** Variables whose values are secrets: never a plain value in a deployment file. */
 const SECRET_VARIABLES = ["MONGO_URL", "API_KEY_PEPPER", "BOOTSTRAP_ADMIN_PASSWORD", "WORKER_API_KEY"];
 /** The images, by Dockerfile target. */
-const IMAGE_TARGETS = ["keys", "auth", "ingest", "gateway", "web", "worker"];
-const PLATFORM_SERVICES = ["keys", "auth", "ingest", "gateway"];
+const IMAGE_TARGETS = ["keys", "auth", "ingest", "people", "gateway", "web", "worker"];
+const PLATFORM_SERVICES = ["keys", "auth", "ingest", "people", "gateway"];
 
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (value && typeof value === "object" ? (value as Json) : {});
@@ -649,7 +649,7 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
             const spec = obj(container[probe]);
             if (!container[probe]) continue;
             const where = `${dir}: ${deployment.metadata.name} ${probe}`;
-            if (["keys", "auth", "ingest"].includes(component)) {
+            if (["keys", "auth", "ingest", "people"].includes(component)) {
               assert.ok(spec["grpc"], `${where} uses a gRPC probe`);
               assert.ok(
                 ports.some((p) => p["containerPort"] === obj(spec["grpc"])["port"]),
@@ -790,7 +790,7 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
         .filter((d) => podLabels(d)["facerec.io/mongodb-client"] === "true")
         .map(componentOf);
       assert.ok(
-        clients.every((c) => ["keys", "auth", "ingest"].includes(c)),
+        clients.every((c) => ["keys", "auth", "ingest", "people"].includes(c)),
         `${dir}: MongoDB clients ${clients}`,
       );
       if (dir.endsWith("worker")) continue;
