@@ -29,6 +29,8 @@ const DUPLICATE_KEY = 11000;
 const DEFAULT_PAGE_SIZE = 100;
 /** Point reads of embeddings in flight for one page. */
 const EMBEDDING_READS = 8;
+/** From this many embeddings wanted in one hour, the hour is read once instead of by `_id`. */
+const EMBEDDINGS_PER_HOUR_READ = 16;
 /** An event id: the hour of capture, then 22 base64url characters. */
 const EVENT_ID = /^(\d{10})-[A-Za-z0-9_-]{22}$/;
 
@@ -156,17 +158,33 @@ export class EventStore {
     };
   }
 
-  /** Embeddings by event id, read one `_id` at a time from each event's hour. */
+  /**
+   * Embeddings by event id, from each event's hour: a few by `_id`, one at a time; many in one read
+   * of the hour (each `_id` read is a scan of the hour in SQLite, so past a few dozen, reading the
+   * hour once is cheaper).
+   */
   async #embeddings(tenantId: string, events: ListedEvent[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
-    const queue = [...events];
-    const reader = async () => {
-      for (let event = queue.shift(); event; event = queue.shift()) {
-        const row = await this.#events(tenantId, hourKey(event.capturedAt)).findOne(
-          { _id: event.id },
+    const keep = (row: Pick<FaceEventDoc, "_id" | "embedding"> | null) => {
+      if (row?.embedding) found.set(row._id, bytesOf(row.embedding));
+    };
+    const byHour = Map.groupBy(events, (e) => hourKey(e.capturedAt));
+    const single: ListedEvent[] = [];
+    await Promise.all(
+      [...byHour].map(async ([hour, ofHour]) => {
+        if (ofHour.length < EMBEDDINGS_PER_HOUR_READ) return void single.push(...ofHour);
+        const ids = ofHour.map((e) => e.id);
+        const rows = this.#events(tenantId, hour).find(
+          { _id: { $in: ids } },
           { projection: { embedding: 1 } },
         );
-        if (row?.embedding) found.set(event.id, bytesOf(row.embedding));
+        for await (const row of rows) keep(row);
+      }),
+    );
+    const reader = async () => {
+      for (let event = single.shift(); event; event = single.shift()) {
+        const collection = this.#events(tenantId, hourKey(event.capturedAt));
+        keep(await collection.findOne({ _id: event.id }, { projection: { embedding: 1 } }));
       }
     };
     await Promise.all(Array.from({ length: EMBEDDING_READS }, reader));
