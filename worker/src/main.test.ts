@@ -126,7 +126,8 @@ describe("worker process", () => {
 
   it("streams a video's faces to the platform; killing ingest mid-run loses and doubles nothing", async () => {
     const { id: keyId, key } = await t.createKey(admin, { role: "worker" });
-    const video = makeAstronautVideo(videoDir, { seconds: 12, fps: 10 });
+    // Long enough that ingest is killed while the file still plays, even on a loaded machine.
+    const video = makeAstronautVideo(videoDir, { seconds: 20, fps: 10 });
     const worker = await startWorker({
       WORKER_API_KEY: key,
       WORKER_ID: "worker-e2e-1",
