@@ -4,6 +4,7 @@ import type { FaceSelection, PersonFace, SearchResult } from "@facerec/proto/fac
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { notFound } from "@facerec/shared/errors.ts";
 import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
+import { alignFace } from "@facerec/worker/src/aligner.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { type AnalyzerSlot, type EnrolmentRules, toDetectedFaceProto } from "./face-analyzer.ts";
 import { type GalleryReplica, vectorBytes } from "./gallery-replica.ts";
@@ -123,6 +124,48 @@ export class Faces {
     await this.#models.faces.deleteMany({ tenantId, personId, _id: { $in: ids } });
     await this.#replica.removed(tenantId, personId, ids);
     return ids.length;
+  }
+
+  /**
+   * Gives every stored face an embedding for each model in use that it lacks, computed from its
+   * stored region with that model's own alignment: a model added to EMBEDDER_TYPES needs no
+   * re-enrolment. Returns how many faces got one. Safe on several replicas at once: a model's
+   * embedding is only added to a face that has none for it yet.
+   */
+  async backfillEmbeddings(): Promise<number> {
+    const analyzer = await this.#analyzer.get();
+    const rows = await this.#models.faces
+      .find({}, { _id: 1, embeddings: 1 })
+      .lean<{ _id: string; embeddings: { model: string }[] }[]>();
+    let updated = 0;
+    for (const row of rows) {
+      const have = new Set((row.embeddings ?? []).map((e) => e.model));
+      const missing = analyzer.embedders.filter((e) => !have.has(e.model));
+      if (missing.length === 0) continue;
+      const face = await this.#models.faces.findOne({ _id: row._id }).lean<FaceDoc>();
+      if (!face) continue;
+      const region = await decodePhoto(bytesOf(face.regionJpeg));
+      const points = face.regionLandmarks;
+      const landmarks = Array.from({ length: points.length / 2 }, (_, i) => ({
+        x: points[2 * i]!,
+        y: points[2 * i + 1]!,
+      }));
+      for (const embedder of missing) {
+        const [vector] = await embedder.embed([alignFace(region, landmarks, embedder.crop)]);
+        await this.#models.faces.updateOne(
+          { _id: face._id, "embeddings.model": { $ne: embedder.model } },
+          {
+            $push: { embeddings: { model: embedder.model, dim: embedder.dim, vector: vectorBytes(vector!) } },
+          },
+        );
+      }
+      const after = await this.#models.faces
+        .findOne({ _id: face._id }, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
+        .lean<FaceDoc>();
+      if (after) await this.#replica.added(after);
+      updated++;
+    }
+    return updated;
   }
 
   /** The people most like the face in the photo (the largest, unless selected). Throws PhotoRejected. */

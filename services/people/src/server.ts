@@ -57,6 +57,11 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },
   });
   replica.start();
+  // Faces enrolled before a model was added to EMBEDDER_TYPES get its embedding now, in the background.
+  faces.backfillEmbeddings().then(
+    (count) => count > 0 && log.info({ faces: count }, "embeddings computed for the models in use"),
+    (err: unknown) => log.warn({ err }, "embedding backfill failed; it runs again at the next start"),
+  );
   return {
     port: grpc.port,
     async close() {
