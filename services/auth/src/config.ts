@@ -11,7 +11,9 @@ export const authConfigSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/)
     .default("t-default"),
   BOOTSTRAP_ADMIN_EMAIL: z.email().default("admin@localhost"),
-  /** When unset, a random password is generated on first start and printed once. */
+  /** Where a generated bootstrap password is kept until the admin first signs in. */
+  DATA_DIR: z.string().default(".data"),
+  /** When unset, a random password is generated on first start, kept under DATA_DIR until the first sign-in. */
   BOOTSTRAP_ADMIN_PASSWORD: optionalString.refine(
     (v) => v === undefined || v.length >= 12,
     "must be at least 12 characters",

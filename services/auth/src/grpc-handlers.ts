@@ -6,6 +6,7 @@ import {
   type Session,
 } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { type KeysServiceClient, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { forgetBootstrapPassword } from "@facerec/shared/bootstrap-password.ts";
 import { invalidArgument, permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
@@ -105,6 +106,9 @@ export function authBindings(opts: {
         throw unauthenticated("invalid_credentials", "email or password is wrong");
       }
       await recordSignIn(user, "user.signed_in", req);
+      // The bootstrap admin has seen the generated password: `npm start` stops printing it.
+      if (user.platformAdmin && user.email === config.BOOTSTRAP_ADMIN_EMAIL.toLowerCase())
+        await forgetBootstrapPassword(config.DATA_DIR);
       return { session: await sessionFor(user, await sessions.open(user._id)) };
     }),
     refresh: unary(log, "Refresh", async (req) => {

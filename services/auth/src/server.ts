@@ -1,6 +1,7 @@
 /** Assembles the auth service; used by main.ts and by tests. */
 import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { saveBootstrapPassword } from "@facerec/shared/bootstrap-password.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
@@ -28,15 +29,19 @@ export async function startAuthService(config: AuthConfig, log: Logger) {
     password: config.BOOTSTRAP_ADMIN_PASSWORD,
   });
   if (bootstrap.created) {
-    // Printed once, on the start that created the admin; only its bcrypt hash is kept.
-    log.warn(
+    // Only its bcrypt hash is stored; a generated password waits in a 0600 file (never in a log line)
+    // until the admin's first sign-in, and `npm start` prints it from there.
+    const file = bootstrap.generatedPassword
+      ? await saveBootstrapPassword(config.DATA_DIR, bootstrap.generatedPassword)
+      : undefined;
+    log.info(
       {
-        bootstrapTenantId: config.BOOTSTRAP_TENANT_ID,
-        bootstrapEmail: config.BOOTSTRAP_ADMIN_EMAIL,
-        generatedPassword: bootstrap.generatedPassword,
+        tenantId: config.BOOTSTRAP_TENANT_ID,
+        email: config.BOOTSTRAP_ADMIN_EMAIL,
+        ...(file ? { file } : {}),
       },
-      bootstrap.generatedPassword
-        ? "bootstrap admin created with a generated password (shown only now)"
+      file
+        ? "bootstrap admin created; its generated password is in the file until the first sign-in"
         : "bootstrap admin created",
     );
   }

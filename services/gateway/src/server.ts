@@ -61,7 +61,10 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
   // Slow-client protection: bounded header and request times.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, resolve));
+  // A port in use rejects (runService names the variable) instead of crashing on an unhandled event.
+  await new Promise<void>((resolve, reject) =>
+    server.once("error", reject).listen(config.GATEWAY_PORT, config.GATEWAY_HOST, resolve),
+  );
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.GATEWAY_PORT;
   log.info({ port }, "gateway listening");

@@ -51,7 +51,8 @@ export async function serveMetrics(metrics: IngestMetrics, host: string, port: n
       () => res.writeHead(500).end(),
     );
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port in use rejects (runService names the variable) instead of crashing on an unhandled event.
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
   return {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

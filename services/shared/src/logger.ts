@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -19,8 +19,9 @@ const SECRET_PATHS = [
   "adminPassword",
 ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
-export function createLogger(service: string, level = "info"): Logger {
-  return pino({
+/** A pino logger that writes JSON lines to stdout, or to `destination` (the stack runner's pretty console). */
+export function createLogger(service: string, level = "info", destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level,
     redact: {
@@ -28,5 +29,6 @@ export function createLogger(service: string, level = "info"): Logger {
       censor: "[redacted]",
     },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

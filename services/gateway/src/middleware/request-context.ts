@@ -5,6 +5,8 @@ import type { Context, Next } from "koa";
 import { Histogram } from "prom-client";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** Polled by orchestrators and the stack runner every few seconds: logged at debug, not info. */
+const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 const httpDuration = new Histogram({
   name: "http_request_duration_seconds",
@@ -29,7 +31,7 @@ export function requestContext(log: Logger) {
         (ctx as { _matchedRoute?: string })._matchedRoute ??
         (ctx.path.startsWith("/v1/") ? "unmatched" : "static");
       httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
-      ctx.state.log.info(
+      ctx.state.log[PROBES.has(ctx.path) ? "debug" : "info"](
         { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) },
         "request",
       );

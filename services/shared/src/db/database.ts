@@ -4,6 +4,7 @@
  * else the embedded FerretDB. Whatever is returned speaks the MongoDB wire protocol.
  */
 
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
 import type { Logger } from "../logger.ts";
@@ -13,6 +14,10 @@ export interface Database {
   /** Connection string, without a database name. */
   url: string;
   kind: "external" | "testcontainers" | "ferretdb";
+  /** The embedded server's current process, which the stack runner supervises (none for the others). */
+  readonly process?: ChildProcess;
+  /** Starts the embedded server again on the same port and data, after its process died. */
+  restart?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,11 +56,11 @@ export function dockerEngineAnswers(): Promise<boolean> {
 
 export async function provideDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.mongoUrl) {
-    opts.log?.info("database: MONGO_URL");
+    opts.log?.debug("database: MONGO_URL");
     return { url: opts.mongoUrl, kind: "external", stop: async () => {} };
   }
   if (await dockerEngineAnswers()) {
-    opts.log?.info("database: MongoDB 7 in a container (testcontainers)");
+    opts.log?.debug("database: MongoDB 7 in a container (testcontainers)");
     const { MongoDBContainer } = await import("@testcontainers/mongodb");
     const container = await new MongoDBContainer("mongo:7").start();
     return {
@@ -66,11 +71,18 @@ export async function provideDatabase(opts: DatabaseOptions): Promise<Database> 
       },
     };
   }
-  opts.log?.info({ dataDir: opts.dataDir, port: opts.port }, "database: embedded FerretDB (SQLite)");
-  const ferret = await startFerretDb({
-    dataDir: opts.dataDir,
-    port: opts.port,
-    ...(opts.log ? { log: opts.log } : {}),
-  });
-  return { url: ferret.url, kind: "ferretdb", stop: () => ferret.stop() };
+  opts.log?.debug({ dataDir: opts.dataDir, port: opts.port }, "database: embedded FerretDB (SQLite)");
+  const ferretOptions = { dataDir: opts.dataDir, port: opts.port, ...(opts.log ? { log: opts.log } : {}) };
+  let ferret = await startFerretDb(ferretOptions);
+  return {
+    url: ferret.url,
+    kind: "ferretdb",
+    get process() {
+      return ferret.process;
+    },
+    async restart() {
+      ferret = await startFerretDb(ferretOptions);
+    },
+    stop: () => ferret.stop(),
+  };
 }
