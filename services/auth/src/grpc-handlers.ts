@@ -143,19 +143,21 @@ export function authBindings(opts: {
     getJwks: unary(log, "GetJwks", async () => ({ keys: await signingKeys.publicKeys() })),
     rotateSigningKey: unary(log, "RotateSigningKey", async (req) => {
       const actor = await requirePlatformAdmin(req.actor);
-      const kid = await signingKeys.rotate();
-      await callUnary(audit.recordAuditEvent.bind(audit), {
-        event: {
-          id: "",
-          tenantId: actor.tenantId,
-          action: "signing_key.rotated",
-          actor,
-          targetType: "signing_key",
-          targetId: kid,
-          changes: [],
-          occurredAt: undefined,
-        },
-      });
+      // Audited before the key is stored: a failed audit (keys service down) rotates nothing.
+      const kid = await signingKeys.rotate((newKid) =>
+        callUnary(audit.recordAuditEvent.bind(audit), {
+          event: {
+            id: "",
+            tenantId: actor.tenantId,
+            action: "signing_key.rotated",
+            actor,
+            targetType: "signing_key",
+            targetId: newKid,
+            changes: [],
+            occurredAt: undefined,
+          },
+        }),
+      );
       return { kid };
     }),
     getUser: unary(log, "GetUser", async (req) => {

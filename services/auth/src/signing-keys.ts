@@ -46,14 +46,18 @@ export class SigningKeys {
     clearInterval(this.#timer);
   }
 
-  /** Creates a new signing key and makes it current on this replica at once. */
-  async rotate(): Promise<string> {
+  /**
+   * Creates a new signing key and makes it current on this replica at once. `audit` runs with the
+   * new key's id before it is stored: when it fails, no key was made.
+   */
+  async rotate(audit?: (kid: string) => Promise<unknown>): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, {
       crv: "Ed25519",
       extractable: true,
     });
     const kid = crypto.randomUUID();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: "sig" };
+    await audit?.(kid);
     await this.#keys.create({
       _id: kid,
       privateJwk: await exportJWK(privateKey),

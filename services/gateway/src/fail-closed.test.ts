@@ -100,7 +100,7 @@ describe("revocation fails closed", () => {
     stream.cancel();
   });
 
-  it("creating a user or a tenant while the audit log is down fails with UNAVAILABLE and creates nothing", async () => {
+  it("creating a user or a tenant, or rotating the signing key, while the audit log is down fails with UNAVAILABLE and changes nothing", async () => {
     const me = await t.api<{ user: { id: string } }>("GET", "/v1/me", { token: admin });
     const auth = internalClient(AuthServiceClient, `127.0.0.1:${t.stack.ports.auth}`);
     const actor = {
@@ -118,6 +118,9 @@ describe("revocation fails closed", () => {
       adminEmail: "admin@t-outage.example",
       adminPassword: "a-long-enough-password",
     };
+    const signingKeys = async () =>
+      (await t.api<{ keys: { kid: string }[] }>("GET", "/v1/auth/jwks")).body.keys.map((k) => k.kid);
+    const keysBefore = await signingKeys();
     try {
       await t.stack.kill("keys");
       // Through the gateway: refused before anything happens (its revocation feed is gone).
@@ -132,6 +135,7 @@ describe("revocation fails closed", () => {
           role: roleToProto("viewer"),
         }).then(() => undefined, fromGrpcError),
         callUnary(auth.createTenant.bind(auth), { actor, ...tenant }).then(() => undefined, fromGrpcError),
+        callUnary(auth.rotateSigningKey.bind(auth), { actor }).then(() => undefined, fromGrpcError),
       ]);
       for (const failure of failures) assert.equal(failure?.grpcStatus, status.UNAVAILABLE);
     } finally {
@@ -139,6 +143,7 @@ describe("revocation fails closed", () => {
       await t.stack.waitUntilReady(30_000);
       auth.close();
     }
+    assert.deepEqual(await signingKeys(), keysBefore, "no signing key was rotated in");
     // Nothing was created: the same user and tenant can be created now (409 if they existed).
     assert.equal((await t.api("POST", "/v1/users", { token: admin, body: user })).status, 201);
     const created = await t.api("POST", "/v1/tenants", { token: admin, body: tenant });
