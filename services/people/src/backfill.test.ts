@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
+import { loopScorer } from "@facerec/shared/gallery/gallery-index.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { createLogger } from "@facerec/shared/logger.ts";
 import { cosine } from "@facerec/worker/src/embedders/embedder.ts";
@@ -80,7 +81,7 @@ describe("embedding backfill", () => {
       replica,
       audit: new AuditTrail(audit),
       rules: RULES,
-      scorer: async () => new Float32Array(0),
+      scorer: loopScorer,
     });
     assert.equal(await faces.backfillEmbeddings(), 1);
     assert.equal(await faces.backfillEmbeddings(), 0, "nothing left to do, and nothing doubled");

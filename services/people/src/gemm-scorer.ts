@@ -1,8 +1,8 @@
 /**
- * The gallery's batch scorer on onnxruntime (already the worker's runtime): one Gemm node,
- * scores = queries · galleryᵀ, on one intra-op thread without spinning, so matching shares the
- * machine's cores the way the worker's model sessions do. `npm run bench:match` measures it against
- * a bare Gemm + TopK.
+ * The gallery's batch scorer on onnxruntime (already the worker's runtime): scores = queries ·
+ * galleryᵀ (Gemm) and the best rows per query (TopK), on one intra-op thread without spinning, so
+ * matching shares the machine's cores the way the worker's model sessions do. `npm run bench:match`
+ * measures it against a bare Gemm + TopK.
  */
 import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
 import {
@@ -14,17 +14,20 @@ import {
 } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
 import ort from "onnxruntime-node";
 
-const matrix = (name: string, rows: string, cols: string): ValueInfoProto => ({
+/** A graph input or output: numbers are fixed sizes, strings named (dynamic) ones. */
+const tensor = (name: string, elemType: TensorProto_DataType, dims: (number | string)[]): ValueInfoProto => ({
   name,
   type: {
     tensorType: {
-      elemType: TensorProto_DataType.FLOAT,
-      shape: { dim: [{ dimParam: rows }, { dimParam: cols }] },
+      elemType,
+      shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
     },
   },
 });
+const matrix = (name: string, rows: string, cols: string) =>
+  tensor(name, TensorProto_DataType.FLOAT, [rows, cols]);
 
-/** An ONNX model of one Gemm with transB: scores[b, r] = Σ_i q[b, i] · g[r, i]. */
+/** scores[b, r] = Σ_i q[b, i] · g[r, i] (Gemm with transB), then the `take` best r per b (TopK). */
 export function gemmModel(): Uint8Array {
   return ModelProto.encode(
     ModelProto.fromPartial({
@@ -42,9 +45,17 @@ export function gemmModel(): Uint8Array {
               AttributeProto.fromPartial({ name: "transB", type: AttributeProto_AttributeType.INT, i: 1 }),
             ],
           },
+          { opType: "TopK", input: ["scores", "take"], output: ["values", "indices"] },
         ],
-        input: [matrix("q", "batch", "dim"), matrix("g", "faces", "dim")],
-        output: [matrix("scores", "batch", "faces")],
+        input: [
+          matrix("q", "batch", "dim"),
+          matrix("g", "faces", "dim"),
+          tensor("take", TensorProto_DataType.INT64, [1]),
+        ],
+        output: [
+          matrix("values", "batch", "take"),
+          tensor("indices", TensorProto_DataType.INT64, ["batch", "take"]),
+        ],
       },
     }),
   ).finish();
@@ -60,13 +71,16 @@ export const SCORER_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 
 export async function openGemmScorer(): Promise<{ scorer: BatchScorer; close(): Promise<void> }> {
   const session = await ort.InferenceSession.create(gemmModel(), SCORER_SESSION_OPTIONS);
-  const scorer: BatchScorer = async (queries, batch, rows, count, dim) => {
-    if (count === 0) return new Float32Array(0);
+  const scorer: BatchScorer = async (queries, batch, rows, count, dim, take) => {
     const result = await session.run({
       q: new ort.Tensor("float32", queries, [batch, dim]),
       g: new ort.Tensor("float32", rows, [count, dim]),
+      take: new ort.Tensor("int64", BigInt64Array.of(BigInt(take)), [1]),
     });
-    return result.scores!.data as Float32Array;
+    return {
+      rows: Int32Array.from(result.indices!.data as BigInt64Array, Number),
+      scores: result.values!.data as Float32Array,
+    };
   };
   return { scorer, close: () => session.release() };
 }

@@ -17,10 +17,17 @@ export interface GalleryEntry {
   vector: Float32Array;
 }
 
+/** Per query, the `take` best rows of a batch, best first: `rows` and `scores` are query-major. */
+export interface TopRows {
+  rows: Int32Array;
+  scores: Float32Array;
+}
+
 /**
- * Scores a batch: out[b * count + r] = dot(queries[b], rows[r]), queries and rows packed row-major
- * with `dim` columns. That is a matrix product, which a GEMM library does many times faster than a
- * loop (`npm run bench:match`); `loopScorer` is the dependency-free fallback.
+ * Finds, for each query of a batch, the `take` rows with the largest dot product: queries and rows
+ * packed row-major with `dim` columns. The scores are a matrix product, which a GEMM library does
+ * many times faster than a loop (`npm run bench:match`); `loopScorer` is the dependency-free
+ * fallback.
  */
 export type BatchScorer = (
   queries: Float32Array,
@@ -28,16 +35,22 @@ export type BatchScorer = (
   rows: Float32Array,
   count: number,
   dim: number,
-) => Promise<Float32Array>;
+  take: number,
+) => Promise<TopRows>;
 
-export const loopScorer: BatchScorer = async (queries, batch, rows, count, dim) => {
-  const out = new Float32Array(batch * count);
+export const loopScorer: BatchScorer = async (queries, batch, rows, count, dim, take) => {
+  const out: TopRows = { rows: new Int32Array(batch * take), scores: new Float32Array(batch * take) };
+  const scores = new Float32Array(count);
   for (let b = 0; b < batch; b++) {
     const q = queries.subarray(b * dim, (b + 1) * dim);
     for (let row = 0, base = 0; row < count; row++, base += dim) {
       let dot = 0;
       for (let i = 0; i < dim; i++) dot += q[i]! * rows[base + i]!;
-      out[b * count + row] = dot;
+      scores[row] = dot;
+    }
+    for (const [i, row] of topRows(scores, take).entries()) {
+      out.rows[b * take + i] = row;
+      out.scores[b * take + i] = scores[row]!;
     }
   }
   return out;
@@ -108,8 +121,8 @@ export class ModelGallery {
 
   /**
    * For each query, the `k` most similar people (each by its most similar face), best first, at
-   * least `minSimilarity` similar: one matrix product for the whole batch, then a bounded heap per
-   * query.
+   * least `minSimilarity` similar. The scorer ranks a few times `k` faces per query; when those
+   * are too few different people (people with many faces), it is asked again for more.
    */
   async search(
     queries: readonly Float32Array[],
@@ -117,45 +130,56 @@ export class ModelGallery {
     opts: { minSimilarity?: number; scorer?: BatchScorer } = {},
   ): Promise<FaceMatch[][]> {
     const { dim, size } = this;
+    const floor = opts.minSimilarity ?? -1;
+    const scorer = opts.scorer ?? loopScorer;
     const packed = new Float32Array(queries.length * dim);
     for (const [b, q] of queries.entries()) {
       if (q.length !== dim) throw new Error(`expected ${dim} dimensions, got ${q.length}`);
       packed.set(q, b * dim);
     }
-    const scorer = opts.scorer ?? loopScorer;
-    const scores = await scorer(packed, queries.length, this.#vectors.subarray(0, size * dim), size, dim);
-    return queries.map((_, b) =>
-      this.bestPeople(scores.subarray(b * size, (b + 1) * size), k, opts.minSimilarity ?? -1),
-    );
+    if (size === 0) return queries.map(() => []);
+    for (let take = Math.min(size, Math.max(4 * k, 16)); ; take = Math.min(size, take * 4)) {
+      const top = await scorer(
+        packed,
+        queries.length,
+        this.#vectors.subarray(0, size * dim),
+        size,
+        dim,
+        take,
+      );
+      let widen = false;
+      const results = queries.map((_, b) => {
+        const span = [b * take, (b + 1) * take] as const;
+        const best = this.#bestPeople(top.rows.subarray(...span), top.scores.subarray(...span), k, floor);
+        // More rows could add people only if the last one looked at still passed the floor.
+        if (best.length < k && take < size && top.scores[span[1] - 1]! >= floor) widen = true;
+        return best;
+      });
+      if (!widen) return results;
+    }
   }
 
-  /** Ranks the rows of `scores` (one per face, in row order) into the `k` best people. */
-  bestPeople(scores: Float32Array, k: number, minSimilarity = -1): FaceMatch[] {
-    // People usually have a few faces each: look at a few times k rows, widen when they are
-    // too few different people.
-    for (let candidates = Math.max(4 * k, 16); ; candidates *= 4) {
-      const rows = topRows(scores, Math.min(candidates, this.size), minSimilarity);
-      const best: FaceMatch[] = [];
-      const seen = new Set<string>();
-      for (const row of rows) {
-        const personId = this.#personIds[row]!;
-        if (seen.has(personId)) continue;
-        seen.add(personId);
-        best.push({ personId, faceId: this.#faceIds[row]!, similarity: scores[row]! });
-        if (best.length === k) return best;
-      }
-      if (rows.length < candidates) return best;
+  /** The first `k` different people of ranked rows, at least `floor` similar. */
+  #bestPeople(rows: Int32Array, scores: Float32Array, k: number, floor: number): FaceMatch[] {
+    const best: FaceMatch[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < rows.length && best.length < k; i++) {
+      if (scores[i]! < floor) break;
+      const personId = this.#personIds[rows[i]!]!;
+      if (seen.has(personId)) continue;
+      seen.add(personId);
+      best.push({ personId, faceId: this.#faceIds[rows[i]!]!, similarity: scores[i]! });
     }
+    return best;
   }
 }
 
-/** Indexes of the `n` largest scores (at least `floor`), largest first: a bounded min-heap. */
-function topRows(scores: Float32Array, n: number, floor: number): number[] {
+/** Indexes of the `n` largest scores, largest first: a bounded min-heap. */
+function topRows(scores: Float32Array, n: number): number[] {
   const heap: number[] = [];
   const less = (a: number, b: number) => scores[a]! < scores[b]!;
   for (let row = 0; row < scores.length; row++) {
     const s = scores[row]!;
-    if (s < floor) continue;
     if (heap.length < n) {
       heap.push(row);
       for (let i = heap.length - 1; i > 0; ) {
