@@ -21,7 +21,9 @@ function checkDrift(
   moduleDir: string,
   generatedDir: string,
   regenerate: string,
-  generate = (out: string) => run("buf", ["generate", "-o", out], join(ROOT, moduleDir)),
+  generate: (out: string) => void = (out) => {
+    run("buf", ["generate", "-o", out], join(ROOT, moduleDir));
+  },
 ): void {
   const scratch = mkdtempSync(join(tmpdir(), "proto-drift-"));
   try {
