@@ -29,6 +29,7 @@ export function unary<Req, Res>(
 
 const UNAVAILABLE_ERRORS = new Set([
   "MongoServerSelectionError",
+  "MongooseServerSelectionError",
   "MongoNetworkError",
   "MongoNetworkTimeoutError",
   "MongoNotConnectedError",
