@@ -186,6 +186,11 @@ const acknowledgedEvents = acked.size * OBSERVATIONS_PER_BATCH;
 const duplicated = [...stored.values()].filter((n) => n > OBSERVATIONS_PER_BATCH).length;
 const unacknowledgedStored = [...stored.keys()].filter((id) => !acked.has(id)).length;
 
+/** The runner's own figure per restart: until the new process said it was ready (before reconnects). */
+const processReadyMs = (name: ProcessName) =>
+  [...output.matchAll(new RegExp(`${name} ready again, ([\\d.]+) s after it stopped`, "g"))].map(
+    (m) => Number(m[1]) * 1000,
+  );
 const crashLines = Object.fromEntries(
   processes.map((name) => [
     name,
@@ -211,16 +216,17 @@ const perProcess = Object.fromEntries(
         p50Ms: Math.round(quantile(values, 0.5)),
         maxMs: Math.round(Math.max(...values)),
         p50VsColdStart: Number((quantile(values, 0.5) / coldStartMs).toFixed(2)),
+        processReadyP50Ms: Math.round(quantile(processReadyMs(name), 0.5)),
         crashLogLines: crashLines[name],
       },
     ];
   }),
 );
 console.log("\nready again after kill -9 (new process, /readyz 200, an API call answering):");
-console.log("process    kills   p50 ms   max ms   p50/cold start   crash lines");
+console.log("process    kills   p50 ms   max ms   p50/cold start   process up p50 ms   crash lines");
 for (const [name, r] of Object.entries(perProcess))
   console.log(
-    `${name.padEnd(10)} ${String(r.kills).padStart(5)} ${String(r.p50Ms).padStart(8)} ${String(r.maxMs).padStart(8)} ${r.p50VsColdStart.toFixed(2).padStart(16)} ${String(r.crashLogLines).padStart(13)}`,
+    `${name.padEnd(10)} ${String(r.kills).padStart(5)} ${String(r.p50Ms).padStart(8)} ${String(r.maxMs).padStart(8)} ${r.p50VsColdStart.toFixed(2).padStart(16)} ${String(r.processReadyP50Ms).padStart(19)} ${String(r.crashLogLines).padStart(13)}`,
   );
 const worst = Math.max(...Object.values(perProcess).map((r) => r.maxMs));
 const exact = storedEvents === acknowledgedEvents && duplicated === 0 && pending.size === 0;

@@ -131,7 +131,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     ...(embeddedDatabase ? { [PORT_VARIABLES.mongo]: mongoPort } : {}),
     ...opts.extraPorts,
   });
-  if (!opts.env?.API_KEY_PEPPER && !process.env.API_KEY_PEPPER) await provideDevelopmentPepper(opts.dataDir);
+  const given = { ...process.env, ...opts.env };
+  if (!given.API_KEY_PEPPER && !given.API_KEY_PEPPER_FILE) await provideDevelopmentPepper(opts.dataDir);
 
   const log = opts.log;
   const output: string[] = [];
