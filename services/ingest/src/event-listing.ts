@@ -18,7 +18,7 @@
  */
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
 import type { mongo } from "mongoose";
-import { HOUR_MS, hourKey, listPartitions, partitionName } from "./event-partitions.ts";
+import { HOUR_MS, hourKey, type PartitionDirectory, partitionName } from "./event-partitions.ts";
 
 /** Events per bucket: a bucket is rewritten whole on every append, so it stays a few tens of KiB. */
 const BUCKET_CAPACITY = 200;
@@ -111,11 +111,13 @@ const bucketId = (camera: string, number: number) => `${camera}~${number}`;
 export class EventListing {
   readonly #db: mongo.Db;
   readonly #writeConcern: mongo.WriteConcernSettings;
+  readonly #directory: PartitionDirectory;
   /** Per hour collection and camera. */
   readonly #writers = new Map<string, CameraWriter>();
 
-  constructor(db: mongo.Db, writeConcern: mongo.WriteConcernSettings) {
+  constructor(db: mongo.Db, directory: PartitionDirectory, writeConcern: mongo.WriteConcernSettings) {
     this.#db = db;
+    this.#directory = directory;
     this.#writeConcern = writeConcern;
   }
 
@@ -123,9 +125,11 @@ export class EventListing {
   async append(tenantId: string, events: ListedEvent[]): Promise<void> {
     const byHour = Map.groupBy(events, (e) => hourKey(e.capturedAt));
     await Promise.all(
-      [...byHour].map(([hour, ofHour]) =>
-        this.#enqueue(partitionName("event_pages", tenantId, hour), ofHour),
-      ),
+      [...byHour].map(async ([hour, ofHour]) => {
+        const name = partitionName("event_pages", tenantId, hour);
+        await this.#enqueue(name, ofHour);
+        this.#directory.add(name);
+      }),
     );
     this.#forgetIdleWriters();
   }
@@ -279,7 +283,7 @@ export class EventListing {
     const afterMs = after ? after.at.getTime() - (after.id === "" ? 1 : 0) : Number.POSITIVE_INFINITY;
     const newestMs = Math.min(afterMs, (filter.toMs ?? Number.POSITIVE_INFINITY) - 1);
     const oldestMs = filter.fromMs ?? Number.NEGATIVE_INFINITY;
-    const hours = (await listPartitions(this.#db, "event_pages", tenantId))
+    const hours = (await this.#directory.list("event_pages", tenantId))
       .filter((h) => h.start <= newestMs && h.start + HOUR_MS > oldestMs)
       .sort((a, b) => b.start - a.start);
 

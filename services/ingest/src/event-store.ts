@@ -20,7 +20,14 @@ import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
 import { mongo } from "mongoose";
 import { EventListing, type ListedEvent } from "./event-listing.ts";
-import { dropPartition, HOUR_MS, hourKey, listPartitions, partitionName } from "./event-partitions.ts";
+import {
+  dropPartition,
+  HOUR_MS,
+  hourKey,
+  listPartitions,
+  PartitionDirectory,
+  partitionName,
+} from "./event-partitions.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
 
 /** Acknowledged by a majority and journaled: an ack must survive losing the primary. */
@@ -104,7 +111,7 @@ export class EventStore {
 
   constructor(models: IngestModels) {
     this.#db = models.database;
-    this.#listing = new EventListing(models.database, DURABLE_WRITE);
+    this.#listing = new EventListing(models.database, new PartitionDirectory(models.database), DURABLE_WRITE);
   }
 
   #events(tenantId: string, hour: string): mongo.Collection<FaceEventDoc> {
