@@ -18,7 +18,13 @@
  */
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
 import type { mongo } from "mongoose";
-import { HOUR_MS, hourKey, type PartitionDirectory, partitionName } from "./event-partitions.ts";
+import {
+  type EventPartitions,
+  HOUR_MS,
+  hourKey,
+  type Partition,
+  type PartitionDirectory,
+} from "./event-partitions.ts";
 
 /** Events per bucket: a bucket is rewritten whole on every append, so it stays a few tens of KiB. */
 const BUCKET_CAPACITY = 200;
@@ -109,14 +115,18 @@ interface CameraWriter {
 const bucketId = (camera: string, number: number) => `${camera}~${number}`;
 
 export class EventListing {
-  readonly #db: mongo.Db;
+  readonly #partitions: EventPartitions;
   readonly #writeConcern: mongo.WriteConcernSettings;
   readonly #directory: PartitionDirectory;
   /** Per hour collection and camera. */
   readonly #writers = new Map<string, CameraWriter>();
 
-  constructor(db: mongo.Db, directory: PartitionDirectory, writeConcern: mongo.WriteConcernSettings) {
-    this.#db = db;
+  constructor(
+    partitions: EventPartitions,
+    directory: PartitionDirectory,
+    writeConcern: mongo.WriteConcernSettings,
+  ) {
+    this.#partitions = partitions;
     this.#directory = directory;
     this.#writeConcern = writeConcern;
   }
@@ -126,21 +136,21 @@ export class EventListing {
     const byHour = Map.groupBy(events, (e) => hourKey(e.capturedAt));
     await Promise.all(
       [...byHour].map(async ([hour, ofHour]) => {
-        const name = partitionName("event_pages", tenantId, hour);
-        await this.#enqueue(name, ofHour);
-        this.#directory.add(name);
+        const partition = this.#partitions.partition("event_pages", tenantId, hour);
+        await this.#enqueue(partition, ofHour);
+        this.#directory.add(partition);
       }),
     );
     this.#forgetIdleWriters();
   }
 
-  #enqueue(collection: string, events: ListedEvent[]): Promise<void> {
+  #enqueue(partition: Partition, events: ListedEvent[]): Promise<void> {
     const camera = events[0]!.cameraId;
-    const key = `${collection}\n${camera}`;
+    const key = `${partition.db}/${partition.collection}\n${camera}`;
     let writer = this.#writers.get(key);
     if (!writer) {
       writer = {
-        collection: this.#db.collection<BucketDoc>(collection),
+        collection: this.#partitions.open<BucketDoc>(partition),
         camera,
         number: 0,
         claimed: false,
@@ -252,11 +262,11 @@ export class EventListing {
 
   /** One hour's buckets that can hold wanted events: a camera's by `_id`, else all that match. */
   async #buckets(
-    hour: string,
+    hour: Partition,
     filter: Record<string, string>,
     camera: string | undefined,
   ): Promise<BucketDoc[]> {
-    const collection = this.#db.collection<BucketDoc>(hour);
+    const collection = this.#partitions.open<BucketDoc>(hour);
     // By `_id` one at a time, FerretDB converts only the camera's buckets, not the whole hour.
     if (!camera) return collection.find(filter).toArray();
     const buckets: BucketDoc[] = [];
@@ -317,7 +327,7 @@ export class EventListing {
       const batch = hours.slice(read, Math.min(read + wave, HOURS_PER_PAGE));
       read += batch.length;
       const bucketsByHour = await Promise.all(
-        batch.map((hour) => this.#buckets(hour.name, bucketFilter, filter.cameraId)),
+        batch.map((hour) => this.#buckets(hour, bucketFilter, filter.cameraId)),
       );
       for (const buckets of bucketsByHour) {
         // A repeat (a replayed batch) is always in the same hour as the event it repeats.

@@ -1,19 +1,34 @@
 /**
- * Events live in one collection per tenant and UTC hour of capture, of two kinds:
- * `events_<tenant>_<yyyymmddhh>` (the full events, read by `_id`) and
- * `event_pages_<tenant>_<yyyymmddhh>` (the listing, see event-listing.ts).
+ * Events live in one collection per tenant and UTC hour of capture, of two kinds: `events_<hour>`
+ * (the full events, read by `_id`) and `event_pages_<hour>` (the listing, see event-listing.ts),
+ * in one database per tenant and day, `<db>_ev<yyyymmdd>_<tenant>`.
  *
  * Why (measured on the embedded FerretDB 1.24/SQLite): FerretDB reads every document of a collection
  * for any filter but `{_id: <string>}`, and even that one is a scan in SQLite, because the `_id`
  * index FerretDB creates (`_ferretdb_sjson->"_id"`) is not the expression its queries use
  * (`_ferretdb_sjson->'$._id'`); deletes by `_id` likewise scan the whole table. So every read and
- * delete must touch a small collection: an hour of one tenant. Retention drops whole hours.
+ * delete must touch a small collection: an hour of one tenant. And every FerretDB command copies
+ * and sorts the metadata of every collection of its database (1,440 hour collections in one
+ * database made each query tens of ms slower), hence a database per day. Retention drops whole hours
+ * and days.
  */
+import { createHash } from "node:crypto";
 import type { mongo } from "mongoose";
 
 export const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+/** FerretDB's (and a portable MongoDB) database name limit. */
+const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
 export type PartitionKind = "events" | "event_pages";
+
+export interface Partition {
+  db: string;
+  collection: string;
+  kind: PartitionKind;
+  /** Start of its hour, ms since the epoch. */
+  start: number;
+}
 
 /** `yyyymmddhh` of a time, UTC. */
 export function hourKey(ms: number): string {
@@ -24,70 +39,113 @@ function hourStart(key: string): number {
   return Date.UTC(+key.slice(0, 4), +key.slice(4, 6) - 1, +key.slice(6, 8), +key.slice(8, 10));
 }
 
-/** Tenant ids are `[a-z0-9-]` (gateway schemas); anything else is hex-encoded so names stay valid. */
-function tenantKey(tenantId: string): string {
-  return /^[a-z0-9-]{1,64}$/.test(tenantId) ? tenantId : `x${Buffer.from(tenantId).toString("hex")}`;
-}
+const sha = (text: string, length: number) =>
+  createHash("sha256").update(text).digest("hex").slice(0, length);
+const COLLECTION = /^(events|event_pages)_(\d{10})$/;
 
-export function partitionName(kind: PartitionKind, tenantId: string, hour: string): string {
-  return `${kind}_${tenantKey(tenantId)}_${hour}`;
-}
+export class EventPartitions {
+  readonly #base: mongo.Db;
+  /** Start of the name of every event database: the service's database name, or a hash of a long one. */
+  readonly #prefix: string;
 
-export interface Partition {
-  name: string;
-  /** Start of its hour, ms since the epoch. */
-  start: number;
-}
-
-function parse(names: Iterable<string>, kind: PartitionKind, tenantId: string | undefined): Partition[] {
-  const tenant = tenantId === undefined ? "[a-z0-9-]+|x[0-9a-f]+" : tenantKey(tenantId);
-  const pattern = new RegExp(`^${kind}_(?:${tenant})_(\\d{10})$`);
-  const partitions: Partition[] = [];
-  for (const name of names) {
-    const hour = pattern.exec(name)?.[1];
-    if (hour) partitions.push({ name, start: hourStart(hour) });
+  constructor(base: mongo.Db) {
+    this.#base = base;
+    const name = base.databaseName;
+    this.#prefix = name.length <= 20 && DB_NAME.test(name) ? `${name}_ev` : `ev${sha(name, 8)}_`;
   }
-  return partitions;
-}
 
-async function collectionNames(db: mongo.Db): Promise<string[]> {
-  // Unfiltered and matched here: FerretDB's own $regex filter took 40-110 ms over 1,440 collections.
-  return (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
-}
+  /** Tenant ids are `[a-z0-9-]` (gateway schemas); others, and long ones, are hashed to fit a name. */
+  #tenantPart(tenantId: string): string {
+    const fits = /^[a-z0-9-]+$/.test(tenantId) && this.#prefix.length + 9 + tenantId.length <= 63;
+    return fits ? tenantId : `h${sha(tenantId, 16)}`;
+  }
 
-/** The existing partitions of one kind, of one tenant or of all, as the database lists them now. */
-export async function listPartitions(
-  db: mongo.Db,
-  kind: PartitionKind,
-  tenantId?: string,
-): Promise<Partition[]> {
-  return parse(await collectionNames(db), kind, tenantId);
+  partition(kind: PartitionKind, tenantId: string, hour: string): Partition {
+    return {
+      db: `${this.#prefix}${hour.slice(0, 8)}_${this.#tenantPart(tenantId)}`,
+      collection: `${kind}_${hour}`,
+      kind,
+      start: hourStart(hour),
+    };
+  }
+
+  open<T extends mongo.Document>(partition: Partition): mongo.Collection<T> {
+    return this.#base.client.db(partition.db).collection<T>(partition.collection);
+  }
+
+  /** Whether `partition` is `tenantId`'s (undefined: anyone's). */
+  isOf(partition: Partition, kind: PartitionKind, tenantId?: string): boolean {
+    return (
+      partition.kind === kind &&
+      (tenantId === undefined || partition.db.endsWith(`_${this.#tenantPart(tenantId)}`))
+    );
+  }
+
+  /** Every partition in the database now, of every kind and tenant. */
+  async list(): Promise<Partition[]> {
+    const databases = await this.#base.admin().listDatabases({ nameOnly: true });
+    const ours = databases.databases.map((d) => d.name).filter((name) => name.startsWith(this.#prefix));
+    const perDatabase = await Promise.all(
+      ours.map(async (db) => {
+        const collections = await this.#base.client.db(db).listCollections({}, { nameOnly: true }).toArray();
+        return collections.flatMap(({ name }): Partition[] => {
+          const [, kind, hour] = COLLECTION.exec(name) ?? [];
+          return kind && hour
+            ? [{ db, collection: name, kind: kind as PartitionKind, start: hourStart(hour) }]
+            : [];
+        });
+      }),
+    );
+    return perDatabase.flat();
+  }
+
+  /** Drops the partitions whose hour ended at or before `cutoff`, and the databases of whole expired days. */
+  async dropBefore(cutoff: number, partitions: Partition[]): Promise<void> {
+    // The listing first: an event is never listed without its full record.
+    const expired = partitions
+      .filter((p) => p.start + HOUR_MS <= cutoff)
+      .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "event_pages" ? -1 : 1));
+    for (const partition of expired) {
+      await this.open(partition)
+        .drop()
+        .catch((err: unknown) => {
+          // Another replica's sweep dropped it first.
+          if ((err as { codeName?: string }).codeName !== "NamespaceNotFound") throw err;
+        });
+    }
+    const days = new Map<string, number>();
+    for (const p of partitions) days.set(p.db, Math.max(days.get(p.db) ?? 0, p.start));
+    for (const [db, lastHour] of days) {
+      if (Math.floor(lastHour / DAY_MS) * DAY_MS + DAY_MS <= cutoff)
+        await this.#base.client.db(db).dropDatabase();
+    }
+  }
 }
 
 /**
- * The partitions a page may read, without listing the database's collections on every request
- * (20 ms for 1,440 of them on FerretDB): the list is reloaded in the background when older than
- * MAX_AGE_MS, the partitions this process writes are added at once, and the current hours (where
- * another replica may have just made one) are always included; reading one that does not exist
- * finds nothing.
+ * The partitions a page may read, without listing the databases on every request: the list is
+ * reloaded in the background when older than MAX_AGE_MS, the partitions this process writes are
+ * added at once, and the current hours (where another replica may have just made one) are always
+ * included; reading one that does not exist finds nothing.
  */
 export class PartitionDirectory {
   static readonly MAX_AGE_MS = 2000;
-  readonly #db: mongo.Db;
-  #names = new Set<string>();
+  readonly #partitions: EventPartitions;
+  #known = new Map<string, Partition>();
   /** Written by this process since the last reload began: a reload's listing may predate them. */
-  #added = new Set<string>();
+  #added = new Map<string, Partition>();
   #loadedAt = Number.NEGATIVE_INFINITY;
   #loading: Promise<void> | undefined;
 
-  constructor(db: mongo.Db) {
-    this.#db = db;
+  constructor(partitions: EventPartitions) {
+    this.#partitions = partitions;
   }
 
   /** Records a partition this process has just written to. */
-  add(name: string): void {
-    this.#names.add(name);
-    this.#added.add(name);
+  add(partition: Partition): void {
+    const key = `${partition.db}/${partition.collection}`;
+    this.#known.set(key, partition);
+    this.#added.set(key, partition);
   }
 
   async list(kind: PartitionKind, tenantId: string, now = Date.now()): Promise<Partition[]> {
@@ -105,25 +163,21 @@ export class PartitionDirectory {
       await this.#loading;
       if (this.#loadedAt === Number.NEGATIVE_INFINITY) return this.list(kind, tenantId, now);
     }
-    const current = [now - HOUR_MS, now, now + HOUR_MS].map((at) =>
-      partitionName(kind, tenantId, hourKey(at)),
-    );
-    return parse(new Set([...this.#names, ...current]), kind, tenantId);
+    const found = new Map<string, Partition>();
+    for (const [key, p] of this.#known) if (this.#partitions.isOf(p, kind, tenantId)) found.set(key, p);
+    for (const at of [now - HOUR_MS, now, now + HOUR_MS]) {
+      const p = this.#partitions.partition(kind, tenantId, hourKey(at));
+      found.set(`${p.db}/${p.collection}`, p);
+    }
+    return [...found.values()];
   }
 
   async #reload(): Promise<void> {
     const added = this.#added;
-    this.#added = new Set();
-    const names = new Set(await collectionNames(this.#db));
-    for (const name of [...added, ...this.#added]) names.add(name);
-    this.#names = names;
+    this.#added = new Map();
+    const known = new Map((await this.#partitions.list()).map((p) => [`${p.db}/${p.collection}`, p]));
+    for (const [key, p] of [...added, ...this.#added]) known.set(key, p);
+    this.#known = known;
     this.#loadedAt = Date.now();
   }
-}
-
-/** Drops a partition; one that another replica's sweep dropped first is fine. */
-export async function dropPartition(db: mongo.Db, name: string): Promise<void> {
-  await db.dropCollection(name).catch((err: unknown) => {
-    if ((err as { codeName?: string }).codeName !== "NamespaceNotFound") throw err;
-  });
 }

@@ -20,14 +20,7 @@ import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
 import { mongo } from "mongoose";
 import { EventListing, type ListedEvent } from "./event-listing.ts";
-import {
-  dropPartition,
-  HOUR_MS,
-  hourKey,
-  listPartitions,
-  PartitionDirectory,
-  partitionName,
-} from "./event-partitions.ts";
+import { EventPartitions, HOUR_MS, hourKey, PartitionDirectory } from "./event-partitions.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
 
 /** Acknowledged by a majority and journaled: an ack must survive losing the primary. */
@@ -106,16 +99,20 @@ export function toEventDocuments(origin: BatchOrigin, batch: FaceBatch, received
 }
 
 export class EventStore {
-  readonly #db: mongo.Db;
+  readonly #partitions: EventPartitions;
   readonly #listing: EventListing;
 
   constructor(models: IngestModels) {
-    this.#db = models.database;
-    this.#listing = new EventListing(models.database, new PartitionDirectory(models.database), DURABLE_WRITE);
+    this.#partitions = new EventPartitions(models.database);
+    this.#listing = new EventListing(
+      this.#partitions,
+      new PartitionDirectory(this.#partitions),
+      DURABLE_WRITE,
+    );
   }
 
   #events(tenantId: string, hour: string): mongo.Collection<FaceEventDoc> {
-    return this.#db.collection<FaceEventDoc>(partitionName("events", tenantId, hour));
+    return this.#partitions.open<FaceEventDoc>(this.#partitions.partition("events", tenantId, hour));
   }
 
   /** Stores a validated batch; throws when the database fails (nothing may be acknowledged then). */
@@ -211,15 +208,14 @@ export class EventStore {
    * at most an hour after it expired), by dropping those hours' collections; returns how many.
    */
   async deleteCapturedBefore(cutoff: Date): Promise<number> {
-    const expired = async (kind: "events" | "event_pages") =>
-      (await listPartitions(this.#db, kind)).filter((p) => p.start + HOUR_MS <= cutoff.getTime());
-    // The listing first: an event is never listed without its full record.
-    for (const { name } of await expired("event_pages")) await dropPartition(this.#db, name);
+    const partitions = await this.#partitions.list();
     let deleted = 0;
-    for (const { name } of await expired("events")) {
-      deleted += await this.#db.collection(name).estimatedDocumentCount();
-      await dropPartition(this.#db, name);
+    for (const p of partitions) {
+      if (p.kind === "events" && p.start + HOUR_MS <= cutoff.getTime()) {
+        deleted += await this.#partitions.open(p).estimatedDocumentCount();
+      }
     }
+    await this.#partitions.dropBefore(cutoff.getTime(), partitions);
     return deleted;
   }
 }
@@ -275,9 +271,10 @@ export async function findStoredEvents(
   db: mongo.Db,
   filter: mongo.Filter<FaceEventDoc>,
 ): Promise<FaceEventDoc[]> {
-  const partitions = await listPartitions(db, "events");
+  const partitions = new EventPartitions(db);
+  const ofEvents = (await partitions.list()).filter((p) => p.kind === "events");
   const found = await Promise.all(
-    partitions.map(({ name }) => db.collection<FaceEventDoc>(name).find(filter).toArray()),
+    ofEvents.map((p) => partitions.open<FaceEventDoc>(p).find(filter).toArray()),
   );
   return found.flat();
 }
