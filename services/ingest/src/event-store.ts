@@ -1,8 +1,8 @@
 /**
  * Data access for face events: the hot write path and the reads behind the internal query API.
  * Events are stored per tenant and hour of capture (event-partitions.ts): full events in
- * `events_…`, read by `_id` only (thumbnails, embeddings), and the listing in `event_pages_…`
- * (event-listing.ts), which is what pages are read from.
+ * `events_<hour>`, read by `_id` only (thumbnails, embeddings), and the listing in
+ * `event_pages_<hour>` (event-listing.ts), which is what pages are read from.
  *
  * Exactly-once in effect without transactions: every observation's `_id` is derived from
  * (tenant, batch id, position in the batch) and its hour, and the batch is written with one

@@ -2,8 +2,9 @@
 import { type Connection, type InferSchemaType, Schema } from "mongoose";
 
 /**
- * One stored observation, in its tenant's hour collection `events_<tenant>_<yyyymmddhh>` (see
- * event-partitions.ts: hours, not one collection, because FerretDB reads whole collections). `_id`
+ * One stored observation, in the collection of its tenant and hour of capture, `events_<yyyymmddhh>`
+ * in the database of that tenant and day (see event-partitions.ts: hours, not one collection,
+ * because FerretDB reads whole collections). `_id`
  * is the event id, derived from (tenantId, batchId, batchIndex) and the hour (see event-store.ts):
  * the always-present unique `_id` index is what makes a replayed batch, or the rest of a half-written
  * one, a no-op. Written and read through the driver, so it has no mongoose schema.
