@@ -52,7 +52,6 @@ export async function startAuthService(config: AuthConfig, log: Logger) {
     host: config.BIND_HOST,
     port: config.AUTH_PORT,
     services: authBindings({ config, accounts, sessions, signingKeys, keys, audit, log }),
-    protoFiles: ["facerec/auth/v1/auth.proto"],
     log,
   });
   const sweeper = setInterval(

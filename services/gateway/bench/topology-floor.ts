@@ -42,7 +42,6 @@ async function leaf() {
   const server = await startGrpcServer({
     host: "127.0.0.1",
     port: 0,
-    protoFiles: ["facerec/keys/v1/keys.proto"],
     log,
     services: [
       {
@@ -63,7 +62,6 @@ async function middle() {
   const server = await startGrpcServer({
     host: "127.0.0.1",
     port: 0,
-    protoFiles: ["facerec/auth/v1/auth.proto"],
     log,
     services: [
       {

@@ -75,7 +75,6 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
         maxInFlight: config.INGEST_MAX_IN_FLIGHT_PER_STREAM,
       }),
     ],
-    protoFiles: ["facerec/ingest/v1/ingest.proto"],
     log,
   });
   // Bound after the public port on purpose: the gateway's readiness checks this internal server's
@@ -84,7 +83,6 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     host: config.BIND_HOST,
     port: config.INGEST_INTERNAL_PORT,
     services: [queryBinding({ store, registry, log })],
-    protoFiles: ["facerec/ingest/v1/ingest_query.proto"],
     log,
   });
   const followRevocations = (synced: boolean) => {

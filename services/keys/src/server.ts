@@ -48,7 +48,6 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
     host: config.BIND_HOST,
     port: config.KEYS_PORT,
     services: keysBindings({ apiKeys, audit, hub, log }),
-    protoFiles: ["facerec/keys/v1/keys.proto", "facerec/audit/v1/audit.proto"],
     log,
   });
   hub.start();

@@ -51,7 +51,6 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     host: config.BIND_HOST,
     port: config.PEOPLE_PORT,
     services: peopleBindings({ people, faces, log }),
-    protoFiles: ["facerec/people/v1/people.proto"],
     log,
     // Photos travel whole: room for the largest accepted one plus the rest of the request.
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },

@@ -29,6 +29,7 @@ describe("grpcurl against every gRPC service, through reflection alone", () => {
     ["keys", ["facerec.audit.v1.AuditService", "facerec.keys.v1.KeysService"]],
     ["auth", ["facerec.auth.v1.AuthService"]],
     ["ingest", ["facerec.ingest.v1.IngestService"]],
+    ["people", ["facerec.people.v1.PeopleService"]],
   ] as const;
 
   for (const [name, services] of servers) {

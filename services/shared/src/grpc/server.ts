@@ -3,7 +3,6 @@
  * plus grpc.health.v1 and server reflection (so grpcurl works), message-size limits and keepalive.
  */
 
-import { fileURLToPath } from "node:url";
 import {
   Server,
   ServerCredentials,
@@ -13,8 +12,6 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "../logger.ts";
 import { reflectionFor } from "./reflection.ts";
-
-export const PROTO_ROOT = fileURLToPath(new URL("../../../../proto/", import.meta.url));
 
 /** 4 MiB: a batch of 256 observations with 512-d embeddings and thumbnails fits; anything larger is refused. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -41,7 +38,6 @@ export async function startGrpcServer(opts: {
   host: string;
   port: number;
   services: ServiceBinding[];
-  protoFiles: string[];
   log: Logger;
   options?: Record<string, number>;
 }): Promise<RunningGrpcServer> {

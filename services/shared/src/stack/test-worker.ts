@@ -52,7 +52,10 @@ export function ingestClient(address: string): IngestServiceClient {
   });
 }
 
-/** Resolves once the ingest server accepts connections (it binds after it has synced revocations). */
+/**
+ * Resolves once the ingest server accepts connections. It binds at once and refuses tokens until its
+ * revocation feed has synced; a started stack is past that, since readiness waits for it.
+ */
 export function waitForIngest(client: IngestServiceClient, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) =>
     client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
