@@ -35,13 +35,10 @@ export const apiKeySchema = z
     status: z.enum(["active", "inactive", "expired"]),
     expiresAt: nullableTimestamp,
     lastUsedAt: nullableTimestamp,
-    lastUsedBy: z
-      .object({ workerId: z.string(), remoteAddress: z.string() })
-      .nullable()
-      .meta({
-        description:
-          "The worker id and client address of the last ingest stream that used the key; null until one has.",
-      }),
+    lastUsedBy: z.object({ workerId: z.string(), remoteAddress: z.string() }).nullable().meta({
+      description:
+        "The worker id and client address of the last ingest stream that used the key; null until one has.",
+    }),
     createdAt: timestamp,
     createdBy: z.string(),
   })
