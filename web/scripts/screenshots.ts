@@ -97,6 +97,7 @@ function sampleData() {
       observationsPerMinute: 37.5,
       streamCount: 1,
       connected: true,
+      disconnectReason: null,
     },
     {
       workerId: "worker-002",
@@ -111,6 +112,7 @@ function sampleData() {
       observationsPerMinute: 12,
       streamCount: 1,
       connected: true,
+      disconnectReason: null,
     },
     {
       workerId: "worker-dev",
@@ -125,6 +127,7 @@ function sampleData() {
       observationsPerMinute: 0,
       streamCount: 0,
       connected: false,
+      disconnectReason: "key_inactive",
     },
     {
       // Its key was deactivated 40 s ago: the last batch is 40 s old, not "just now".
@@ -140,6 +143,7 @@ function sampleData() {
       observationsPerMinute: 0,
       streamCount: 0,
       connected: false,
+      disconnectReason: "connection_lost",
     },
   ];
   const events: FaceEvent[] = Array.from({ length: 8 }, (_, i) => ({

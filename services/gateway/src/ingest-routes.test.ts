@@ -42,6 +42,7 @@ type Worker = {
   lastBatchAt: string | null;
   observationsPerMinute: number;
   streamCount: number;
+  disconnectReason: string | null;
 };
 
 const MINUTE = 60_000;
@@ -153,7 +154,26 @@ describe("REST /v1/workers and /v1/events", () => {
     await extra.finish();
     const res = await t.api<{ workers: Worker[] }>("GET", "/v1/workers", { token: admin });
     const leaving = res.body.workers.find((w) => w.workerId === "w-leaving");
-    assert.deepEqual([leaving?.connected, leaving?.streamCount, leaving?.connectedSince], [false, 0, null]);
+    assert.deepEqual(
+      [leaving?.connected, leaving?.streamCount, leaving?.connectedSince, leaving?.disconnectReason],
+      [false, 0, null, "worker_closed"],
+    );
+  });
+
+  it("says a worker disconnected because its key was deactivated", async () => {
+    const { keyId, token } = await keyToken(t, admin);
+    const revoked = new WorkerStream(client, token);
+    await revoked.exchange(makeBatch({ workerId: "w-revoked" }));
+    const connected = await t.api<{ workers: Worker[] }>("GET", "/v1/workers", { token: admin });
+    const before = connected.body.workers.find((w) => w.workerId === "w-revoked");
+    assert.deepEqual([before?.connected, before?.disconnectReason], [true, null]);
+    await t.api("PATCH", `/v1/api-keys/${keyId}`, { token: admin, body: { active: false } });
+    await revoked.ended;
+    const reason = await until("the worker list names the deactivation", async () => {
+      const res = await t.api<{ workers: Worker[] }>("GET", "/v1/workers", { token: admin });
+      return res.body.workers.find((w) => w.workerId === "w-revoked" && !w.connected)?.disconnectReason;
+    });
+    assert.equal(reason, "key_inactive");
   });
 
   it("returns events newest first with their fields, and embeddings only when asked", async () => {

@@ -22,6 +22,11 @@ export const workerSchema = z
     lastSeenAt: timestamp,
     observationsPerMinute: z.number().int().meta({ description: "Observations stored in the last 60 s." }),
     streamCount: z.number().int(),
+    disconnectReason: z.string().nullable().meta({
+      description:
+        "Why its last stream ended, while disconnected (null while connected): worker_closed, connection_lost, key_inactive, key_deleted, key_expired, token_revoked, token_expired, worker_id_changed, or the code the server ended it with (e.g. storage_unavailable).",
+      example: "key_inactive",
+    }),
   })
   .meta({ id: "Worker" });
 

@@ -216,10 +216,13 @@ describe("WorkerRegistry", () => {
       [true, 1, 5],
     );
 
-    a.streamClosed("s1");
+    a.streamClosed("s1", "worker_closed");
     await a.flush();
     const [disconnected] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
-    assert.deepEqual([disconnected!.connected, disconnected!.streamCount], [false, 0]);
+    assert.deepEqual(
+      [disconnected!.connected, disconnected!.streamCount, disconnected!.disconnectReason],
+      [false, 0, "worker_closed"],
+    );
     assert.ok(disconnected!.lastBatchAt instanceof Date);
     assert.deepEqual(await a.list("t-reg", Date.now() + 25 * 60 * 60 * 1000), [], "gone after a day");
     assert.deepEqual(await a.list("t-other"), [], "tenant-scoped");

@@ -25,6 +25,8 @@ import type { StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
 
 /** setTimeout's limit; tokens live far shorter, but a far-future `exp` must not fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The worker list's words for a stream the client ended, or whose call went away. */
+const DISCONNECT_REASONS: Record<string, string> = { ok: "worker_closed", cancelled: "connection_lost" };
 
 export interface FaceStreamDeps {
   store: EventStore;
@@ -107,14 +109,14 @@ export class FaceStream implements ClosableStream {
   }
 
   /** Ends the stream with `error` now; batches not yet acknowledged are left for the worker to replay. */
-  close(error: AppError): void {
+  close(error: AppError, reason = error.code): void {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
     this.#call.pause();
     this.#log.info({ code: error.code }, "closing stream");
     // grpc-js sends this status after the acks already written (it ends the call on "error").
     if (!this.#call.writableEnded && !this.#call.destroyed) this.#call.emit("error", error.toServiceError());
-    this.#finish(error.code);
+    this.#finish(error.code, reason);
   }
 
   #receive(batch: FaceBatch): void {
@@ -200,12 +202,13 @@ export class FaceStream implements ClosableStream {
     }
   }
 
-  #finish(code: string): void {
+  /** `code` counts the ending in metrics; `reason` is what the worker list shows (a client's "ok" reads as worker_closed). */
+  #finish(code: string, reason = code): void {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#expiryTimer);
     this.#release();
-    this.#deps.registry.streamClosed(this.#identity.id);
+    this.#deps.registry.streamClosed(this.#identity.id, DISCONNECT_REASONS[reason] ?? reason);
     this.#deps.metrics.openStreams.dec();
     this.#deps.metrics.streamsEnded.inc({ code });
     this.#log.debug({ code }, "stream ended");

@@ -54,6 +54,8 @@ const workerPresenceSchema = new Schema(
     cameraId: { type: String, default: "" },
     remoteAddress: { type: String, default: "" },
     streamCount: { type: Number, required: true },
+    /** How the worker's last stream on this replica ended; "" while one is open. */
+    disconnectReason: { type: String, default: "" },
     connectedSince: { type: Date, default: null },
     lastBatchAt: { type: Date, default: null },
     lastSeenAt: { type: Date, required: true },

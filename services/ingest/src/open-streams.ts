@@ -2,7 +2,7 @@
  * The set of open StreamFaces calls: admission against the per-key and total caps, and closing every
  * stream of a key the moment the revocation feed reports it revoked.
  */
-import type { Revocation } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { type Revocation, RevocationReason } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { AppError, unauthenticated } from "@facerec/shared/errors.ts";
 import { status } from "@grpc/grpc-js";
 
@@ -11,8 +11,16 @@ export interface ClosableStream {
   readonly keyId: string;
   /** The token's `iat`, in seconds. */
   readonly issuedAt: number;
-  close(error: AppError): void;
+  /** Ends the stream with `error`; `reason` is what the worker list says it ended with (default: the error's code). */
+  close(error: AppError, reason?: string): void;
 }
+
+/** What the worker list says a revoked stream ended with: the guide's words for the key's state. */
+const REVOCATION_CAUSES: Partial<Record<RevocationReason, string>> = {
+  [RevocationReason.REVOCATION_REASON_DEACTIVATED]: "key_inactive",
+  [RevocationReason.REVOCATION_REASON_DELETED]: "key_deleted",
+  [RevocationReason.REVOCATION_REASON_EXPIRED]: "key_expired",
+};
 
 export interface StreamLimits {
   maxStreams: number;
@@ -72,6 +80,7 @@ export class OpenStreams {
     for (const stream of affected) {
       stream.close(
         unauthenticated("token_revoked", "the API key this stream authenticated with was revoked"),
+        REVOCATION_CAUSES[revocation.reason] ?? "token_revoked",
       );
     }
     return affected.length;

@@ -49,7 +49,7 @@ describe("WorkerRegistry heartbeat", () => {
       // replace existing rows: the write shape that used to wedge FerretDB at 100 or more.
       await registry.flush();
       await registry.flush();
-      for (const stream of streams) registry.streamClosed(stream.id);
+      for (const stream of streams) registry.streamClosed(stream.id, "worker_closed");
       const started = performance.now();
       await registry.flush();
       assert.ok(performance.now() - started < 5000, "the disconnect heartbeat completes promptly");

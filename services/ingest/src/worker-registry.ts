@@ -68,6 +68,8 @@ interface WorkerEntry {
   streams: Map<string, Date>;
   lastBatchAt: Date | null;
   lastSeenAt: Date;
+  /** How the last stream ended, once none is open (see WorkerStatus.disconnect_reason). */
+  disconnectReason: string;
   rate: MinuteRate;
 }
 
@@ -114,7 +116,7 @@ export class WorkerRegistry {
     const key = `${stream.tenantId}:${batch.workerId}`;
     const previous = this.#workerOfStream.get(stream.id);
     if (previous !== key) {
-      if (previous) this.#detach(stream.id, previous);
+      if (previous) this.#detach(stream.id, previous, "worker_id_changed");
       this.#workerOfStream.set(stream.id, key);
     }
     const entry: WorkerEntry = this.#workers.get(key) ?? {
@@ -128,6 +130,7 @@ export class WorkerRegistry {
       streams: new Map(),
       lastBatchAt: at,
       lastSeenAt: at,
+      disconnectReason: "",
       rate: new MinuteRate(),
     };
     entry.keyId = stream.keyId;
@@ -137,17 +140,19 @@ export class WorkerRegistry {
     entry.remoteAddress = stream.remoteAddress;
     entry.lastBatchAt = at;
     entry.lastSeenAt = at;
+    entry.disconnectReason = "";
     entry.streams.set(stream.id, stream.openedAt);
     entry.rate.add(observations, at.getTime());
     this.#workers.set(key, entry);
     this.#dirty.add(key);
   }
 
-  streamClosed(streamId: string): void {
+  /** `reason`: how it ended, shown for the worker once it has no open stream. */
+  streamClosed(streamId: string, reason: string): void {
     const key = this.#workerOfStream.get(streamId);
     if (!key) return;
     this.#workerOfStream.delete(streamId);
-    this.#detach(streamId, key);
+    this.#detach(streamId, key, reason);
   }
 
   /** Writes this replica's rows: connected workers (a heartbeat) and workers that changed since the last flush. */
@@ -209,10 +214,11 @@ export class WorkerRegistry {
     return result.deletedCount;
   }
 
-  #detach(streamId: string, key: string): void {
+  #detach(streamId: string, key: string, reason: string): void {
     const entry = this.#workers.get(key);
     if (!entry) return;
     entry.streams.delete(streamId);
+    if (entry.streams.size === 0) entry.disconnectReason = reason;
     entry.lastSeenAt = new Date();
     this.#dirty.add(key);
   }
@@ -230,6 +236,7 @@ export class WorkerRegistry {
       cameraId: entry.cameraId,
       remoteAddress: entry.remoteAddress,
       streamCount: entry.streams.size,
+      disconnectReason: entry.disconnectReason,
       connectedSince: opened.length > 0 ? new Date(Math.min(...opened)) : null,
       lastBatchAt: entry.lastBatchAt,
       lastSeenAt: entry.lastSeenAt,
@@ -259,5 +266,6 @@ function mergeRows(rows: WorkerPresenceDoc[], freshSince: number): WorkerStatus 
     lastSeenAt: latest.lastSeenAt,
     observationsPerMinute: live.reduce((sum, row) => sum + row.observationsPerMinute, 0),
     streamCount: live.reduce((sum, row) => sum + row.streamCount, 0),
+    disconnectReason: live.length > 0 ? "" : (latest.disconnectReason ?? ""),
   };
 }

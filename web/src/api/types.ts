@@ -107,6 +107,8 @@ export interface Worker {
   observationsPerMinute: number;
   streamCount: number;
   connected: boolean;
+  /** Why the last stream ended, while disconnected (a stable code such as `key_inactive`); null while connected. */
+  disconnectReason: string | null;
 }
 
 export interface BoundingBox {

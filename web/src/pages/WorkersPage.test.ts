@@ -25,6 +25,7 @@ const leaving: Worker = {
   observationsPerMinute: 0,
   streamCount: 0,
   connected: false,
+  disconnectReason: "key_inactive",
 };
 
 async function mountPage() {
@@ -63,13 +64,14 @@ describe("WorkersPage", () => {
     wrapper.unmount();
   });
 
-  it("says since when a worker is disconnected (the server reports no reason)", async () => {
+  it("says why and since when a worker is disconnected", async () => {
     const wrapper = await mountPage();
     expect(wrapper.get("h1").text()).toBe("Workers");
     const since = wrapper.get("tbody tr time.since");
     expect(wrapper.get("tbody tr").text()).toContain("disconnected");
-    expect(since.text()).toBe(`since ${formatClock(NOW - 1000)}`);
+    expect(since.text()).toBe(`key deactivated · since ${formatClock(NOW - 1000)}`);
     expect(since.attributes("datetime")).toBe(leaving.lastSeenAt);
+    expect(since.attributes("title")).toContain("Ended with key_inactive.");
     expect(since.attributes("title")).toContain("just now");
     wrapper.unmount();
   });

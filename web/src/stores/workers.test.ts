@@ -18,6 +18,7 @@ const worker: Worker = {
   observationsPerMinute: 42,
   streamCount: 1,
   connected: true,
+  disconnectReason: null,
 };
 
 beforeEach(() => {

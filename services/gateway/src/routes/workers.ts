@@ -21,6 +21,7 @@ function presentWorker(worker: WorkerStatus) {
     lastSeenAt: iso(worker.lastSeenAt),
     observationsPerMinute: worker.observationsPerMinute,
     streamCount: worker.streamCount,
+    disconnectReason: worker.connected ? null : worker.disconnectReason || null,
   };
 }
 

@@ -70,6 +70,15 @@ export interface WorkerStatus {
   observationsPerMinute: number;
   /** Number of its streams open now. */
   streamCount: number;
+  /**
+   * Why the worker's last stream ended, while it is not connected; empty while connected. One of:
+   * `worker_closed` (the worker ended the stream), `connection_lost` (cancelled: network drop or
+   * worker crash), `key_inactive`, `key_deleted`, `key_expired` (its key was revoked),
+   * `token_revoked` (revoked for another reason), `token_expired` (the stream outlived its token),
+   * `worker_id_changed` (its stream went on under another worker id), or the code the server ended
+   * it with (e.g. `storage_unavailable`, `server_shutdown`, `internal`).
+   */
+  disconnectReason: string;
 }
 
 /** ListEventsRequest selects a page of events; every filter is optional and they combine with AND. */
@@ -322,6 +331,7 @@ function createBaseWorkerStatus(): WorkerStatus {
     lastSeenAt: undefined,
     observationsPerMinute: 0,
     streamCount: 0,
+    disconnectReason: "",
   };
 }
 
@@ -362,6 +372,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     }
     if (message.streamCount !== 0) {
       writer.uint32(96).uint32(message.streamCount);
+    }
+    if (message.disconnectReason !== "") {
+      writer.uint32(106).string(message.disconnectReason);
     }
     return writer;
   },
@@ -475,6 +488,14 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
             message.streamCount = reader.uint32();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.disconnectReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -545,6 +566,11 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
         : isSet(object.stream_count)
         ? globalThis.Number(object.stream_count)
         : 0,
+      disconnectReason: isSet(object.disconnectReason)
+        ? globalThis.String(object.disconnectReason)
+        : isSet(object.disconnect_reason)
+        ? globalThis.String(object.disconnect_reason)
+        : "",
     };
   },
 
@@ -586,6 +612,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     if (message.streamCount !== 0) {
       obj.streamCount = Math.round(message.streamCount);
     }
+    if (message.disconnectReason !== "") {
+      obj.disconnectReason = message.disconnectReason;
+    }
     return obj;
   },
 
@@ -606,6 +635,7 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     message.lastSeenAt = object.lastSeenAt ?? undefined;
     message.observationsPerMinute = object.observationsPerMinute ?? 0;
     message.streamCount = object.streamCount ?? 0;
+    message.disconnectReason = object.disconnectReason ?? "";
     return message;
   },
 };
