@@ -15,6 +15,8 @@ export const MAX_THUMBNAIL_BYTES = 64 * 1024;
  * comes close.
  */
 export const EMBEDDING_DIM_BOUNDS = { min: 64, max: 2048 } as const;
+/** How far from 1 an embedding's L2 norm may be. */
+export const EMBEDDING_NORM_TOLERANCE = 0.01;
 /** Worker clocks drift; a capture time further ahead than this is a broken clock, not drift. */
 export const MAX_CAPTURE_CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** 68 x/y points, the largest common landmark scheme; the detectors in use send 4 or 5. */
@@ -88,10 +90,17 @@ function checkEmbedding(o: FaceObservation): string | undefined {
   }
   const bytes = o.embedding;
   if (bytes.length !== o.embeddingDim * 4) return `embedding: length ${bytes.length} is not embedding_dim*4`;
+  let squares = 0;
   for (let offset = 0; offset < bytes.length; offset += 4) {
     const value = bytes.readFloatLE(offset);
     if (!Number.isFinite(value)) return `embedding[${offset / 4}]: ${value} is not finite`;
+    squares += value * value;
   }
+  // The contract promises unit vectors (matching is a dot product); the tolerance admits any float
+  // rounding a producer may add, not an unnormalised model output.
+  const norm = Math.sqrt(squares);
+  if (Math.abs(norm - 1) > EMBEDDING_NORM_TOLERANCE)
+    return `embedding: L2 norm ${norm.toFixed(4)} is not 1 (within ${EMBEDDING_NORM_TOLERANCE}); send the L2-normalised vector`;
   return undefined;
 }
 

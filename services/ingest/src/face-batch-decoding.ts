@@ -15,6 +15,16 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 
+/** The contract's limit on one encoded FaceBatch (ingest.proto); a larger batch is rejected by its ack. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * What the ingest server's transport accepts, above MAX_BATCH_BYTES so that every batch the contract
+ * allows otherwise (256 observations with 64 KiB thumbnails and 2048-d embeddings: about 18.1 MiB)
+ * reaches the handler and is answered with a rejection that says to split it, rather than ending
+ * the stream with RESOURCE_EXHAUSTED, which workers read as "too many streams".
+ */
+export const MAX_MESSAGE_BYTES = 20 * 1024 * 1024;
+
 /** Field numbers of the contract (ingest.proto) that the fallback reader needs. */
 const BATCH_ID = 1;
 const OBSERVATIONS = 5;
@@ -24,6 +34,14 @@ const undecodable = new WeakMap<FaceBatch, string>();
 
 /** The deserializer of StreamFaces requests: never throws. */
 export function decodeFaceBatch(bytes: Buffer): FaceBatch {
+  if (bytes.length > MAX_BATCH_BYTES) {
+    const batch = FaceBatch.fromPartial({ batchId: readBatchId(bytes) });
+    undecodable.set(
+      batch,
+      `batch: ${bytes.length} bytes encoded; a batch is at most ${MAX_BATCH_BYTES} bytes (4 MiB): split it into smaller batches`,
+    );
+    return batch;
+  }
   try {
     return FaceBatch.decode(bytes);
   } catch (err) {

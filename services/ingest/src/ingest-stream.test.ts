@@ -158,6 +158,20 @@ describe("IngestService.StreamFaces", () => {
         "observations[0].embedding: length 2040 is not embedding_dim*4",
       ],
       [
+        "an all-zero embedding",
+        makeBatch({ observations: [obs({ embeddingDim: 128, embedding: Buffer.alloc(512) })] }),
+        "observations[0].embedding: L2 norm 0.0000 is not 1 (within 0.01); send the L2-normalised vector",
+      ],
+      [
+        "an all-ones embedding",
+        makeBatch({
+          observations: [
+            obs({ embeddingDim: 128, embedding: Buffer.from(new Float32Array(128).fill(1).buffer) }),
+          ],
+        }),
+        "observations[0].embedding: L2 norm 11.3137 is not 1 (within 0.01); send the L2-normalised vector",
+      ],
+      [
         "NaN in the embedding",
         makeBatch({ observations: [obs({ embedding: nan })] }),
         "observations[0].embedding[7]: NaN is not finite",
@@ -408,16 +422,29 @@ describe("IngestService.StreamFaces", () => {
     await Promise.all([replacement, ...open.slice(1)].map((s) => s.finish()));
   });
 
-  it("refuses a message over the 4 MiB limit with RESOURCE_EXHAUSTED", async () => {
-    const thumbnailJpeg = faceThumbnail();
+  it("rejects a contract-valid batch over 4 MiB by its ack, saying to split it, and keeps the stream open", async () => {
+    // 256 observations with 60 KiB thumbnails (each valid: at most 64 KiB): about 15.5 MiB encoded.
+    const thumbnailJpeg = Buffer.concat([faceThumbnail(), Buffer.alloc(60 * 1024)]);
+    thumbnailJpeg.set([0xff, 0xd9], thumbnailJpeg.length - 2);
     const huge = makeBatch({
       observations: Array.from({ length: 256 }, () => makeObservation({ thumbnailJpeg })),
     });
-    const padding = Buffer.alloc(16 * 1024 - thumbnailJpeg.length);
-    for (const o of huge.observations)
-      o.thumbnailJpeg = Buffer.concat([padding.subarray(0, 0), thumbnailJpeg, padding]);
     const stream = new WorkerStream(client, worker);
-    await stream.send(huge);
+    const [rejected, accepted] = await stream.exchange(huge, makeBatch({}));
+    assert.deepEqual([rejected!.batchId, rejected!.rejected, rejected!.accepted], [huge.batchId, true, 0]);
+    assert.match(
+      rejected!.error,
+      /^batch: \d+ bytes encoded; a batch is at most 4194304 bytes \(4 MiB\): split it/,
+    );
+    assert.deepEqual([accepted!.rejected, accepted!.accepted], [false, 2]);
+    await stream.finish();
+  });
+
+  it("ends the stream with RESOURCE_EXHAUSTED for a message over 20 MiB, which no valid batch reaches", async () => {
+    const stream = new WorkerStream(client, worker);
+    const oversized = makeBatch({});
+    oversized.batchId = "x".repeat(21 * 1024 * 1024);
+    await stream.send(oversized);
     const end = await stream.ended;
     assert.equal(end.code, status.RESOURCE_EXHAUSTED);
   });

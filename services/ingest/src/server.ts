@@ -11,6 +11,7 @@ import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { status } from "@grpc/grpc-js";
 import type { IngestConfig } from "./config.ts";
 import { EventStore } from "./event-store.ts";
+import { MAX_MESSAGE_BYTES } from "./face-batch-decoding.ts";
 import { ingestBinding, queryBinding } from "./grpc-handlers.ts";
 import { KeyUseRecorder } from "./key-use.ts";
 import { createIngestMetrics, serveMetrics } from "./metrics.ts";
@@ -62,6 +63,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const ingest = await startGrpcServer({
     host: config.INGEST_HOST,
     port: config.INGEST_PORT,
+    options: { "grpc.max_receive_message_length": MAX_MESSAGE_BYTES },
     services: [
       ingestBinding({
         verifier,

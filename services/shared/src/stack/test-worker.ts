@@ -48,7 +48,8 @@ export async function keyToken(
 
 export function ingestClient(address: string): IngestServiceClient {
   return new IngestServiceClient(address, credentials.createInsecure(), {
-    "grpc.max_send_message_length": 16 * 1024 * 1024,
+    // Above the server's 20 MiB transport limit, so tests can send what it must refuse.
+    "grpc.max_send_message_length": 32 * 1024 * 1024,
   });
 }
 

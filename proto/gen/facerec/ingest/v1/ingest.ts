@@ -23,7 +23,11 @@ export const protobufPackage = "facerec.ingest.v1";
 
 export const protobufFileName = "facerec/ingest/v1/ingest.proto";
 
-/** FaceBatch is a group of observations from one camera, sent and acknowledged as a unit. */
+/**
+ * FaceBatch is a group of observations from one camera, sent and acknowledged as a unit.
+ * Encoded, a batch is at most 4 MiB (4,194,304 bytes): a larger one is rejected by its ack, saying
+ * to split it, and the stream stays open. 256 observations with 12 KiB thumbnails fit.
+ */
 export interface FaceBatch {
   /**
    * Client-made unique id (a UUID, e.g. UUIDv7); 1 to 64 characters of [A-Za-z0-9_-].
@@ -59,7 +63,10 @@ export interface FaceObservation {
   landmarks: number[];
   /** Detector confidence in [0, 1]. */
   detScore: number;
-  /** L2-normalised embedding: embedding_dim little-endian float32 values (embedding_dim * 4 bytes). */
+  /**
+   * L2-normalised embedding: embedding_dim little-endian float32 values (embedding_dim * 4 bytes).
+   * Enforced: a norm further than 0.01 from 1 (e.g. all zeros) rejects the batch.
+   */
   embedding: Buffer;
   /** Embedding dimension: 128 (sface), 192 (mobilefacenet) or 512 (insightface). */
   embeddingDim: number;
@@ -802,8 +809,9 @@ export const IngestServiceService = {
    * nothing. A malformed batch is acknowledged with rejected = true and an error; the stream stays
    * open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
    * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
-   * RESOURCE_EXHAUSTED when too many streams are open. Workers should open a new stream with a
-   * fresh token before the current one expires.
+   * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
+   * rules below allow does). Workers should open a new stream with a fresh token before the current
+   * one expires.
    */
   streamFaces: {
     path: "/facerec.ingest.v1.IngestService/StreamFaces" as const,
@@ -824,8 +832,9 @@ export interface IngestServiceServer extends UntypedServiceImplementation {
    * nothing. A malformed batch is acknowledged with rejected = true and an error; the stream stays
    * open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
    * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
-   * RESOURCE_EXHAUSTED when too many streams are open. Workers should open a new stream with a
-   * fresh token before the current one expires.
+   * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
+   * rules below allow does). Workers should open a new stream with a fresh token before the current
+   * one expires.
    */
   streamFaces: handleBidiStreamingCall<FaceBatch, IngestAck>;
 }
@@ -838,8 +847,9 @@ export interface IngestServiceClient extends Client {
    * nothing. A malformed batch is acknowledged with rejected = true and an error; the stream stays
    * open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
    * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
-   * RESOURCE_EXHAUSTED when too many streams are open. Workers should open a new stream with a
-   * fresh token before the current one expires.
+   * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
+   * rules below allow does). Workers should open a new stream with a fresh token before the current
+   * one expires.
    */
   streamFaces(): ClientDuplexStream<FaceBatch, IngestAck>;
   streamFaces(options: Partial<CallOptions>): ClientDuplexStream<FaceBatch, IngestAck>;
