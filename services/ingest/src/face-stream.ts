@@ -57,6 +57,8 @@ export class FaceStream implements ClosableStream {
   #expiryTimer: NodeJS.Timeout | undefined;
   #release: () => void = () => {};
   #finished = false;
+  /** Batch id → the write of its latest copy on this stream, while in flight. */
+  readonly #writing = new Map<string, Promise<Outcome>>();
 
   constructor(call: ServerDuplexStream<FaceBatch, IngestAck>, claims: TokenClaims, deps: FaceStreamDeps) {
     this.#call = call;
@@ -122,7 +124,15 @@ export class FaceStream implements ClosableStream {
   #receive(batch: FaceBatch): void {
     if (this.#closed.signal.aborted) return;
     const source = { workerId: batch.workerId, siteId: batch.siteId, cameraId: batch.cameraId };
-    this.#pending.push({ receivedAt: performance.now(), source, outcome: this.#store(batch) });
+    // A batch sent again while its first copy is still being written (a pipelined replay) waits for
+    // that write, so the acks say "stored", then "duplicate", in the order the batches were sent.
+    const earlier = this.#writing.get(batch.batchId);
+    const outcome = earlier ? earlier.then(() => this.#store(batch)) : this.#store(batch);
+    this.#writing.set(batch.batchId, outcome);
+    void outcome.then(() => {
+      if (this.#writing.get(batch.batchId) === outcome) this.#writing.delete(batch.batchId);
+    });
+    this.#pending.push({ receivedAt: performance.now(), source, outcome });
     if (this.#pending.length >= this.#deps.maxInFlight) this.#call.pause();
     void this.#flush();
   }

@@ -102,6 +102,22 @@ describe("IngestService.StreamFaces", () => {
     assert.equal(new Set(events.map((e) => e.id)).size, 11);
   });
 
+  it("acknowledges a batch sent twice in a row on one stream as stored, then duplicate, in that order", async () => {
+    const batches = Array.from({ length: 10 }, () => makeBatch({ workerId: "w-pipelined" }));
+    const stream = new WorkerStream(client, worker);
+    // Each copy is written before the first copy's write has finished: the writes race in the store.
+    const acks = await stream.exchange(...batches.flatMap((b) => [b, b]));
+    assert.deepEqual(
+      acks.map((a) => [a.batchId, a.accepted, a.duplicate]),
+      batches.flatMap((b) => [
+        [b.batchId, 2, false],
+        [b.batchId, 0, true],
+      ]),
+    );
+    await stream.finish();
+    assert.equal((await eventsOf(admin, "w-pipelined")).length, 20);
+  });
+
   it("rejects each malformed batch with the reason in its ack and keeps the stream open", async () => {
     const now = Date.now();
     const obs = (overrides: Partial<FaceObservation>) => makeObservation(overrides);

@@ -43,6 +43,8 @@ export async function grpcurl(args: string[], input?: string): Promise<string> {
     const child = execFile(bin, args, { timeout: 30_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`grpcurl ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
     );
+    // grpcurl reads stdin only with `-d @`; otherwise it may exit before the pipe is written (EPIPE).
+    child.stdin!.on("error", () => {});
     child.stdin!.end(input ?? "");
   });
 }
