@@ -9,8 +9,8 @@
  * (`_ferretdb_sjson->'$._id'`); deletes by `_id` likewise scan the whole table. So every read and
  * delete must touch a small collection: an hour of one tenant. And every FerretDB command copies
  * and sorts the metadata of every collection of its database (1,440 hour collections in one
- * database made each query tens of ms slower), hence a database per day. Retention drops whole hours
- * and days.
+ * database made each query tens of ms slower), hence a database per day, each listed in the
+ * `event_days` collection of the service's database. Retention drops whole hours and days.
  */
 import { createHash } from "node:crypto";
 import type { mongo } from "mongoose";
@@ -19,6 +19,7 @@ export const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 /** FerretDB's (and a portable MongoDB) database name limit. */
 const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
+const DUPLICATE_KEY = 11000;
 
 export type PartitionKind = "events" | "event_pages";
 
@@ -45,11 +46,20 @@ const COLLECTION = /^(events|event_pages)_(\d{10})$/;
 
 export class EventPartitions {
   readonly #base: mongo.Db;
+  /**
+   * The event databases, one document per database, written before its first event. Listing the
+   * server's databases instead is no option: FerretDB's listDatabases measures every database
+   * (SQLite's dbstat), even with nameOnly, which kept it busy for minutes at 1M events.
+   */
+  readonly #days: mongo.Collection<{ _id: string }>;
+  /** Databases this process has recorded in `#days`. */
+  readonly #recorded = new Set<string>();
   /** Start of the name of every event database: the service's database name, or a hash of a long one. */
   readonly #prefix: string;
 
   constructor(base: mongo.Db) {
     this.#base = base;
+    this.#days = base.collection("event_days");
     const name = base.databaseName;
     this.#prefix = name.length <= 20 && DB_NAME.test(name) ? `${name}_ev` : `ev${sha(name, 8)}_`;
   }
@@ -69,6 +79,15 @@ export class EventPartitions {
     };
   }
 
+  /** Records the partition's database, once per process, before anything is written to it. */
+  async record(partition: Partition): Promise<void> {
+    if (this.#recorded.has(partition.db)) return;
+    await this.#days.insertOne({ _id: partition.db }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    });
+    this.#recorded.add(partition.db);
+  }
+
   open<T extends mongo.Document>(partition: Partition): mongo.Collection<T> {
     return this.#base.client.db(partition.db).collection<T>(partition.collection);
   }
@@ -83,8 +102,7 @@ export class EventPartitions {
 
   /** Every partition in the database now, of every kind and tenant. */
   async list(): Promise<Partition[]> {
-    const databases = await this.#base.admin().listDatabases({ nameOnly: true });
-    const ours = databases.databases.map((d) => d.name).filter((name) => name.startsWith(this.#prefix));
+    const ours = (await this.#days.find({}).toArray()).map((d) => d._id);
     const perDatabase = await Promise.all(
       ours.map(async (db) => {
         const collections = await this.#base.client.db(db).listCollections({}, { nameOnly: true }).toArray();
@@ -116,8 +134,11 @@ export class EventPartitions {
     const days = new Map<string, number>();
     for (const p of partitions) days.set(p.db, Math.max(days.get(p.db) ?? 0, p.start));
     for (const [db, lastHour] of days) {
-      if (Math.floor(lastHour / DAY_MS) * DAY_MS + DAY_MS <= cutoff)
+      if (Math.floor(lastHour / DAY_MS) * DAY_MS + DAY_MS <= cutoff) {
         await this.#base.client.db(db).dropDatabase();
+        await this.#days.deleteOne({ _id: db });
+        this.#recorded.delete(db);
+      }
     }
   }
 }

@@ -120,7 +120,10 @@ export class EventStore {
     const documents = toEventDocuments(origin, batch, receivedAt);
     const byHour = Map.groupBy(documents, (d) => hourKey(d.capturedAt.getTime()));
     const inserted = await Promise.all(
-      [...byHour].map(([hour, ofHour]) => this.#insertNew(this.#events(origin.tenantId, hour), ofHour)),
+      [...byHour].map(async ([hour, ofHour]) => {
+        await this.#partitions.record(this.#partitions.partition("events", origin.tenantId, hour));
+        return this.#insertNew(this.#events(origin.tenantId, hour), ofHour);
+      }),
     );
     if (documents.length > 0) await this.#listing.append(origin.tenantId, documents.map(toListedEvent));
     const accepted = inserted.reduce((sum, n) => sum + n, 0);
