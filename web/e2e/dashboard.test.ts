@@ -71,11 +71,12 @@ async function checkEventsDetails(page: Page): Promise<void> {
   await page.getByText("Relative", { exact: true }).click();
 }
 
-/** A worker whose stream closed says since when, and its last batch counts seconds. */
+/** A worker whose stream closed says why and since when, and its last batch counts seconds. */
 async function checkDisconnectedWorker(page: Page): Promise<void> {
   const row = page.locator(".n-data-table tbody tr").filter({ hasText: "worker-leaving" });
   await row.getByText("disconnected").waitFor();
-  assert.match(await seenText(row.locator("time.since")), /^since \d/);
+  // The worker ended its stream itself: disconnectReason worker_closed.
+  assert.match(await seenText(row.locator("time.since")), /^worker stopped · since \d/);
   const headers = (await page.locator(".n-data-table thead th").allInnerTexts()).map((h) => h.trim());
   assert.match(
     await seenText(row.locator("td").nth(headers.indexOf("Last batch"))),
