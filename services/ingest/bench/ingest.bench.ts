@@ -30,7 +30,7 @@ import { verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { processMemory } from "@facerec/shared/stack/process-stats.ts";
 import { startStack } from "@facerec/shared/stack/stack.ts";
 import { randomEmbedding } from "@facerec/shared/stack/test-worker.ts";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import mongoose from "mongoose";
 import { DURABLE_WRITE, toEventDocuments } from "../src/event-store.ts";
 import type { FaceEventDoc } from "../src/models.ts";
@@ -168,50 +168,72 @@ interface StreamRun {
   observations: number;
   errors: string[];
   latenciesMs: number[];
+  /** Streams that ended UNAVAILABLE storage_unavailable (a write the database did not answer in time), replayed as a worker would. */
+  replays: number;
 }
 
-/** One worker: its own connection and stream, WINDOW batches in flight, until `until` (performance.now()). */
-function runStream(token: string, workerId: string, until: number, run: StreamRun): Promise<void> {
+/**
+ * One worker: its own connection, WINDOW batches in flight, until `until` (performance.now()). Like
+ * the real worker, a stream that ends UNAVAILABLE (the server shed a write the database did not
+ * answer in time) is replaced by a new one that resends the unacknowledged batches; anything else
+ * that ends a stream early is an error.
+ */
+async function runStream(token: string, workerId: string, until: number, run: StreamRun): Promise<void> {
   const client = new IngestServiceClient(ingestAddress, credentials.createInsecure(), {
     "grpc.use_local_subchannel_pool": 1,
   });
   const metadata = new Metadata();
   metadata.set("authorization", `Bearer ${token}`);
-  const call = client.streamFaces(metadata);
-  const sentAt = new Map<string, number>();
-  return new Promise<void>((resolve) => {
-    const fill = () => {
-      while (sentAt.size < WINDOW && performance.now() < until) {
-        const batch = nextBatch(workerId);
-        sentAt.set(batch.batchId, performance.now());
-        call.write(batch);
-      }
-      if (sentAt.size === 0 && performance.now() >= until) call.end();
-    };
-    call.on("data", (ack: IngestAck) => {
-      const at = sentAt.get(ack.batchId);
-      sentAt.delete(ack.batchId);
-      if (ack.rejected || ack.duplicate || at === undefined)
-        run.errors.push(`unexpected ack ${JSON.stringify(ack)}`);
-      else {
-        run.observations += ack.accepted;
-        run.latenciesMs.push(performance.now() - at);
+  // A resent batch may be acknowledged as a duplicate: the shed write can have stored it after all.
+  const unacked = new Map<string, { batch: FaceBatch; sentAt: number; resent: boolean }>();
+  for (;;) {
+    const replay = await new Promise<boolean>((resolve) => {
+      const call = client.streamFaces(metadata);
+      let shed = false;
+      const fill = () => {
+        while (unacked.size < WINDOW && performance.now() < until) {
+          const batch = nextBatch(workerId);
+          unacked.set(batch.batchId, { batch, sentAt: performance.now(), resent: false });
+          call.write(batch);
+        }
+        if (unacked.size === 0 && performance.now() >= until) call.end();
+      };
+      call.on("data", (ack: IngestAck) => {
+        const sent = unacked.get(ack.batchId);
+        unacked.delete(ack.batchId);
+        if (ack.rejected || sent === undefined || (ack.duplicate && !sent.resent))
+          run.errors.push(`unexpected ack ${JSON.stringify(ack)}`);
+        else {
+          run.observations += ack.accepted;
+          run.latenciesMs.push(performance.now() - sent.sentAt);
+        }
+        fill();
+      });
+      call.on("error", (err: ServiceError) => {
+        if (
+          err.code === status.UNAVAILABLE &&
+          err.metadata.get("facerec-error-code")[0] === "storage_unavailable"
+        )
+          shed = true;
+        else run.errors.push(`${workerId}: ${err.message}`);
+      });
+      call.on("status", () => resolve(shed));
+      for (const sent of unacked.values()) {
+        sent.resent = true;
+        call.write(sent.batch);
       }
       fill();
     });
-    call.on("error", (err) => run.errors.push(`${workerId}: ${err.message}`));
-    call.on("status", () => {
-      client.close();
-      resolve();
-    });
-    fill();
-  });
+    if (!replay) break;
+    run.replays++;
+  }
+  client.close();
 }
 
 /** (b): `streams` concurrent StreamFaces calls for `seconds`. */
 async function streaming(streams: number, seconds: number, onTick?: () => Promise<void>) {
   const token = await workerToken();
-  const run: StreamRun = { observations: 0, errors: [], latenciesMs: [] };
+  const run: StreamRun = { observations: 0, errors: [], latenciesMs: [], replays: 0 };
   const started = performance.now();
   const until = started + seconds * 1000;
   const ticker = onTick ? setInterval(() => void onTick(), 1000) : undefined;
@@ -226,6 +248,7 @@ async function streaming(streams: number, seconds: number, onTick?: () => Promis
     ackLatencyP99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
     batches: sorted.length,
     errors: run.errors,
+    replays: run.replays,
   };
 }
 
@@ -245,11 +268,12 @@ async function benchmark() {
       ackLatencyP50Ms: b.ackLatencyP50Ms,
       ackLatencyP99Ms: b.ackLatencyP99Ms,
       batches: b.batches,
+      replays: b.replays,
     });
     console.log(
       `${String(level).padStart(2)} streams: baseline ${Math.round(a.observationsPerSecond)} obs/s, ` +
         `StreamFaces ${Math.round(b.observationsPerSecond)} obs/s, ratio ${ratio}, ` +
-        `ack p50 ${b.ackLatencyP50Ms} ms, p99 ${b.ackLatencyP99Ms} ms`,
+        `ack p50 ${b.ackLatencyP50Ms} ms, p99 ${b.ackLatencyP99Ms} ms, ${b.replays} streams replayed after a shed write`,
     );
   }
   const { peak } = await processMemory(ingestPid);
@@ -287,7 +311,8 @@ async function soak() {
   const { peak } = await processMemory(ingestPid);
   console.log(
     `soak: ${SOAK_STREAMS} streams for ${SOAK_SECONDS} s, ${Math.round(result.observationsPerSecond)} obs/s, ` +
-      `${result.errors.length} errors, ack p99 ${result.ackLatencyP99Ms} ms, RSS middle third max ${middle} MiB, ` +
+      `${result.errors.length} errors, ${result.replays} streams replayed after a shed write, ` +
+      `ack p99 ${result.ackLatencyP99Ms} ms, RSS middle third max ${middle} MiB, ` +
       `last third max ${last} MiB (${flat ? "flat" : "GROWING"}), peak ${mb(peak)} MiB`,
   );
   return {
@@ -300,6 +325,7 @@ async function soak() {
     ackLatencyP99Ms: result.ackLatencyP99Ms,
     errors: result.errors.length,
     firstErrors: result.errors.slice(0, 5),
+    replays: result.replays,
     rssSamplesMiB: samples,
     rssFlat: flat,
     ingestPeakRssMiB: mb(peak),
