@@ -1,4 +1,4 @@
-/** The ingest data layer against a real database: exactly-once writes, retention, the worker registry across replicas. */
+/** The ingest data layer against a real database: exactly-once writes, listing, retention. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
@@ -9,7 +9,7 @@ import type { Connection, mongo } from "mongoose";
 import { EventStore, findStoredEvents } from "./event-store.ts";
 import { type IngestModels, ingestModels } from "./models.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
-import { type StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
+import { WorkerRegistry } from "./worker-registry.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const log = createLogger("test", "silent");
@@ -167,64 +167,5 @@ describe("EventStore", () => {
       (await findStoredEvents(models.database, { workerId: "w-old" })).map((e) => e.batchId),
       [fresh.batchId],
     );
-  });
-});
-
-describe("WorkerRegistry", () => {
-  let db: TestDatabase;
-  let connection: Connection;
-  let models: IngestModels;
-  before(async () => {
-    db = await startTestDatabase();
-    connection = await connectDatabase(db.url, db.dbName);
-    models = await ingestModels(connection);
-  });
-  after(async () => {
-    await connection.close();
-    await db.stop();
-  });
-
-  const stream = (id: string): StreamIdentity => ({
-    id,
-    tenantId: "t-reg",
-    keyId: "key-1",
-    keyName: "Entrance worker",
-    remoteAddress: "10.0.0.7",
-    openedAt: new Date(),
-  });
-  const batch = { workerId: "w-1", siteId: "site-1", cameraId: "cam-1" };
-
-  it("merges every replica's streams, forgets a replica that stopped heart-beating, lists disconnected workers for a day", async () => {
-    const heartbeatMs = 1000;
-    const a = new WorkerRegistry({ models, replicaId: "replica-a", heartbeatMs, log });
-    const b = new WorkerRegistry({ models, replicaId: "replica-b", heartbeatMs, log });
-    a.recordBatch(stream("s1"), batch, 5, new Date());
-    b.recordBatch(stream("s2"), { ...batch, cameraId: "cam-2" }, 7, new Date());
-    await Promise.all([a.flush(), b.flush()]);
-
-    const [both] = await a.list("t-reg");
-    assert.deepEqual(
-      [both!.workerId, both!.connected, both!.streamCount, both!.observationsPerMinute, both!.keyName],
-      ["w-1", true, 2, 12, "Entrance worker"],
-    );
-    assert.equal(both!.cameraId, "cam-2", "site and camera come from the most recent batch");
-
-    // Replica b dies: its row stays but its heartbeat goes stale.
-    const [afterDeath] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
-    assert.deepEqual(
-      [afterDeath!.connected, afterDeath!.streamCount, afterDeath!.observationsPerMinute],
-      [true, 1, 5],
-    );
-
-    a.streamClosed("s1", "worker_closed");
-    await a.flush();
-    const [disconnected] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
-    assert.deepEqual(
-      [disconnected!.connected, disconnected!.streamCount, disconnected!.disconnectReason],
-      [false, 0, "worker_closed"],
-    );
-    assert.ok(disconnected!.lastBatchAt instanceof Date);
-    assert.deepEqual(await a.list("t-reg", Date.now() + 25 * 60 * 60 * 1000), [], "gone after a day");
-    assert.deepEqual(await a.list("t-other"), [], "tenant-scoped");
   });
 });

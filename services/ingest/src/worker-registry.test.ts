@@ -1,4 +1,4 @@
-/** The worker registry's heartbeat against a real database: many workers never become one oversized write. */
+/** The worker registry against a real database: replicas merged, disconnects explained, and many workers never one oversized write. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
@@ -6,12 +6,12 @@ import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-da
 import { createLogger } from "@facerec/shared/logger.ts";
 import type { Connection } from "mongoose";
 import { type IngestModels, ingestModels } from "./models.ts";
-import { PRESENCE_WRITE_CHUNK, WorkerRegistry } from "./worker-registry.ts";
+import { PRESENCE_WRITE_CHUNK, type StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
 
 const log = createLogger("test", "silent");
 const WORKERS = 3 * PRESENCE_WRITE_CHUNK + 7;
 
-describe("WorkerRegistry heartbeat", () => {
+describe("WorkerRegistry", () => {
   let db: TestDatabase;
   let connection: Connection;
   let models: IngestModels;
@@ -23,6 +23,50 @@ describe("WorkerRegistry heartbeat", () => {
   after(async () => {
     await connection.close();
     await db.stop();
+  });
+
+  const stream = (id: string): StreamIdentity => ({
+    id,
+    tenantId: "t-reg",
+    keyId: "key-1",
+    keyName: "Entrance worker",
+    remoteAddress: "10.0.0.7",
+    openedAt: new Date(),
+  });
+  const batch = { workerId: "w-1", siteId: "site-1", cameraId: "cam-1" };
+
+  it("merges every replica's streams, forgets a replica that stopped heart-beating, lists disconnected workers for a day", async () => {
+    const heartbeatMs = 1000;
+    const a = new WorkerRegistry({ models, replicaId: "replica-a", heartbeatMs, log });
+    const b = new WorkerRegistry({ models, replicaId: "replica-b", heartbeatMs, log });
+    a.recordBatch(stream("s1"), batch, 5, new Date());
+    b.recordBatch(stream("s2"), { ...batch, cameraId: "cam-2" }, 7, new Date());
+    await Promise.all([a.flush(), b.flush()]);
+
+    const [both] = await a.list("t-reg");
+    assert.deepEqual(
+      [both!.workerId, both!.connected, both!.streamCount, both!.observationsPerMinute, both!.keyName],
+      ["w-1", true, 2, 12, "Entrance worker"],
+    );
+    assert.equal(both!.cameraId, "cam-2", "site and camera come from the most recent batch");
+
+    // Replica b dies: its row stays but its heartbeat goes stale.
+    const [afterDeath] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
+    assert.deepEqual(
+      [afterDeath!.connected, afterDeath!.streamCount, afterDeath!.observationsPerMinute],
+      [true, 1, 5],
+    );
+
+    a.streamClosed("s1", "worker_closed");
+    await a.flush();
+    const [disconnected] = await a.list("t-reg", Date.now() + 3 * heartbeatMs + 100);
+    assert.deepEqual(
+      [disconnected!.connected, disconnected!.streamCount, disconnected!.disconnectReason],
+      [false, 0, "worker_closed"],
+    );
+    assert.ok(disconnected!.lastBatchAt instanceof Date);
+    assert.deepEqual(await a.list("t-reg", Date.now() + 25 * 60 * 60 * 1000), [], "gone after a day");
+    assert.deepEqual(await a.list("t-other"), [], "tenant-scoped");
   });
 
   it(`rewrites ${WORKERS} existing rows in chunks of ${PRESENCE_WRITE_CHUNK}, and the database still answers`, async () => {
