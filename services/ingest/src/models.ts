@@ -34,6 +34,16 @@ export interface FaceEventDoc {
   hasThumbnail: boolean;
   /** JPEG crop as BinData; absent when the worker sent none. */
   thumbnail?: Buffer;
+  /**
+   * The enrolled person this observation was matched to (people service id), or null when no
+   * gallery face of its tenant and model reached the tenant's threshold, or no gallery was known yet.
+   * Absent on events stored before matching existed (read as null).
+   */
+  personId?: string | null;
+  /** Cosine similarity to the matched face (embeddings are L2-normalised); null when unmatched. */
+  similarity?: number | null;
+  /** The matched gallery face (people service face id); null when unmatched. */
+  faceId?: string | null;
 }
 
 /**
