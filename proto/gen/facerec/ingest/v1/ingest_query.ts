@@ -107,6 +107,8 @@ export interface ListEventsRequest {
   pageToken: string;
   /** Include each event's embedding; omitted by default because it dominates the response size. */
   includeEmbeddings: boolean;
+  /** Only events matched to this person (facerec.people.v1 Person.id). */
+  personId: string;
 }
 
 /** ListEventsResponse is one page of events. */
@@ -161,6 +163,18 @@ export interface FaceEvent {
   trackId: number;
   /** Whether a JPEG thumbnail is stored (see GetEventThumbnail). */
   hasThumbnail: boolean;
+  /**
+   * The enrolled person the face was matched to when it was stored (facerec.people.v1 Person.id);
+   * empty when no enrolled face of the tenant and model reached the tenant's threshold.
+   */
+  personId: string;
+  /**
+   * Cosine similarity to the matched face; 0 when unmatched. With tracked observations (track_id
+   * set), the best similarity of the track so far, so every observation of a track names one person.
+   */
+  similarity: number;
+  /** The matched enrolled face (facerec.people.v1 PersonFace.id); empty when unmatched. */
+  faceId: string;
 }
 
 /** GetEventThumbnailRequest names one event. */
@@ -651,6 +665,7 @@ function createBaseListEventsRequest(): ListEventsRequest {
     pageSize: 0,
     pageToken: "",
     includeEmbeddings: false,
+    personId: "",
   };
 }
 
@@ -682,6 +697,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.includeEmbeddings !== false) {
       writer.uint32(72).bool(message.includeEmbeddings);
+    }
+    if (message.personId !== "") {
+      writer.uint32(82).string(message.personId);
     }
     return writer;
   },
@@ -771,6 +789,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.includeEmbeddings = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -818,6 +844,11 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         : isSet(object.include_embeddings)
         ? globalThis.Boolean(object.include_embeddings)
         : false,
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
     };
   },
 
@@ -850,6 +881,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.includeEmbeddings !== false) {
       obj.includeEmbeddings = message.includeEmbeddings;
     }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
     return obj;
   },
 
@@ -867,6 +901,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.includeEmbeddings = object.includeEmbeddings ?? false;
+    message.personId = object.personId ?? "";
     return message;
   },
 };
@@ -980,6 +1015,9 @@ function createBaseFaceEvent(): FaceEvent {
     quality: 0,
     trackId: 0,
     hasThumbnail: false,
+    personId: "",
+    similarity: 0,
+    faceId: "",
   };
 }
 
@@ -1042,6 +1080,15 @@ export const FaceEvent: MessageFns<FaceEvent> = {
     }
     if (message.hasThumbnail !== false) {
       writer.uint32(144).bool(message.hasThumbnail);
+    }
+    if (message.personId !== "") {
+      writer.uint32(154).string(message.personId);
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(165).float(message.similarity);
+    }
+    if (message.faceId !== "") {
+      writer.uint32(170).string(message.faceId);
     }
     return writer;
   },
@@ -1213,6 +1260,30 @@ export const FaceEvent: MessageFns<FaceEvent> = {
             message.hasThumbnail = reader.bool();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 165) {
+              break;
+            }
+
+            message.similarity = reader.float();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.faceId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1295,6 +1366,17 @@ export const FaceEvent: MessageFns<FaceEvent> = {
         : isSet(object.has_thumbnail)
         ? globalThis.Boolean(object.has_thumbnail)
         : false,
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+      faceId: isSet(object.faceId)
+        ? globalThis.String(object.faceId)
+        : isSet(object.face_id)
+        ? globalThis.String(object.face_id)
+        : "",
     };
   },
 
@@ -1354,6 +1436,15 @@ export const FaceEvent: MessageFns<FaceEvent> = {
     if (message.hasThumbnail !== false) {
       obj.hasThumbnail = message.hasThumbnail;
     }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
+    }
+    if (message.faceId !== "") {
+      obj.faceId = message.faceId;
+    }
     return obj;
   },
 
@@ -1382,6 +1473,9 @@ export const FaceEvent: MessageFns<FaceEvent> = {
     message.quality = object.quality ?? 0;
     message.trackId = object.trackId ?? 0;
     message.hasThumbnail = object.hasThumbnail ?? false;
+    message.personId = object.personId ?? "";
+    message.similarity = object.similarity ?? 0;
+    message.faceId = object.faceId ?? "";
     return message;
   },
 };

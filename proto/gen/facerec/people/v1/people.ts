@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -369,6 +371,138 @@ export interface SearchFacesResponse {
     | undefined;
   /** Why nothing was searched. */
   rejection?: PhotoRejection | undefined;
+}
+
+/** GetRecognitionSettingsRequest names the caller. */
+export interface GetRecognitionSettingsRequest {
+  /** The caller; the settings of actor.tenant_id are returned. */
+  actor: Actor | undefined;
+}
+
+/**
+ * RecognitionSettings are a tenant's match thresholds: an observation is matched to the most similar
+ * enrolled face of its tenant and embedding model when their cosine similarity is at least the
+ * model's threshold.
+ */
+export interface RecognitionSettings {
+  /** The tenant's own thresholds, by model id (e.g. `dlib/resnet-v1-128`), each in [-1, 1]. */
+  thresholds: { [key: string]: number };
+  /**
+   * The platform's default threshold per model, used where the tenant set none. A model missing
+   * here and from `thresholds` is never matched.
+   */
+  defaults: { [key: string]: number };
+}
+
+export interface RecognitionSettings_ThresholdsEntry {
+  key: string;
+  value: number;
+}
+
+export interface RecognitionSettings_DefaultsEntry {
+  key: string;
+  value: number;
+}
+
+/** GetRecognitionSettingsResponse carries the settings. */
+export interface GetRecognitionSettingsResponse {
+  /** The tenant's settings. */
+  settings: RecognitionSettings | undefined;
+}
+
+/** UpdateRecognitionSettingsRequest replaces a tenant's thresholds. */
+export interface UpdateRecognitionSettingsRequest {
+  /** The caller; the settings of actor.tenant_id are replaced. */
+  actor:
+    | Actor
+    | undefined;
+  /** The new thresholds by model id, each in [-1, 1]; models left out use the default. */
+  thresholds: { [key: string]: number };
+}
+
+export interface UpdateRecognitionSettingsRequest_ThresholdsEntry {
+  key: string;
+  value: number;
+}
+
+/** UpdateRecognitionSettingsResponse carries the settings after the change. */
+export interface UpdateRecognitionSettingsResponse {
+  /** The tenant's settings. */
+  settings: RecognitionSettings | undefined;
+}
+
+/** WatchGalleryRequest starts or resumes a gallery subscription. */
+export interface WatchGalleryRequest {
+  /** The resume_token of the last message received, to resume; empty for a snapshot. */
+  resumeToken: string;
+}
+
+/** GalleryEntry is one model's embedding of one enrolled face. */
+export interface GalleryEntry {
+  /** The face's tenant. */
+  tenantId: string;
+  /** The face (PersonFace.id). */
+  faceId: string;
+  /** The person it belongs to. */
+  personId: string;
+  /** Embedding model id, as on observations. */
+  model: string;
+  /** Number of dimensions. */
+  embeddingDim: number;
+  /** Little-endian float32, L2-normalised. */
+  embedding: Buffer;
+}
+
+/** RemovedFace is a face taken out of the gallery (every model's embedding of it). */
+export interface RemovedFace {
+  /** The face's tenant. */
+  tenantId: string;
+  /** The face's id. */
+  faceId: string;
+  /** The person it belonged to. */
+  personId: string;
+}
+
+/** TenantThresholds are one tenant's own thresholds (RecognitionSettings.thresholds), whole. */
+export interface TenantThresholds {
+  /** The tenant. */
+  tenantId: string;
+  /** Threshold by model id; an empty map means the defaults. */
+  thresholds: { [key: string]: number };
+}
+
+export interface TenantThresholds_ThresholdsEntry {
+  key: string;
+  value: number;
+}
+
+/** WatchGalleryResponse is part of the snapshot, or changes. */
+export interface WatchGalleryResponse {
+  /** True on the first message of a snapshot: the subscriber drops what it holds and starts over. */
+  reset: boolean;
+  /**
+   * Faces added (or given an embedding for another model); an entry replaces one with the same
+   * face id and model.
+   */
+  added: GalleryEntry[];
+  /** Faces removed. */
+  removed: RemovedFace[];
+  /** Tenants whose thresholds changed (in a snapshot: every tenant that set any). */
+  thresholds: TenantThresholds[];
+  /** Set on the last message of a snapshot, and on every message after it: the subscriber is current. */
+  snapshotComplete: boolean;
+  /** Opaque position in the gallery's history, for WatchGalleryRequest.resume_token. */
+  resumeToken: string;
+  /**
+   * The platform's default threshold per model (as in RecognitionSettings.defaults); sent with
+   * every snapshot.
+   */
+  defaultThresholds: { [key: string]: number };
+}
+
+export interface WatchGalleryResponse_DefaultThresholdsEntry {
+  key: string;
+  value: number;
 }
 
 function createBasePerson(): Person {
@@ -3495,6 +3629,1631 @@ export const SearchFacesResponse: MessageFns<SearchFacesResponse> = {
   },
 };
 
+function createBaseGetRecognitionSettingsRequest(): GetRecognitionSettingsRequest {
+  return { actor: undefined };
+}
+
+export const GetRecognitionSettingsRequest: MessageFns<GetRecognitionSettingsRequest> = {
+  encode(message: GetRecognitionSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRecognitionSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRecognitionSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRecognitionSettingsRequest {
+    return { actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined };
+  },
+
+  toJSON(message: GetRecognitionSettingsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRecognitionSettingsRequest>, I>>(base?: I): GetRecognitionSettingsRequest {
+    return GetRecognitionSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRecognitionSettingsRequest>, I>>(
+    object: I,
+  ): GetRecognitionSettingsRequest {
+    const message = createBaseGetRecognitionSettingsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    return message;
+  },
+};
+
+function createBaseRecognitionSettings(): RecognitionSettings {
+  return { thresholds: {}, defaults: {} };
+}
+
+export const RecognitionSettings: MessageFns<RecognitionSettings> = {
+  encode(message: RecognitionSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.thresholds).forEach(([key, value]: [string, number]) => {
+      RecognitionSettings_ThresholdsEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    globalThis.Object.entries(message.defaults).forEach(([key, value]: [string, number]) => {
+      RecognitionSettings_DefaultsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecognitionSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecognitionSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = RecognitionSettings_ThresholdsEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.thresholds[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = RecognitionSettings_DefaultsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.defaults[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecognitionSettings {
+    return {
+      thresholds: isObject(object.thresholds)
+        ? (globalThis.Object.entries(object.thresholds) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      defaults: isObject(object.defaults)
+        ? (globalThis.Object.entries(object.defaults) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: RecognitionSettings): unknown {
+    const obj: any = {};
+    if (message.thresholds) {
+      const entries = globalThis.Object.entries(message.thresholds) as [string, number][];
+      if (entries.length > 0) {
+        obj.thresholds = {};
+        entries.forEach(([k, v]) => {
+          obj.thresholds[k] = floatToJson(v);
+        });
+      }
+    }
+    if (message.defaults) {
+      const entries = globalThis.Object.entries(message.defaults) as [string, number][];
+      if (entries.length > 0) {
+        obj.defaults = {};
+        entries.forEach(([k, v]) => {
+          obj.defaults[k] = floatToJson(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecognitionSettings>, I>>(base?: I): RecognitionSettings {
+    return RecognitionSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecognitionSettings>, I>>(object: I): RecognitionSettings {
+    const message = createBaseRecognitionSettings();
+    message.thresholds = (globalThis.Object.entries(object.thresholds ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.defaults = (globalThis.Object.entries(object.defaults ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseRecognitionSettings_ThresholdsEntry(): RecognitionSettings_ThresholdsEntry {
+  return { key: "", value: 0 };
+}
+
+export const RecognitionSettings_ThresholdsEntry: MessageFns<RecognitionSettings_ThresholdsEntry> = {
+  encode(message: RecognitionSettings_ThresholdsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(21).float(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecognitionSettings_ThresholdsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecognitionSettings_ThresholdsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.value = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecognitionSettings_ThresholdsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: RecognitionSettings_ThresholdsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecognitionSettings_ThresholdsEntry>, I>>(
+    base?: I,
+  ): RecognitionSettings_ThresholdsEntry {
+    return RecognitionSettings_ThresholdsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecognitionSettings_ThresholdsEntry>, I>>(
+    object: I,
+  ): RecognitionSettings_ThresholdsEntry {
+    const message = createBaseRecognitionSettings_ThresholdsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecognitionSettings_DefaultsEntry(): RecognitionSettings_DefaultsEntry {
+  return { key: "", value: 0 };
+}
+
+export const RecognitionSettings_DefaultsEntry: MessageFns<RecognitionSettings_DefaultsEntry> = {
+  encode(message: RecognitionSettings_DefaultsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(21).float(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecognitionSettings_DefaultsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecognitionSettings_DefaultsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.value = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecognitionSettings_DefaultsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: RecognitionSettings_DefaultsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecognitionSettings_DefaultsEntry>, I>>(
+    base?: I,
+  ): RecognitionSettings_DefaultsEntry {
+    return RecognitionSettings_DefaultsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecognitionSettings_DefaultsEntry>, I>>(
+    object: I,
+  ): RecognitionSettings_DefaultsEntry {
+    const message = createBaseRecognitionSettings_DefaultsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetRecognitionSettingsResponse(): GetRecognitionSettingsResponse {
+  return { settings: undefined };
+}
+
+export const GetRecognitionSettingsResponse: MessageFns<GetRecognitionSettingsResponse> = {
+  encode(message: GetRecognitionSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      RecognitionSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRecognitionSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRecognitionSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = RecognitionSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRecognitionSettingsResponse {
+    return { settings: isSet(object.settings) ? RecognitionSettings.fromJSON(object.settings) : undefined };
+  },
+
+  toJSON(message: GetRecognitionSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = RecognitionSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRecognitionSettingsResponse>, I>>(base?: I): GetRecognitionSettingsResponse {
+    return GetRecognitionSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRecognitionSettingsResponse>, I>>(
+    object: I,
+  ): GetRecognitionSettingsResponse {
+    const message = createBaseGetRecognitionSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? RecognitionSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateRecognitionSettingsRequest(): UpdateRecognitionSettingsRequest {
+  return { actor: undefined, thresholds: {} };
+}
+
+export const UpdateRecognitionSettingsRequest: MessageFns<UpdateRecognitionSettingsRequest> = {
+  encode(message: UpdateRecognitionSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    globalThis.Object.entries(message.thresholds).forEach(([key, value]: [string, number]) => {
+      UpdateRecognitionSettingsRequest_ThresholdsEntry.encode({ key: key as any, value }, writer.uint32(18).fork())
+        .join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRecognitionSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRecognitionSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = UpdateRecognitionSettingsRequest_ThresholdsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.thresholds[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateRecognitionSettingsRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      thresholds: isObject(object.thresholds)
+        ? (globalThis.Object.entries(object.thresholds) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: UpdateRecognitionSettingsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.thresholds) {
+      const entries = globalThis.Object.entries(message.thresholds) as [string, number][];
+      if (entries.length > 0) {
+        obj.thresholds = {};
+        entries.forEach(([k, v]) => {
+          obj.thresholds[k] = floatToJson(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRecognitionSettingsRequest>, I>>(
+    base?: I,
+  ): UpdateRecognitionSettingsRequest {
+    return UpdateRecognitionSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRecognitionSettingsRequest>, I>>(
+    object: I,
+  ): UpdateRecognitionSettingsRequest {
+    const message = createBaseUpdateRecognitionSettingsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.thresholds = (globalThis.Object.entries(object.thresholds ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseUpdateRecognitionSettingsRequest_ThresholdsEntry(): UpdateRecognitionSettingsRequest_ThresholdsEntry {
+  return { key: "", value: 0 };
+}
+
+export const UpdateRecognitionSettingsRequest_ThresholdsEntry: MessageFns<
+  UpdateRecognitionSettingsRequest_ThresholdsEntry
+> = {
+  encode(
+    message: UpdateRecognitionSettingsRequest_ThresholdsEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(21).float(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRecognitionSettingsRequest_ThresholdsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRecognitionSettingsRequest_ThresholdsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.value = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateRecognitionSettingsRequest_ThresholdsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: UpdateRecognitionSettingsRequest_ThresholdsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRecognitionSettingsRequest_ThresholdsEntry>, I>>(
+    base?: I,
+  ): UpdateRecognitionSettingsRequest_ThresholdsEntry {
+    return UpdateRecognitionSettingsRequest_ThresholdsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRecognitionSettingsRequest_ThresholdsEntry>, I>>(
+    object: I,
+  ): UpdateRecognitionSettingsRequest_ThresholdsEntry {
+    const message = createBaseUpdateRecognitionSettingsRequest_ThresholdsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseUpdateRecognitionSettingsResponse(): UpdateRecognitionSettingsResponse {
+  return { settings: undefined };
+}
+
+export const UpdateRecognitionSettingsResponse: MessageFns<UpdateRecognitionSettingsResponse> = {
+  encode(message: UpdateRecognitionSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      RecognitionSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRecognitionSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRecognitionSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = RecognitionSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateRecognitionSettingsResponse {
+    return { settings: isSet(object.settings) ? RecognitionSettings.fromJSON(object.settings) : undefined };
+  },
+
+  toJSON(message: UpdateRecognitionSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = RecognitionSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRecognitionSettingsResponse>, I>>(
+    base?: I,
+  ): UpdateRecognitionSettingsResponse {
+    return UpdateRecognitionSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRecognitionSettingsResponse>, I>>(
+    object: I,
+  ): UpdateRecognitionSettingsResponse {
+    const message = createBaseUpdateRecognitionSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? RecognitionSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchGalleryRequest(): WatchGalleryRequest {
+  return { resumeToken: "" };
+}
+
+export const WatchGalleryRequest: MessageFns<WatchGalleryRequest> = {
+  encode(message: WatchGalleryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resumeToken !== "") {
+      writer.uint32(10).string(message.resumeToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchGalleryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchGalleryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resumeToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchGalleryRequest {
+    return {
+      resumeToken: isSet(object.resumeToken)
+        ? globalThis.String(object.resumeToken)
+        : isSet(object.resume_token)
+        ? globalThis.String(object.resume_token)
+        : "",
+    };
+  },
+
+  toJSON(message: WatchGalleryRequest): unknown {
+    const obj: any = {};
+    if (message.resumeToken !== "") {
+      obj.resumeToken = message.resumeToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchGalleryRequest>, I>>(base?: I): WatchGalleryRequest {
+    return WatchGalleryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchGalleryRequest>, I>>(object: I): WatchGalleryRequest {
+    const message = createBaseWatchGalleryRequest();
+    message.resumeToken = object.resumeToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGalleryEntry(): GalleryEntry {
+  return { tenantId: "", faceId: "", personId: "", model: "", embeddingDim: 0, embedding: Buffer.alloc(0) };
+}
+
+export const GalleryEntry: MessageFns<GalleryEntry> = {
+  encode(message: GalleryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.faceId !== "") {
+      writer.uint32(18).string(message.faceId);
+    }
+    if (message.personId !== "") {
+      writer.uint32(26).string(message.personId);
+    }
+    if (message.model !== "") {
+      writer.uint32(34).string(message.model);
+    }
+    if (message.embeddingDim !== 0) {
+      writer.uint32(40).uint32(message.embeddingDim);
+    }
+    if (message.embedding.length !== 0) {
+      writer.uint32(50).bytes(message.embedding);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GalleryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGalleryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.faceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.embeddingDim = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.embedding = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GalleryEntry {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      faceId: isSet(object.faceId)
+        ? globalThis.String(object.faceId)
+        : isSet(object.face_id)
+        ? globalThis.String(object.face_id)
+        : "",
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      embeddingDim: isSet(object.embeddingDim)
+        ? globalThis.Number(object.embeddingDim)
+        : isSet(object.embedding_dim)
+        ? globalThis.Number(object.embedding_dim)
+        : 0,
+      embedding: isSet(object.embedding) ? Buffer.from(bytesFromBase64(object.embedding)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: GalleryEntry): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.faceId !== "") {
+      obj.faceId = message.faceId;
+    }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.embeddingDim !== 0) {
+      obj.embeddingDim = Math.round(message.embeddingDim);
+    }
+    if (message.embedding.length !== 0) {
+      obj.embedding = base64FromBytes(message.embedding);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GalleryEntry>, I>>(base?: I): GalleryEntry {
+    return GalleryEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GalleryEntry>, I>>(object: I): GalleryEntry {
+    const message = createBaseGalleryEntry();
+    message.tenantId = object.tenantId ?? "";
+    message.faceId = object.faceId ?? "";
+    message.personId = object.personId ?? "";
+    message.model = object.model ?? "";
+    message.embeddingDim = object.embeddingDim ?? 0;
+    message.embedding = object.embedding ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseRemovedFace(): RemovedFace {
+  return { tenantId: "", faceId: "", personId: "" };
+}
+
+export const RemovedFace: MessageFns<RemovedFace> = {
+  encode(message: RemovedFace, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.faceId !== "") {
+      writer.uint32(18).string(message.faceId);
+    }
+    if (message.personId !== "") {
+      writer.uint32(26).string(message.personId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemovedFace {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemovedFace();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.faceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemovedFace {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      faceId: isSet(object.faceId)
+        ? globalThis.String(object.faceId)
+        : isSet(object.face_id)
+        ? globalThis.String(object.face_id)
+        : "",
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemovedFace): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.faceId !== "") {
+      obj.faceId = message.faceId;
+    }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemovedFace>, I>>(base?: I): RemovedFace {
+    return RemovedFace.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemovedFace>, I>>(object: I): RemovedFace {
+    const message = createBaseRemovedFace();
+    message.tenantId = object.tenantId ?? "";
+    message.faceId = object.faceId ?? "";
+    message.personId = object.personId ?? "";
+    return message;
+  },
+};
+
+function createBaseTenantThresholds(): TenantThresholds {
+  return { tenantId: "", thresholds: {} };
+}
+
+export const TenantThresholds: MessageFns<TenantThresholds> = {
+  encode(message: TenantThresholds, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    globalThis.Object.entries(message.thresholds).forEach(([key, value]: [string, number]) => {
+      TenantThresholds_ThresholdsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TenantThresholds {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenantThresholds();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = TenantThresholds_ThresholdsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.thresholds[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TenantThresholds {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      thresholds: isObject(object.thresholds)
+        ? (globalThis.Object.entries(object.thresholds) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: TenantThresholds): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.thresholds) {
+      const entries = globalThis.Object.entries(message.thresholds) as [string, number][];
+      if (entries.length > 0) {
+        obj.thresholds = {};
+        entries.forEach(([k, v]) => {
+          obj.thresholds[k] = floatToJson(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TenantThresholds>, I>>(base?: I): TenantThresholds {
+    return TenantThresholds.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TenantThresholds>, I>>(object: I): TenantThresholds {
+    const message = createBaseTenantThresholds();
+    message.tenantId = object.tenantId ?? "";
+    message.thresholds = (globalThis.Object.entries(object.thresholds ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseTenantThresholds_ThresholdsEntry(): TenantThresholds_ThresholdsEntry {
+  return { key: "", value: 0 };
+}
+
+export const TenantThresholds_ThresholdsEntry: MessageFns<TenantThresholds_ThresholdsEntry> = {
+  encode(message: TenantThresholds_ThresholdsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(21).float(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TenantThresholds_ThresholdsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenantThresholds_ThresholdsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.value = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TenantThresholds_ThresholdsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TenantThresholds_ThresholdsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TenantThresholds_ThresholdsEntry>, I>>(
+    base?: I,
+  ): TenantThresholds_ThresholdsEntry {
+    return TenantThresholds_ThresholdsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TenantThresholds_ThresholdsEntry>, I>>(
+    object: I,
+  ): TenantThresholds_ThresholdsEntry {
+    const message = createBaseTenantThresholds_ThresholdsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchGalleryResponse(): WatchGalleryResponse {
+  return {
+    reset: false,
+    added: [],
+    removed: [],
+    thresholds: [],
+    snapshotComplete: false,
+    resumeToken: "",
+    defaultThresholds: {},
+  };
+}
+
+export const WatchGalleryResponse: MessageFns<WatchGalleryResponse> = {
+  encode(message: WatchGalleryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reset !== false) {
+      writer.uint32(8).bool(message.reset);
+    }
+    for (const v of message.added) {
+      GalleryEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.removed) {
+      RemovedFace.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.thresholds) {
+      TenantThresholds.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.snapshotComplete !== false) {
+      writer.uint32(40).bool(message.snapshotComplete);
+    }
+    if (message.resumeToken !== "") {
+      writer.uint32(50).string(message.resumeToken);
+    }
+    globalThis.Object.entries(message.defaultThresholds).forEach(([key, value]: [string, number]) => {
+      WatchGalleryResponse_DefaultThresholdsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchGalleryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchGalleryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.reset = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.added.push(GalleryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.removed.push(RemovedFace.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.thresholds.push(TenantThresholds.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.snapshotComplete = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.resumeToken = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = WatchGalleryResponse_DefaultThresholdsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.defaultThresholds[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchGalleryResponse {
+    return {
+      reset: isSet(object.reset) ? globalThis.Boolean(object.reset) : false,
+      added: globalThis.Array.isArray(object?.added) ? object.added.map((e: any) => GalleryEntry.fromJSON(e)) : [],
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => RemovedFace.fromJSON(e)) : [],
+      thresholds: globalThis.Array.isArray(object?.thresholds)
+        ? object.thresholds.map((e: any) => TenantThresholds.fromJSON(e))
+        : [],
+      snapshotComplete: isSet(object.snapshotComplete)
+        ? globalThis.Boolean(object.snapshotComplete)
+        : isSet(object.snapshot_complete)
+        ? globalThis.Boolean(object.snapshot_complete)
+        : false,
+      resumeToken: isSet(object.resumeToken)
+        ? globalThis.String(object.resumeToken)
+        : isSet(object.resume_token)
+        ? globalThis.String(object.resume_token)
+        : "",
+      defaultThresholds: isObject(object.defaultThresholds)
+        ? (globalThis.Object.entries(object.defaultThresholds) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.default_thresholds)
+        ? (globalThis.Object.entries(object.default_thresholds) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: WatchGalleryResponse): unknown {
+    const obj: any = {};
+    if (message.reset !== false) {
+      obj.reset = message.reset;
+    }
+    if (message.added?.length) {
+      obj.added = message.added.map((e) => GalleryEntry.toJSON(e));
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed.map((e) => RemovedFace.toJSON(e));
+    }
+    if (message.thresholds?.length) {
+      obj.thresholds = message.thresholds.map((e) => TenantThresholds.toJSON(e));
+    }
+    if (message.snapshotComplete !== false) {
+      obj.snapshotComplete = message.snapshotComplete;
+    }
+    if (message.resumeToken !== "") {
+      obj.resumeToken = message.resumeToken;
+    }
+    if (message.defaultThresholds) {
+      const entries = globalThis.Object.entries(message.defaultThresholds) as [string, number][];
+      if (entries.length > 0) {
+        obj.defaultThresholds = {};
+        entries.forEach(([k, v]) => {
+          obj.defaultThresholds[k] = floatToJson(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchGalleryResponse>, I>>(base?: I): WatchGalleryResponse {
+    return WatchGalleryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchGalleryResponse>, I>>(object: I): WatchGalleryResponse {
+    const message = createBaseWatchGalleryResponse();
+    message.reset = object.reset ?? false;
+    message.added = object.added?.map((e) => GalleryEntry.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => RemovedFace.fromPartial(e)) || [];
+    message.thresholds = object.thresholds?.map((e) => TenantThresholds.fromPartial(e)) || [];
+    message.snapshotComplete = object.snapshotComplete ?? false;
+    message.resumeToken = object.resumeToken ?? "";
+    message.defaultThresholds = (globalThis.Object.entries(object.defaultThresholds ?? {}) as [string, number][])
+      .reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      }, {});
+    return message;
+  },
+};
+
+function createBaseWatchGalleryResponse_DefaultThresholdsEntry(): WatchGalleryResponse_DefaultThresholdsEntry {
+  return { key: "", value: 0 };
+}
+
+export const WatchGalleryResponse_DefaultThresholdsEntry: MessageFns<WatchGalleryResponse_DefaultThresholdsEntry> = {
+  encode(
+    message: WatchGalleryResponse_DefaultThresholdsEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(21).float(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchGalleryResponse_DefaultThresholdsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchGalleryResponse_DefaultThresholdsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.value = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchGalleryResponse_DefaultThresholdsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: WatchGalleryResponse_DefaultThresholdsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchGalleryResponse_DefaultThresholdsEntry>, I>>(
+    base?: I,
+  ): WatchGalleryResponse_DefaultThresholdsEntry {
+    return WatchGalleryResponse_DefaultThresholdsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchGalleryResponse_DefaultThresholdsEntry>, I>>(
+    object: I,
+  ): WatchGalleryResponse_DefaultThresholdsEntry {
+    const message = createBaseWatchGalleryResponse_DefaultThresholdsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
 /**
  * PeopleService owns a tenant's gallery: the people it knows, the faces enrolled for them (an aligned
  * crop and one embedding per embedding model in use), and search of the gallery by photo.
@@ -3622,6 +5381,58 @@ export const PeopleServiceService = {
     responseSerialize: (value: SearchFacesResponse): Buffer => Buffer.from(SearchFacesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchFacesResponse => SearchFacesResponse.decode(value),
   },
+  /**
+   * GetRecognitionSettings returns the actor's tenant's match thresholds: its own per model, and the
+   * platform's defaults (from `npm run eval:recognition`) that apply where it has none.
+   */
+  getRecognitionSettings: {
+    path: "/facerec.people.v1.PeopleService/GetRecognitionSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRecognitionSettingsRequest): Buffer =>
+      Buffer.from(GetRecognitionSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRecognitionSettingsRequest => GetRecognitionSettingsRequest.decode(value),
+    responseSerialize: (value: GetRecognitionSettingsResponse): Buffer =>
+      Buffer.from(GetRecognitionSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRecognitionSettingsResponse =>
+      GetRecognitionSettingsResponse.decode(value),
+  },
+  /**
+   * UpdateRecognitionSettings replaces the actor's tenant's thresholds (an empty map returns it to
+   * the defaults). Audited; in effect on every ingest replica within about a second.
+   */
+  updateRecognitionSettings: {
+    path: "/facerec.people.v1.PeopleService/UpdateRecognitionSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateRecognitionSettingsRequest): Buffer =>
+      Buffer.from(UpdateRecognitionSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateRecognitionSettingsRequest =>
+      UpdateRecognitionSettingsRequest.decode(value),
+    responseSerialize: (value: UpdateRecognitionSettingsResponse): Buffer =>
+      Buffer.from(UpdateRecognitionSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateRecognitionSettingsResponse =>
+      UpdateRecognitionSettingsResponse.decode(value),
+  },
+  /**
+   * WatchGallery streams every tenant's gallery to a process that matches faces in memory (ingest):
+   * first a snapshot of every enrolled face's embeddings and every tenant's thresholds, in one or
+   * more messages of which the last has `snapshot_complete`, then each change as it happens on any
+   * people replica (within GALLERY_POLL_MS). Every message carries a `resume_token`: a subscriber
+   * that reconnects with the last one it received gets the changes since then instead of a new
+   * snapshot, when the server still has them (else a snapshot with `reset`). Applying a change twice
+   * is harmless. Unlike the other RPCs it takes no actor: it serves every tenant, to services only.
+   */
+  watchGallery: {
+    path: "/facerec.people.v1.PeopleService/WatchGallery" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchGalleryRequest): Buffer => Buffer.from(WatchGalleryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchGalleryRequest => WatchGalleryRequest.decode(value),
+    responseSerialize: (value: WatchGalleryResponse): Buffer =>
+      Buffer.from(WatchGalleryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchGalleryResponse => WatchGalleryResponse.decode(value),
+  },
 } as const;
 
 export interface PeopleServiceServer extends UntypedServiceImplementation {
@@ -3654,6 +5465,26 @@ export interface PeopleServiceServer extends UntypedServiceImplementation {
    * (the largest one unless the request names one), like Rekognition's SearchFacesByImage.
    */
   searchFaces: handleUnaryCall<SearchFacesRequest, SearchFacesResponse>;
+  /**
+   * GetRecognitionSettings returns the actor's tenant's match thresholds: its own per model, and the
+   * platform's defaults (from `npm run eval:recognition`) that apply where it has none.
+   */
+  getRecognitionSettings: handleUnaryCall<GetRecognitionSettingsRequest, GetRecognitionSettingsResponse>;
+  /**
+   * UpdateRecognitionSettings replaces the actor's tenant's thresholds (an empty map returns it to
+   * the defaults). Audited; in effect on every ingest replica within about a second.
+   */
+  updateRecognitionSettings: handleUnaryCall<UpdateRecognitionSettingsRequest, UpdateRecognitionSettingsResponse>;
+  /**
+   * WatchGallery streams every tenant's gallery to a process that matches faces in memory (ingest):
+   * first a snapshot of every enrolled face's embeddings and every tenant's thresholds, in one or
+   * more messages of which the last has `snapshot_complete`, then each change as it happens on any
+   * people replica (within GALLERY_POLL_MS). Every message carries a `resume_token`: a subscriber
+   * that reconnects with the last one it received gets the changes since then instead of a new
+   * snapshot, when the server still has them (else a snapshot with `reset`). Applying a change twice
+   * is harmless. Unlike the other RPCs it takes no actor: it serves every tenant, to services only.
+   */
+  watchGallery: handleServerStreamingCall<WatchGalleryRequest, WatchGalleryResponse>;
 }
 
 export interface PeopleServiceClient extends Client {
@@ -3826,6 +5657,62 @@ export interface PeopleServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchFacesResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * GetRecognitionSettings returns the actor's tenant's match thresholds: its own per model, and the
+   * platform's defaults (from `npm run eval:recognition`) that apply where it has none.
+   */
+  getRecognitionSettings(
+    request: GetRecognitionSettingsRequest,
+    callback: (error: ServiceError | null, response: GetRecognitionSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getRecognitionSettings(
+    request: GetRecognitionSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRecognitionSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getRecognitionSettings(
+    request: GetRecognitionSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRecognitionSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * UpdateRecognitionSettings replaces the actor's tenant's thresholds (an empty map returns it to
+   * the defaults). Audited; in effect on every ingest replica within about a second.
+   */
+  updateRecognitionSettings(
+    request: UpdateRecognitionSettingsRequest,
+    callback: (error: ServiceError | null, response: UpdateRecognitionSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateRecognitionSettings(
+    request: UpdateRecognitionSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateRecognitionSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateRecognitionSettings(
+    request: UpdateRecognitionSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateRecognitionSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchGallery streams every tenant's gallery to a process that matches faces in memory (ingest):
+   * first a snapshot of every enrolled face's embeddings and every tenant's thresholds, in one or
+   * more messages of which the last has `snapshot_complete`, then each change as it happens on any
+   * people replica (within GALLERY_POLL_MS). Every message carries a `resume_token`: a subscriber
+   * that reconnects with the last one it received gets the changes since then instead of a new
+   * snapshot, when the server still has them (else a snapshot with `reset`). Applying a change twice
+   * is harmless. Unlike the other RPCs it takes no actor: it serves every tenant, to services only.
+   */
+  watchGallery(
+    request: WatchGalleryRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchGalleryResponse>;
+  watchGallery(
+    request: WatchGalleryRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchGalleryResponse>;
 }
 
 export const PeopleServiceClient = makeGenericClientConstructor(
@@ -3881,6 +5768,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
