@@ -98,7 +98,11 @@ export function toEventDocuments(origin: BatchOrigin, batch: FaceBatch, received
   );
 }
 
+/** What a stored batch is handed on to; a rejection fails the batch (it is not acknowledged). */
+export type AfterStore = (tenantId: string, documents: FaceEventDoc[], duplicate: boolean) => Promise<void>;
+
 export class EventStore {
+  #afterStore: AfterStore | undefined;
   readonly #partitions: EventPartitions;
   readonly #listing: EventListing;
 
@@ -127,7 +131,14 @@ export class EventStore {
     );
     if (documents.length > 0) await this.#listing.append(origin.tenantId, documents.map(toListedEvent));
     const accepted = inserted.reduce((sum, n) => sum + n, 0);
-    return { accepted, duplicate: documents.length > 0 && accepted === 0 };
+    const duplicate = documents.length > 0 && accepted === 0;
+    await this.#afterStore?.(origin.tenantId, documents, duplicate);
+    return { accepted, duplicate };
+  }
+
+  /** Runs `hook` on every stored batch before insertBatch returns, so before its ack (the sighting tracker). */
+  afterStore(hook: AfterStore): void {
+    this.#afterStore = hook;
   }
 
   /** Inserts what is not stored yet; returns how many that was. */

@@ -20,6 +20,9 @@ import type { EventStore } from "./event-store.ts";
 import { decodeFaceBatch } from "./face-batch-decoding.ts";
 import { FaceStream, type FaceStreamDeps } from "./face-stream.ts";
 import type { OpenStreams } from "./open-streams.ts";
+import type { SightingStore } from "./sightings/sighting-store.ts";
+import { sightingHandlers } from "./sightings/sighting-rpcs.ts";
+import type { SightingTracker } from "./sightings/sighting-tracker.ts";
 import { authenticateWorker } from "./stream-auth.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
 
@@ -69,10 +72,12 @@ export function ingestBinding(
 export function queryBinding(deps: {
   store: EventStore;
   registry: WorkerRegistry;
+  sightings: { store: SightingStore; tracker: SightingTracker };
   log: Logger;
 }): ServiceBinding {
   const { store, registry, log } = deps;
   const implementation: IngestQueryServiceServer = {
+    ...sightingHandlers({ ...deps.sightings, log, tenantOf }),
     listWorkers: unary(log, "ListWorkers", async (req) => ({
       workers: await registry.list(tenantOf(req.actor)),
     })),

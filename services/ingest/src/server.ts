@@ -18,6 +18,8 @@ import { createIngestMetrics, serveMetrics } from "./metrics.ts";
 import { ingestModels } from "./models.ts";
 import { OpenStreams } from "./open-streams.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
+import { SightingStore } from "./sightings/sighting-store.ts";
+import { SightingTracker } from "./sightings/sighting-tracker.ts";
 import { WorkerRegistry } from "./worker-registry.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -26,6 +28,11 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const connection = await connectDatabase(config.MONGO_URL!, config.MONGO_DB);
   const models = await ingestModels(connection);
   const store = new EventStore(models);
+  const sightings = new SightingStore(models);
+  const tracker = new SightingTracker({ store: sightings, log });
+  // Before any stream: the sightings an earlier process wrote lately must be known to replays.
+  await tracker.start();
+  store.afterStore((tenantId, documents, duplicate) => tracker.record(tenantId, documents, duplicate));
   const registry = new WorkerRegistry({
     models,
     replicaId: crypto.randomUUID(),
@@ -84,7 +91,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const internal = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.INGEST_INTERNAL_PORT,
-    services: [queryBinding({ store, registry, log })],
+    services: [queryBinding({ store, registry, sightings: { store: sightings, tracker }, log })],
     log,
   });
   const followRevocations = (synced: boolean) => {
@@ -105,6 +112,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     internalPort: internal.port,
     async close() {
       sweeper.stop();
+      tracker.stop();
       // Tell workers to reconnect (to another replica, or to this one after the restart).
       openStreams.closeAll(
         new AppError(status.UNAVAILABLE, "shutting_down", "the ingest service is restarting; reconnect"),

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -25,6 +27,58 @@ import { BoundingBox } from "./ingest.ts";
 export const protobufPackage = "facerec.ingest.v1";
 
 export const protobufFileName = "facerec/ingest/v1/ingest_query.proto";
+
+/** SightingChangeKind says whether a sighting is new or has changed. */
+export const SightingChangeKind = {
+  /** SIGHTING_CHANGE_KIND_UNSPECIFIED - Not sent. */
+  SIGHTING_CHANGE_KIND_UNSPECIFIED: 0,
+  /** SIGHTING_CHANGE_KIND_STARTED - The sighting's first observations were stored. */
+  SIGHTING_CHANGE_KIND_STARTED: 1,
+  /** SIGHTING_CHANGE_KIND_UPDATED - Later observations changed it (last_seen_at, observations, best face or similarity). */
+  SIGHTING_CHANGE_KIND_UPDATED: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type SightingChangeKind = typeof SightingChangeKind[keyof typeof SightingChangeKind];
+
+export namespace SightingChangeKind {
+  export type SIGHTING_CHANGE_KIND_UNSPECIFIED = typeof SightingChangeKind.SIGHTING_CHANGE_KIND_UNSPECIFIED;
+  export type SIGHTING_CHANGE_KIND_STARTED = typeof SightingChangeKind.SIGHTING_CHANGE_KIND_STARTED;
+  export type SIGHTING_CHANGE_KIND_UPDATED = typeof SightingChangeKind.SIGHTING_CHANGE_KIND_UPDATED;
+  export type UNRECOGNIZED = typeof SightingChangeKind.UNRECOGNIZED;
+}
+
+export function sightingChangeKindFromJSON(object: any): SightingChangeKind {
+  switch (object) {
+    case 0:
+    case "SIGHTING_CHANGE_KIND_UNSPECIFIED":
+      return SightingChangeKind.SIGHTING_CHANGE_KIND_UNSPECIFIED;
+    case 1:
+    case "SIGHTING_CHANGE_KIND_STARTED":
+      return SightingChangeKind.SIGHTING_CHANGE_KIND_STARTED;
+    case 2:
+    case "SIGHTING_CHANGE_KIND_UPDATED":
+      return SightingChangeKind.SIGHTING_CHANGE_KIND_UPDATED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SightingChangeKind.UNRECOGNIZED;
+  }
+}
+
+export function sightingChangeKindToJSON(object: SightingChangeKind): string {
+  switch (object) {
+    case SightingChangeKind.SIGHTING_CHANGE_KIND_UNSPECIFIED:
+      return "SIGHTING_CHANGE_KIND_UNSPECIFIED";
+    case SightingChangeKind.SIGHTING_CHANGE_KIND_STARTED:
+      return "SIGHTING_CHANGE_KIND_STARTED";
+    case SightingChangeKind.SIGHTING_CHANGE_KIND_UPDATED:
+      return "SIGHTING_CHANGE_KIND_UPDATED";
+    case SightingChangeKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** ListWorkersRequest asks for the actor's tenant's workers. */
 export interface ListWorkersRequest {
@@ -191,6 +245,112 @@ export interface GetEventThumbnailRequest {
 export interface GetEventThumbnailResponse {
   /** The JPEG bytes, at most 64 KiB. */
   jpeg: Buffer;
+}
+
+/**
+ * Sighting is one person, or one unknown track, seen at one camera over a span of time: the
+ * observations of that subject at that camera with no gap longer than 30 seconds between them,
+ * for at most 10 minutes (a longer stay continues as a new sighting). Unmatched observations of a
+ * tracked face (track_id set) roll up per track; unmatched untracked ones (track_id 0) roll up per
+ * worker and camera.
+ */
+export interface Sighting {
+  /** Stable id; starts with the UTC hour (`yyyymmddhh`) of the first observation. */
+  id: string;
+  /** The person seen (facerec.people.v1 Person.id); empty for an unknown face. */
+  personId: string;
+  /** Tracker id of the first observation; 0 when untracked. */
+  trackId: number;
+  /** Worker of the first observation. */
+  workerId: string;
+  /** Site of the camera. */
+  siteId: string;
+  /** The camera. */
+  cameraId: string;
+  /** Embedding model of the first observation. */
+  model: string;
+  /** Capture time of the earliest observation. */
+  firstSeenAt:
+    | Date
+    | undefined;
+  /** Capture time of the latest observation. */
+  lastSeenAt:
+    | Date
+    | undefined;
+  /** Number of distinct observations (a replayed batch is not counted again). */
+  observations: number;
+  /** Highest similarity to the person's enrolled faces; unset for an unknown face. */
+  bestSimilarity?:
+    | number
+    | undefined;
+  /**
+   * The observation with the best face: the highest quality (then detection score) among those
+   * with a thumbnail, or among all when none has one.
+   */
+  bestEventId: string;
+  /** Whether best_event_id has a thumbnail (GetEventThumbnail). */
+  bestEventHasThumbnail: boolean;
+}
+
+/**
+ * ListSightingsRequest selects a page of sightings; every filter is optional and they combine with
+ * AND.
+ */
+export interface ListSightingsRequest {
+  /** The caller; only sightings of actor.tenant_id are returned. */
+  actor:
+    | Actor
+    | undefined;
+  /** Only sightings of this person. */
+  personId: string;
+  /** Only sightings at this camera. */
+  cameraId: string;
+  /** Only sightings at this site. */
+  siteId: string;
+  /** Only sightings started by this worker. */
+  workerId: string;
+  /** Only sightings that lasted until at or after this time (last_seen_at >= from). */
+  from:
+    | Date
+    | undefined;
+  /** Only sightings that began before this time (first_seen_at < to). */
+  to:
+    | Date
+    | undefined;
+  /** true: only sightings of a person; false: only unknown faces; unset: both. */
+  identified?:
+    | boolean
+    | undefined;
+  /** 1 to 500; 0 means 100. */
+  pageSize: number;
+  /** next_page_token of the previous page, or empty for the first page. */
+  pageToken: string;
+}
+
+/** ListSightingsResponse is one page of sightings. */
+export interface ListSightingsResponse {
+  /**
+   * Sightings, most recently seen first (last_seen_at, then id, descending). A page reads at most
+   * a day of sightings or about 100 ms of reading, so it can hold fewer than page_size (even none)
+   * and still have a next_page_token.
+   */
+  sightings: Sighting[];
+  /** Token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** WatchSightingsRequest opens the live feed of the actor's tenant's sightings. */
+export interface WatchSightingsRequest {
+  /** The caller; only sightings of actor.tenant_id are sent. */
+  actor: Actor | undefined;
+}
+
+/** WatchSightingsResponse is one change of a sighting, as WatchSightings sends it. */
+export interface WatchSightingsResponse {
+  /** New or changed. */
+  kind: SightingChangeKind;
+  /** The sighting as stored now. */
+  sighting: Sighting | undefined;
 }
 
 function createBaseListWorkersRequest(): ListWorkersRequest {
@@ -1085,7 +1245,7 @@ export const FaceEvent: MessageFns<FaceEvent> = {
       writer.uint32(154).string(message.personId);
     }
     if (message.similarity !== 0) {
-      writer.uint32(165).float(message.similarity);
+      writer.uint32(161).double(message.similarity);
     }
     if (message.faceId !== "") {
       writer.uint32(170).string(message.faceId);
@@ -1269,11 +1429,11 @@ export const FaceEvent: MessageFns<FaceEvent> = {
             continue;
           }
           case 20: {
-            if (tag !== 165) {
+            if (tag !== 161) {
               break;
             }
 
-            message.similarity = reader.float();
+            message.similarity = reader.double();
             continue;
           }
           case 21: {
@@ -1636,6 +1796,814 @@ export const GetEventThumbnailResponse: MessageFns<GetEventThumbnailResponse> = 
   },
 };
 
+function createBaseSighting(): Sighting {
+  return {
+    id: "",
+    personId: "",
+    trackId: 0,
+    workerId: "",
+    siteId: "",
+    cameraId: "",
+    model: "",
+    firstSeenAt: undefined,
+    lastSeenAt: undefined,
+    observations: 0,
+    bestSimilarity: undefined,
+    bestEventId: "",
+    bestEventHasThumbnail: false,
+  };
+}
+
+export const Sighting: MessageFns<Sighting> = {
+  encode(message: Sighting, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.personId !== "") {
+      writer.uint32(18).string(message.personId);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(24).uint64(message.trackId);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(34).string(message.workerId);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(42).string(message.siteId);
+    }
+    if (message.cameraId !== "") {
+      writer.uint32(50).string(message.cameraId);
+    }
+    if (message.model !== "") {
+      writer.uint32(58).string(message.model);
+    }
+    if (message.firstSeenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.firstSeenAt), writer.uint32(66).fork()).join();
+    }
+    if (message.lastSeenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastSeenAt), writer.uint32(74).fork()).join();
+    }
+    if (message.observations !== 0) {
+      writer.uint32(80).uint32(message.observations);
+    }
+    if (message.bestSimilarity !== undefined) {
+      writer.uint32(93).float(message.bestSimilarity);
+    }
+    if (message.bestEventId !== "") {
+      writer.uint32(98).string(message.bestEventId);
+    }
+    if (message.bestEventHasThumbnail !== false) {
+      writer.uint32(104).bool(message.bestEventHasThumbnail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Sighting {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSighting();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.trackId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.firstSeenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastSeenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.observations = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 93) {
+              break;
+            }
+
+            message.bestSimilarity = reader.float();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.bestEventId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.bestEventHasThumbnail = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Sighting {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+        ? globalThis.String(object.camera_id)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      firstSeenAt: isSet(object.firstSeenAt)
+        ? fromJsonTimestamp(object.firstSeenAt)
+        : isSet(object.first_seen_at)
+        ? fromJsonTimestamp(object.first_seen_at)
+        : undefined,
+      lastSeenAt: isSet(object.lastSeenAt)
+        ? fromJsonTimestamp(object.lastSeenAt)
+        : isSet(object.last_seen_at)
+        ? fromJsonTimestamp(object.last_seen_at)
+        : undefined,
+      observations: isSet(object.observations) ? globalThis.Number(object.observations) : 0,
+      bestSimilarity: isSet(object.bestSimilarity)
+        ? globalThis.Number(object.bestSimilarity)
+        : isSet(object.best_similarity)
+        ? globalThis.Number(object.best_similarity)
+        : undefined,
+      bestEventId: isSet(object.bestEventId)
+        ? globalThis.String(object.bestEventId)
+        : isSet(object.best_event_id)
+        ? globalThis.String(object.best_event_id)
+        : "",
+      bestEventHasThumbnail: isSet(object.bestEventHasThumbnail)
+        ? globalThis.Boolean(object.bestEventHasThumbnail)
+        : isSet(object.best_event_has_thumbnail)
+        ? globalThis.Boolean(object.best_event_has_thumbnail)
+        : false,
+    };
+  },
+
+  toJSON(message: Sighting): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.cameraId !== "") {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.firstSeenAt !== undefined) {
+      obj.firstSeenAt = message.firstSeenAt.toISOString();
+    }
+    if (message.lastSeenAt !== undefined) {
+      obj.lastSeenAt = message.lastSeenAt.toISOString();
+    }
+    if (message.observations !== 0) {
+      obj.observations = Math.round(message.observations);
+    }
+    if (message.bestSimilarity !== undefined) {
+      obj.bestSimilarity = floatToJson(message.bestSimilarity);
+    }
+    if (message.bestEventId !== "") {
+      obj.bestEventId = message.bestEventId;
+    }
+    if (message.bestEventHasThumbnail !== false) {
+      obj.bestEventHasThumbnail = message.bestEventHasThumbnail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Sighting>, I>>(base?: I): Sighting {
+    return Sighting.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Sighting>, I>>(object: I): Sighting {
+    const message = createBaseSighting();
+    message.id = object.id ?? "";
+    message.personId = object.personId ?? "";
+    message.trackId = object.trackId ?? 0;
+    message.workerId = object.workerId ?? "";
+    message.siteId = object.siteId ?? "";
+    message.cameraId = object.cameraId ?? "";
+    message.model = object.model ?? "";
+    message.firstSeenAt = object.firstSeenAt ?? undefined;
+    message.lastSeenAt = object.lastSeenAt ?? undefined;
+    message.observations = object.observations ?? 0;
+    message.bestSimilarity = object.bestSimilarity ?? undefined;
+    message.bestEventId = object.bestEventId ?? "";
+    message.bestEventHasThumbnail = object.bestEventHasThumbnail ?? false;
+    return message;
+  },
+};
+
+function createBaseListSightingsRequest(): ListSightingsRequest {
+  return {
+    actor: undefined,
+    personId: "",
+    cameraId: "",
+    siteId: "",
+    workerId: "",
+    from: undefined,
+    to: undefined,
+    identified: undefined,
+    pageSize: 0,
+    pageToken: "",
+  };
+}
+
+export const ListSightingsRequest: MessageFns<ListSightingsRequest> = {
+  encode(message: ListSightingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.personId !== "") {
+      writer.uint32(18).string(message.personId);
+    }
+    if (message.cameraId !== "") {
+      writer.uint32(26).string(message.cameraId);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(34).string(message.siteId);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(42).string(message.workerId);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(50).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(58).fork()).join();
+    }
+    if (message.identified !== undefined) {
+      writer.uint32(64).bool(message.identified);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(72).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(82).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSightingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSightingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cameraId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.identified = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSightingsRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+      cameraId: isSet(object.cameraId)
+        ? globalThis.String(object.cameraId)
+        : isSet(object.camera_id)
+        ? globalThis.String(object.camera_id)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      identified: isSet(object.identified) ? globalThis.Boolean(object.identified) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListSightingsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    if (message.cameraId !== "") {
+      obj.cameraId = message.cameraId;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.identified !== undefined) {
+      obj.identified = message.identified;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSightingsRequest>, I>>(base?: I): ListSightingsRequest {
+    return ListSightingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSightingsRequest>, I>>(object: I): ListSightingsRequest {
+    const message = createBaseListSightingsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.personId = object.personId ?? "";
+    message.cameraId = object.cameraId ?? "";
+    message.siteId = object.siteId ?? "";
+    message.workerId = object.workerId ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.identified = object.identified ?? undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListSightingsResponse(): ListSightingsResponse {
+  return { sightings: [], nextPageToken: "" };
+}
+
+export const ListSightingsResponse: MessageFns<ListSightingsResponse> = {
+  encode(message: ListSightingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sightings) {
+      Sighting.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSightingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSightingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sightings.push(Sighting.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSightingsResponse {
+    return {
+      sightings: globalThis.Array.isArray(object?.sightings)
+        ? object.sightings.map((e: any) => Sighting.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListSightingsResponse): unknown {
+    const obj: any = {};
+    if (message.sightings?.length) {
+      obj.sightings = message.sightings.map((e) => Sighting.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSightingsResponse>, I>>(base?: I): ListSightingsResponse {
+    return ListSightingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSightingsResponse>, I>>(object: I): ListSightingsResponse {
+    const message = createBaseListSightingsResponse();
+    message.sightings = object.sightings?.map((e) => Sighting.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchSightingsRequest(): WatchSightingsRequest {
+  return { actor: undefined };
+}
+
+export const WatchSightingsRequest: MessageFns<WatchSightingsRequest> = {
+  encode(message: WatchSightingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchSightingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchSightingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchSightingsRequest {
+    return { actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined };
+  },
+
+  toJSON(message: WatchSightingsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchSightingsRequest>, I>>(base?: I): WatchSightingsRequest {
+    return WatchSightingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchSightingsRequest>, I>>(object: I): WatchSightingsRequest {
+    const message = createBaseWatchSightingsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchSightingsResponse(): WatchSightingsResponse {
+  return { kind: 0, sighting: undefined };
+}
+
+export const WatchSightingsResponse: MessageFns<WatchSightingsResponse> = {
+  encode(message: WatchSightingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.sighting !== undefined) {
+      Sighting.encode(message.sighting, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchSightingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchSightingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sighting = Sighting.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchSightingsResponse {
+    return {
+      kind: isSet(object.kind) ? sightingChangeKindFromJSON(object.kind) : 0,
+      sighting: isSet(object.sighting) ? Sighting.fromJSON(object.sighting) : undefined,
+    };
+  },
+
+  toJSON(message: WatchSightingsResponse): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = sightingChangeKindToJSON(message.kind);
+    }
+    if (message.sighting !== undefined) {
+      obj.sighting = Sighting.toJSON(message.sighting);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchSightingsResponse>, I>>(base?: I): WatchSightingsResponse {
+    return WatchSightingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchSightingsResponse>, I>>(object: I): WatchSightingsResponse {
+    const message = createBaseWatchSightingsResponse();
+    message.kind = object.kind ?? 0;
+    message.sighting = (object.sighting !== undefined && object.sighting !== null)
+      ? Sighting.fromPartial(object.sighting)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * IngestQueryService lets the gateway read what the ingest service knows: the tenant's workers and
  * the face events they streamed.
@@ -1687,6 +2655,34 @@ export const IngestQueryServiceService = {
       Buffer.from(GetEventThumbnailResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetEventThumbnailResponse => GetEventThumbnailResponse.decode(value),
   },
+  /** ListSightings pages through the actor's tenant's sightings, most recently seen first. */
+  listSightings: {
+    path: "/facerec.ingest.v1.IngestQueryService/ListSightings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSightingsRequest): Buffer => Buffer.from(ListSightingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSightingsRequest => ListSightingsRequest.decode(value),
+    responseSerialize: (value: ListSightingsResponse): Buffer =>
+      Buffer.from(ListSightingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSightingsResponse => ListSightingsResponse.decode(value),
+  },
+  /**
+   * WatchSightings streams the actor's tenant's sightings as they start and change, from now on
+   * (no history: list first, then watch). Changes are sent once they are durably stored, each
+   * sighting at most about twice a second. A consumer that falls behind is ended with
+   * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
+   */
+  watchSightings: {
+    path: "/facerec.ingest.v1.IngestQueryService/WatchSightings" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchSightingsRequest): Buffer =>
+      Buffer.from(WatchSightingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchSightingsRequest => WatchSightingsRequest.decode(value),
+    responseSerialize: (value: WatchSightingsResponse): Buffer =>
+      Buffer.from(WatchSightingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchSightingsResponse => WatchSightingsResponse.decode(value),
+  },
 } as const;
 
 export interface IngestQueryServiceServer extends UntypedServiceImplementation {
@@ -1702,6 +2698,15 @@ export interface IngestQueryServiceServer extends UntypedServiceImplementation {
    * the actor's tenant's or has no thumbnail.
    */
   getEventThumbnail: handleUnaryCall<GetEventThumbnailRequest, GetEventThumbnailResponse>;
+  /** ListSightings pages through the actor's tenant's sightings, most recently seen first. */
+  listSightings: handleUnaryCall<ListSightingsRequest, ListSightingsResponse>;
+  /**
+   * WatchSightings streams the actor's tenant's sightings as they start and change, from now on
+   * (no history: list first, then watch). Changes are sent once they are durably stored, each
+   * sighting at most about twice a second. A consumer that falls behind is ended with
+   * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
+   */
+  watchSightings: handleServerStreamingCall<WatchSightingsRequest, WatchSightingsResponse>;
 }
 
 export interface IngestQueryServiceClient extends Client {
@@ -1759,6 +2764,37 @@ export interface IngestQueryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetEventThumbnailResponse) => void,
   ): ClientUnaryCall;
+  /** ListSightings pages through the actor's tenant's sightings, most recently seen first. */
+  listSightings(
+    request: ListSightingsRequest,
+    callback: (error: ServiceError | null, response: ListSightingsResponse) => void,
+  ): ClientUnaryCall;
+  listSightings(
+    request: ListSightingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSightingsResponse) => void,
+  ): ClientUnaryCall;
+  listSightings(
+    request: ListSightingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSightingsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchSightings streams the actor's tenant's sightings as they start and change, from now on
+   * (no history: list first, then watch). Changes are sent once they are durably stored, each
+   * sighting at most about twice a second. A consumer that falls behind is ended with
+   * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
+   */
+  watchSightings(
+    request: WatchSightingsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchSightingsResponse>;
+  watchSightings(
+    request: WatchSightingsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchSightingsResponse>;
 }
 
 export const IngestQueryServiceClient = makeGenericClientConstructor(

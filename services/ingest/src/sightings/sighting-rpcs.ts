@@ -1,0 +1,72 @@
+/** IngestQueryService's sighting RPCs: ListSightings (pages) and WatchSightings (the live feed). */
+import type {
+  IngestQueryServiceServer,
+  WatchSightingsRequest,
+  WatchSightingsResponse,
+} from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
+import { AppError } from "@facerec/shared/errors.ts";
+import { unary } from "@facerec/shared/grpc/handlers.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { Metadata, type ServerWritableStream, status } from "@grpc/grpc-js";
+import { type SightingStore, toSighting } from "./sighting-store.ts";
+import type { SightingTracker } from "./sighting-tracker.ts";
+
+const DEFAULT_PAGE_SIZE = 100;
+/** Bytes a watcher may leave unread before it is ended rather than buffered for. */
+const MAX_UNREAD_BYTES = 1 << 20;
+
+export function sightingHandlers(deps: {
+  store: SightingStore;
+  tracker: SightingTracker;
+  log: Logger;
+  tenantOf: (actor: WatchSightingsRequest["actor"]) => string;
+}): Pick<IngestQueryServiceServer, "listSightings" | "watchSightings"> {
+  const { store, tracker, log, tenantOf } = deps;
+  return {
+    listSightings: unary(log, "ListSightings", async (req) => {
+      const size = clampPageSize(req.pageSize, DEFAULT_PAGE_SIZE);
+      const after = req.pageToken ? decodePageToken(req.pageToken) : undefined;
+      const page = await store.page(
+        tenantOf(req.actor),
+        {
+          personId: req.personId,
+          cameraId: req.cameraId,
+          siteId: req.siteId,
+          workerId: req.workerId,
+          fromMs: req.from?.getTime(),
+          toMs: req.to?.getTime(),
+          identified: req.identified,
+        },
+        after,
+        size,
+      );
+      return {
+        sightings: page.sightings.map(toSighting),
+        nextPageToken: page.next ? encodePageToken(page.next.at, page.next.id) : "",
+      };
+    }),
+    watchSightings: (call: ServerWritableStream<WatchSightingsRequest, WatchSightingsResponse>) => {
+      let tenantId: string;
+      try {
+        tenantId = tenantOf(call.request.actor);
+      } catch (err) {
+        call.emit("error", (err as AppError).toServiceError());
+        return;
+      }
+      const unsubscribe = tracker.watch(tenantId, (change) => {
+        if (call.writableLength > MAX_UNREAD_BYTES) {
+          unsubscribe();
+          const slow = new AppError(status.RESOURCE_EXHAUSTED, "watch_too_slow", "the feed was not read");
+          call.emit("error", slow.toServiceError());
+          return;
+        }
+        call.write(change);
+      });
+      call.on("cancelled", unsubscribe);
+      call.on("close", unsubscribe);
+      // Headers now, so the caller knows the feed is open before the first change.
+      call.sendMetadata(new Metadata());
+    },
+  };
+}
