@@ -22,6 +22,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { faceSearchRoutes } from "./routes/face-search.ts";
 import { meRoutes } from "./routes/me.ts";
 import { peopleRoutes } from "./routes/people.ts";
+import { recognitionSettingsRoutes } from "./routes/recognition-settings.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { userRoutes } from "./routes/users.ts";
 import { workerRoutes } from "./routes/workers.ts";
@@ -36,7 +37,7 @@ export function createApp(
   opts: { log: Logger; readiness: () => Promise<Readiness> },
 ): Koa {
   const { config } = deps;
-  const app = new Koa({ proxy: config.TRUST_PROXY });
+  const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUST_PROXY_HOPS });
   const routes = [
     ...authRoutes(deps),
     ...meRoutes(deps),
@@ -48,6 +49,7 @@ export function createApp(
     ...eventRoutes(deps),
     ...peopleRoutes(deps),
     ...faceSearchRoutes(deps),
+    ...recognitionSettingsRoutes(deps),
   ];
   const openapi = openApiDocument(routes);
 

@@ -39,6 +39,12 @@ export const eventsQuery = z
     siteId: nameId.optional(),
     cameraId: nameId.optional(),
     workerId: nameId.optional(),
+    personId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: "Only events matched to this person (GET /v1/people/{id})." }),
     from: timestamp.optional().meta({ description: "Captured at or after (RFC 3339)." }),
     to: timestamp.optional().meta({ description: "Captured before (RFC 3339)." }),
     pageSize: z.coerce.number().int().min(1).max(500).optional().meta({ description: "Default 100." }),
@@ -72,6 +78,17 @@ export const faceEventSchema = z
     quality: z.number(),
     trackId: z.string().meta({ description: "uint64 as a decimal string (proto3 JSON); 0 when untracked." }),
     thumbnailUrl: z.string().nullable().meta({ description: "Where the JPEG crop is, when one was sent." }),
+    personId: z.string().nullable().meta({
+      description:
+        "The enrolled person the face was matched to when it was stored; null when no enrolled face of the tenant and model reached the tenant's threshold (GET /v1/settings/recognition).",
+      example: "5f0c3c3e-8d4b-4a53-9a55-2f0d1d7c9a10",
+    }),
+    similarity: z.number().nullable().meta({
+      description:
+        "Cosine similarity to the matched face; with tracked observations, the track's best so far (every observation of a track names one person). Null when unmatched.",
+      example: 0.947,
+    }),
+    faceId: z.string().nullable().meta({ description: "The matched enrolled face; null when unmatched." }),
     embedding: z
       .string()
       .optional()

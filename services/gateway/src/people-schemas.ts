@@ -273,3 +273,35 @@ export function presentSearchResult(result: SearchResult) {
     })),
   };
 }
+
+const modelId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}\/[A-Za-z0-9._-]{1,64}$/, "a model id: vendor/name, e.g. dlib/resnet-v1-128");
+const threshold = z.number().min(-1).max(1).meta({ description: "A cosine similarity, -1 to 1." });
+
+export const recognitionSettingsSchema = z
+  .object({
+    thresholds: z.record(z.string(), z.number()).meta({
+      description:
+        "The tenant's own match threshold per embedding model (cosine); empty: the defaults apply.",
+    }),
+    defaults: z.record(z.string(), z.number()).meta({
+      description:
+        "The platform's default per model, measured by `npm run eval:recognition` (the threshold at FAR = 1e-3). A model in neither map is never matched.",
+    }),
+  })
+  .meta({
+    id: "RecognitionSettings",
+    description:
+      "An observation is matched to the most similar enrolled face of its tenant and embedding model when their cosine similarity reaches the model's threshold.",
+    example: { thresholds: { "dlib/resnet-v1-128": 0.92 }, defaults: { "dlib/resnet-v1-128": 0.908 } },
+  });
+
+export const updateRecognitionSettingsBody = z
+  .strictObject({
+    thresholds: z
+      .record(modelId, threshold)
+      .refine((t) => Object.keys(t).length <= 32, "at most 32 models")
+      .meta({ description: "Replaces the tenant's thresholds; models left out use the default." }),
+  })
+  .meta({ example: { thresholds: { "dlib/resnet-v1-128": 0.92 } } });

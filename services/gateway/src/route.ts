@@ -24,7 +24,7 @@ export interface RouteSpec<
   Q extends Schema | undefined,
   P extends Schema | undefined,
 > {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** Koa-style path, e.g. `/v1/api-keys/:id`. */
   path: string;
   /**

@@ -16,6 +16,8 @@ export const ingestConfigSchema = z.object({
   INGEST_INTERNAL_PORT: port(DEFAULT_PORTS.ingest + 1),
   AUTH_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.auth}`),
   KEYS_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.keys}`),
+  /** The people service, whose gallery (WatchGallery) every observation is matched against. */
+  PEOPLE_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.people}`),
   /** Events captured longer ago than this are deleted, and refused at ingest. */
   EVENT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   /** How often the retention sweeper runs. */

@@ -8,8 +8,8 @@
  * So, within each tenant's hour (event-partitions.ts), events are packed into buckets: documents of
  * one camera, `<camera>~0`, `<camera>~1`, …, each holding up to BUCKET_CAPACITY events as lines of
  * JSON. A page filtered by camera reads that camera's buckets by `_id`; otherwise it reads the hour's
- * buckets, the arrays `w` and `s` (the bucket's workers and sites) letting a filter by worker or
- * site skip the others. A page reads the newest hours only.
+ * buckets, the arrays `w`, `s` and `p` (the bucket's workers, sites and matched people) letting a
+ * filter by worker, site or person skip the others. A page reads the newest hours only.
  *
  * A bucket has exactly one writer: the process that created it (an insert, so two cannot), which
  * serialises its appends to it. FerretDB's update is a read then a write; two writers of one
@@ -60,12 +60,17 @@ export interface ListedEvent {
   quality: number;
   trackId: number;
   hasThumbnail: boolean;
+  /** The match made at ingest (matcher.ts); nulls when unmatched. */
+  personId: string | null;
+  similarity: number | null;
+  faceId: string | null;
 }
 
 export interface ListingFilter {
   siteId?: string | undefined;
   cameraId?: string | undefined;
   workerId?: string | undefined;
+  personId?: string | undefined;
   /** Inclusive, ms since the epoch. */
   fromMs?: number | undefined;
   /** Exclusive, ms since the epoch. */
@@ -87,6 +92,8 @@ interface BucketDoc {
   w: string[];
   /** Distinct sites. */
   s: string[];
+  /** Distinct matched people (absent on buckets written before matching). */
+  p?: string[];
   /** The strings the lines refer to by position (workers, sites, keys, models): most repeat. */
   d: string[];
   /** Number of lines in `v`. */
@@ -105,6 +112,7 @@ interface CameraWriter {
   lines: string[];
   workers: Set<string>;
   sites: Set<string>;
+  people: Set<string>;
   dictionary: string[];
   waiting: { events: ListedEvent[]; resolve: () => void; reject: (err: unknown) => void }[];
   writing: boolean;
@@ -157,6 +165,7 @@ export class EventListing {
         lines: [],
         workers: new Set(),
         sites: new Set(),
+        people: new Set(),
         dictionary: [],
         waiting: [],
         writing: false,
@@ -190,6 +199,7 @@ export class EventListing {
           lines: [],
           workers: new Set(),
           sites: new Set(),
+          people: new Set(),
           dictionary: [],
         });
       }
@@ -206,10 +216,12 @@ export class EventListing {
       const lines = [...writer.lines, ...events.map((e) => encode(e, dictionary))];
       const workers = new Set([...writer.workers, ...events.map((e) => e.workerId)]);
       const sites = new Set([...writer.sites, ...events.map((e) => e.siteId)]);
+      const people = new Set([...writer.people, ...events.flatMap((e) => (e.personId ? [e.personId] : []))]);
       const doc = {
         c: writer.camera,
         w: [...workers],
         s: [...sites],
+        p: [...people],
         d: dictionary,
         n: lines.length,
         v: lines.join("\n"),
@@ -217,7 +229,7 @@ export class EventListing {
       try {
         await this.#store(writer, doc);
         // Only what is stored becomes the bucket's state: a failed write is redone by the batch's replay.
-        Object.assign(writer, { lines, workers, sites, dictionary });
+        Object.assign(writer, { lines, workers, sites, people, dictionary });
         for (const t of taken) t.resolve();
       } catch (err) {
         for (const t of taken) t.reject(err);
@@ -301,12 +313,14 @@ export class EventListing {
       (!filter.cameraId || e.cameraId === filter.cameraId) &&
       (!filter.workerId || e.workerId === filter.workerId) &&
       (!filter.siteId || e.siteId === filter.siteId) &&
+      (!filter.personId || e.personId === filter.personId) &&
       (filter.fromMs === undefined || e.capturedAt >= filter.fromMs) &&
       (filter.toMs === undefined || e.capturedAt < filter.toMs) &&
       (!after || isBefore(e, after));
     const bucketFilter = {
       ...(filter.workerId ? { w: filter.workerId } : {}),
       ...(filter.siteId ? { s: filter.siteId } : {}),
+      ...(filter.personId ? { p: filter.personId } : {}),
     };
 
     const found: ListedEvent[] = [];
@@ -392,6 +406,11 @@ function encode(e: ListedEvent, dictionary: string[]): string {
     e.quality,
     e.trackId,
     e.hasThumbnail ? 1 : 0,
+    // Matched: person and face through the dictionary; unmatched lines end here (as lines written
+    // before matching existed do).
+    ...(e.personId
+      ? [indexIn(dictionary, e.personId), e.similarity, indexIn(dictionary, e.faceId ?? "")]
+      : []),
   ]);
 }
 
@@ -416,6 +435,9 @@ function decode(line: string, bucket: Pick<BucketDoc, "c" | "d">): ListedEvent {
     quality,
     trackId,
     hasThumbnail,
+    person,
+    similarity,
+    face,
   ] = JSON.parse(line) as [
     string,
     string,
@@ -436,6 +458,9 @@ function decode(line: string, bucket: Pick<BucketDoc, "c" | "d">): ListedEvent {
     number,
     number,
     number,
+    number?,
+    number?,
+    number?,
   ];
   return {
     id,
@@ -455,5 +480,8 @@ function decode(line: string, bucket: Pick<BucketDoc, "c" | "d">): ListedEvent {
     quality,
     trackId,
     hasThumbnail: hasThumbnail === 1,
+    personId: person === undefined ? null : bucket.d[person]!,
+    similarity: similarity ?? null,
+    faceId: face === undefined ? null : bucket.d[face]! || null,
   };
 }

@@ -21,6 +21,7 @@ import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared
 import { mongo } from "mongoose";
 import { EventListing, type ListedEvent } from "./event-listing.ts";
 import { EventPartitions, HOUR_MS, hourKey, PartitionDirectory } from "./event-partitions.ts";
+import type { Matcher } from "./matcher.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
 
 /** Acknowledged by a majority and journaled: an ack must survive losing the primary. */
@@ -51,6 +52,7 @@ export interface EventQuery {
   siteId?: string;
   cameraId?: string;
   workerId?: string;
+  personId?: string;
   from?: Date | undefined;
   to?: Date | undefined;
   pageSize: number;
@@ -94,6 +96,10 @@ export function toEventDocuments(origin: BatchOrigin, batch: FaceBatch, received
       trackId: o.trackId,
       hasThumbnail: o.thumbnailJpeg.length > 0,
       ...(o.thumbnailJpeg.length > 0 ? { thumbnail: o.thumbnailJpeg } : {}),
+      // Unmatched until the matcher says otherwise.
+      personId: null,
+      similarity: null,
+      faceId: null,
     }),
   );
 }
@@ -105,8 +111,11 @@ export class EventStore {
   #afterStore: AfterStore | undefined;
   readonly #partitions: EventPartitions;
   readonly #listing: EventListing;
+  readonly #matcher: Matcher | undefined;
 
-  constructor(models: IngestModels) {
+  /** With a matcher, each observation is matched to its tenant's gallery before it is stored. */
+  constructor(models: IngestModels, matcher?: Matcher) {
+    this.#matcher = matcher;
     this.#partitions = new EventPartitions(models.database);
     this.#listing = new EventListing(
       this.#partitions,
@@ -122,6 +131,7 @@ export class EventStore {
   /** Stores a validated batch; throws when the database fails (nothing may be acknowledged then). */
   async insertBatch(origin: BatchOrigin, batch: FaceBatch, receivedAt: Date): Promise<StoredBatch> {
     const documents = toEventDocuments(origin, batch, receivedAt);
+    await this.#matcher?.match(origin.tenantId, documents);
     const byHour = Map.groupBy(documents, (d) => hourKey(d.capturedAt.getTime()));
     const inserted = await Promise.all(
       [...byHour].map(async ([hour, ofHour]) => {
@@ -161,6 +171,7 @@ export class EventStore {
         siteId: query.siteId,
         cameraId: query.cameraId,
         workerId: query.workerId,
+        personId: query.personId,
         fromMs: query.from?.getTime(),
         toMs: query.to?.getTime(),
       },
@@ -265,6 +276,9 @@ function toListedEvent(doc: FaceEventDoc): ListedEvent {
     quality: doc.quality,
     trackId: doc.trackId,
     hasThumbnail: doc.hasThumbnail,
+    personId: doc.personId ?? null,
+    similarity: doc.similarity ?? null,
+    faceId: doc.faceId ?? null,
   };
 }
 
@@ -274,6 +288,9 @@ function toFaceEvent(event: ListedEvent, embedding: Buffer | undefined): FaceEve
     capturedAt: new Date(event.capturedAt),
     receivedAt: new Date(event.receivedAt),
     embedding: embedding ?? Buffer.alloc(0),
+    personId: event.personId ?? "",
+    similarity: event.similarity ?? 0,
+    faceId: event.faceId ?? "",
   };
 }
 

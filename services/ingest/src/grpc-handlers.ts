@@ -20,8 +20,8 @@ import type { EventStore } from "./event-store.ts";
 import { decodeFaceBatch } from "./face-batch-decoding.ts";
 import { FaceStream, type FaceStreamDeps } from "./face-stream.ts";
 import type { OpenStreams } from "./open-streams.ts";
-import type { SightingStore } from "./sightings/sighting-store.ts";
 import { sightingHandlers } from "./sightings/sighting-rpcs.ts";
+import type { SightingStore } from "./sightings/sighting-store.ts";
 import type { SightingTracker } from "./sightings/sighting-tracker.ts";
 import { authenticateWorker } from "./stream-auth.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
@@ -86,6 +86,7 @@ export function queryBinding(deps: {
         siteId: req.siteId,
         cameraId: req.cameraId,
         workerId: req.workerId,
+        personId: req.personId,
         from: req.from,
         to: req.to,
         pageSize: req.pageSize,

@@ -1,8 +1,10 @@
 /** Assembles the ingest service: database, token verification, revocations, both gRPC servers, background jobs. */
 import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { PeopleServiceClient } from "@facerec/proto/facerec/people/v1/people.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { AppError } from "@facerec/shared/errors.ts";
+import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -12,8 +14,10 @@ import { status } from "@grpc/grpc-js";
 import type { IngestConfig } from "./config.ts";
 import { EventStore } from "./event-store.ts";
 import { MAX_MESSAGE_BYTES } from "./face-batch-decoding.ts";
+import { GalleryFollower } from "./gallery-follower.ts";
 import { ingestBinding, queryBinding } from "./grpc-handlers.ts";
 import { KeyUseRecorder } from "./key-use.ts";
+import { Matcher } from "./matcher.ts";
 import { createIngestMetrics, serveMetrics } from "./metrics.ts";
 import { ingestModels } from "./models.ts";
 import { OpenStreams } from "./open-streams.ts";
@@ -27,7 +31,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function startIngestService(config: IngestConfig, log: Logger) {
   const connection = await connectDatabase(config.MONGO_URL!, config.MONGO_DB);
   const models = await ingestModels(connection);
-  const store = new EventStore(models);
+  // Matching follows the people service's gallery but never waits for it (gallery-follower.ts).
+  const people = internalClient(PeopleServiceClient, config.PEOPLE_ADDR, {
+    "grpc.max_receive_message_length": 16 * 1024 * 1024,
+  });
+  const gallery = new GalleryFollower(people, log);
+  gallery.start();
+  const gemm = await openGemmScorer();
+  const store = new EventStore(models, new Matcher({ follower: gallery, scorer: gemm.scorer, log }));
   const sightings = new SightingStore(models);
   const tracker = new SightingTracker({ store: sightings, log });
   // Before any stream: the sightings an earlier process wrote lately must be known to replays.
@@ -119,9 +130,12 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
       );
       await Promise.all([ingest.close(), internal.close(), metricsServer?.close()]);
       revocations.close();
+      gallery.close();
       await registry.stop();
       auth.close();
       keys.close();
+      people.close();
+      await gemm.close();
       await connection.close();
     },
   };

@@ -12,10 +12,10 @@
  */
 import { SMOKE_RUN, verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { loopScorer, ModelGallery } from "@facerec/shared/gallery/gallery-index.ts";
+import { openGemmScorer, SCORER_SESSION_OPTIONS } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { ModelProto, TensorProto_DataType } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
 import { IR_VERSION, int, OPSET, tensorInfo } from "@facerec/worker/tools/models/tfjs-to-onnx.ts";
 import ort from "onnxruntime-node";
-import { openGemmScorer, SCORER_SESSION_OPTIONS } from "../src/gemm-scorer.ts";
 
 const DIM = 512;
 const BATCH = 32;

@@ -11,7 +11,8 @@ export type PeopleAuditAction =
   | "person.updated"
   | "person.deleted"
   | "person_face.enrolled"
-  | "person_face.deleted";
+  | "person_face.deleted"
+  | "recognition_settings.updated";
 
 export class AuditTrail {
   readonly #client: AuditServiceClient;
@@ -23,7 +24,7 @@ export class AuditTrail {
   async record(
     actor: Actor,
     action: PeopleAuditAction,
-    target: { type: "person" | "person_face"; id: string },
+    target: { type: "person" | "person_face" | "recognition_settings"; id: string },
     changes: FieldChange[] = [],
   ): Promise<void> {
     await callUnary(this.#client.recordAuditEvent.bind(this.#client), {

@@ -6,18 +6,26 @@
  * face enrolled on one replica is searchable on all of them within one poll interval plus a query.
  *
  * Applying is idempotent and order-proof: an `added` row makes the replica read the face itself
- * (gone by then: nothing to add), a `removed` row drops it.
+ * (gone by then: nothing to add), a `removed` row drops it, a `thresholds` row re-reads the tenant's
+ * settings. Every change applied here is also passed to this replica's subscribers (WatchGallery).
  */
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { mongo } from "mongoose";
-import type { GalleryChangeDoc, PeopleModels } from "./models.ts";
+import type { GalleryChangeDoc, PeopleModels, RecognitionSettingsDoc } from "./models.ts";
 
 /** Re-read this far behind the newest change seen, to tolerate clock skew between replicas. */
 const SKEW_MS = 5000;
 /** Changes are kept this long; a replica that starts reads the faces themselves, not the changes. */
-const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+export const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+
+/** A change as subscribers see it: a face's embeddings added, a face removed, a tenant's thresholds. */
+export type GalleryEvent =
+  | { kind: "added"; face: FaceVectors }
+  | { kind: "removed"; tenantId: string; personId: string; faceId: string }
+  | { kind: "thresholds"; tenantId: string; thresholds: Record<string, number> };
+type Listener = (event: GalleryEvent) => void;
 
 /** What the gallery needs of a face. */
 export interface FaceVectors {
@@ -44,6 +52,9 @@ export class GalleryReplica {
   readonly #log: Logger;
   readonly #pollMs: number;
   readonly #applied = new Map<string, number>();
+  readonly #listeners = new Set<Listener>();
+  /** Each tenant's own thresholds, for those that set any. */
+  readonly thresholds = new Map<string, Record<string, number>>();
   #cursor = Date.now() - SKEW_MS;
   #timer: NodeJS.Timeout | undefined;
   #lastSweep = 0;
@@ -63,6 +74,8 @@ export class GalleryReplica {
       .lean<FaceVectors[]>()
       .cursor({ batchSize: 500 });
     for await (const face of cursor) this.#add(face);
+    for (const row of await this.#models.recognitionSettings.find({}).lean<RecognitionSettingsDoc[]>())
+      this.#setThresholds(row._id, row.thresholds);
     this.#log.info({ faces: this.gallery.size, ms: Date.now() - started }, "gallery loaded");
   }
 
@@ -81,6 +94,75 @@ export class GalleryReplica {
 
   stop(): void {
     clearTimeout(this.#timer);
+    this.#listeners.clear();
+  }
+
+  /** Calls `listener` with every change applied from now on; returns the unsubscribe. */
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Announces a tenant's new thresholds to every replica and applies them here at once. */
+  async thresholdsChanged(tenantId: string, thresholds: Record<string, number>): Promise<void> {
+    this.#setThresholds(tenantId, thresholds);
+    await this.#announce(tenantId, "thresholds", "", "");
+  }
+
+  /**
+   * The changes written at or after `since` (ms), as events with the faces' current embeddings:
+   * what a subscriber that resumes missed. Undefined when they may be incomplete (swept).
+   */
+  async changesSince(since: number): Promise<GalleryEvent[] | undefined> {
+    if (since < Date.now() - CHANGE_RETENTION_MS + SKEW_MS) return undefined;
+    const rows = await this.#models.galleryChanges
+      .find({ at: { $gte: new Date(since - SKEW_MS) } })
+      .sort({ at: 1 })
+      .lean<GalleryChangeDoc[]>();
+    const events: GalleryEvent[] = [];
+    const addedIds = [...new Set(rows.filter((r) => r.kind === "added").map((r) => r.faceId))];
+    const faces = new Map(
+      (
+        await this.#models.faces
+          .find({ _id: { $in: addedIds } }, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
+          .lean<FaceVectors[]>()
+      ).map((f) => [f._id, f]),
+    );
+    const tenants = [...new Set(rows.filter((r) => r.kind === "thresholds").map((r) => r.tenantId))];
+    const settings = new Map(
+      (
+        await this.#models.recognitionSettings
+          .find({ _id: { $in: tenants } })
+          .lean<RecognitionSettingsDoc[]>()
+      ).map((s) => [s._id, s.thresholds]),
+    );
+    for (const row of rows) {
+      if (row.kind === "removed")
+        events.push({ kind: "removed", tenantId: row.tenantId, personId: row.personId, faceId: row.faceId });
+      else if (row.kind === "thresholds")
+        events.push({
+          kind: "thresholds",
+          tenantId: row.tenantId,
+          thresholds: settings.get(row.tenantId) ?? {},
+        });
+      else {
+        const face = faces.get(row.faceId);
+        // Gone since: its `removed` row follows.
+        if (face) events.push({ kind: "added", face });
+      }
+    }
+    return events;
+  }
+
+  #emit(event: GalleryEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #setThresholds(tenantId: string, thresholds: Record<string, number> | undefined): void {
+    const own = { ...(thresholds ?? {}) };
+    if (Object.keys(own).length > 0) this.thresholds.set(tenantId, own);
+    else this.thresholds.delete(tenantId);
+    this.#emit({ kind: "thresholds", tenantId, thresholds: own });
   }
 
   /** Announces a stored face to every replica and makes it searchable here at once. */
@@ -92,7 +174,7 @@ export class GalleryReplica {
   /** Announces removed faces to every replica and drops them here at once. */
   async removed(tenantId: string, personId: string, faceIds: string[]): Promise<void> {
     for (const faceId of faceIds) {
-      this.gallery.remove(faceId);
+      this.#remove(tenantId, personId, faceId);
       await this.#announce(tenantId, "removed", faceId, personId);
     }
   }
@@ -106,9 +188,15 @@ export class GalleryReplica {
         personId: face.personId,
         vector: vectorOf(e.vector),
       });
+    this.#emit({ kind: "added", face });
   }
 
-  async #announce(tenantId: string, kind: "added" | "removed", faceId: string, personId: string) {
+  #remove(tenantId: string, personId: string, faceId: string): void {
+    this.gallery.remove(faceId);
+    this.#emit({ kind: "removed", tenantId, personId, faceId });
+  }
+
+  async #announce(tenantId: string, kind: GalleryChangeDoc["kind"], faceId: string, personId: string) {
     const id = crypto.randomUUID();
     await this.#models.galleryChanges.create({ _id: id, tenantId, kind, faceId, personId, at: new Date() });
     this.#applied.set(id, Date.now());
@@ -121,12 +209,21 @@ export class GalleryReplica {
       .lean<GalleryChangeDoc[]>();
     const fresh = rows.filter((r) => !this.#applied.has(r._id));
     const toRead = new Set<string>();
+    const tenantsToRead = new Set<string>();
     for (const change of fresh) {
       this.#applied.set(change._id, change.at.getTime());
       if (change.kind === "removed") {
-        this.gallery.remove(change.faceId);
+        this.#remove(change.tenantId, change.personId, change.faceId);
         toRead.delete(change.faceId);
-      } else toRead.add(change.faceId);
+      } else if (change.kind === "thresholds") tenantsToRead.add(change.tenantId);
+      else toRead.add(change.faceId);
+    }
+    if (tenantsToRead.size > 0) {
+      const rows = await this.#models.recognitionSettings
+        .find({ _id: { $in: [...tenantsToRead] } })
+        .lean<RecognitionSettingsDoc[]>();
+      const byTenant = new Map(rows.map((r) => [r._id, r.thresholds]));
+      for (const tenantId of tenantsToRead) this.#setThresholds(tenantId, byTenant.get(tenantId));
     }
     if (toRead.size > 0) {
       const faces = await this.#models.faces

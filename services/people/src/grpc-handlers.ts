@@ -6,8 +6,11 @@ import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { Faces } from "./faces.ts";
+import type { GalleryReplica } from "./gallery-replica.ts";
+import { watchGallery } from "./gallery-watch.ts";
 import type { People } from "./people.ts";
 import { PhotoRejected } from "./photo.ts";
+import type { RecognitionSettings } from "./recognition-settings.ts";
 
 /** The caller of every RPC: the gateway fills it from the verified token. */
 function requireTenant(actor: Actor | undefined): Actor {
@@ -26,8 +29,14 @@ async function orRejection<T>(run: () => Promise<T>) {
   }
 }
 
-export function peopleBindings(opts: { people: People; faces: Faces; log: Logger }): ServiceBinding[] {
-  const { people, faces, log } = opts;
+export function peopleBindings(opts: {
+  people: People;
+  faces: Faces;
+  settings: RecognitionSettings;
+  replica: GalleryReplica;
+  log: Logger;
+}): ServiceBinding[] {
+  const { people, faces, settings, replica, log } = opts;
   const service: PeopleServiceServer = {
     createPerson: unary(log, "CreatePerson", async (req) => ({
       person: await people.create(requireTenant(req.actor), req),
@@ -77,6 +86,13 @@ export function peopleBindings(opts: { people: People; faces: Faces; log: Logger
       );
       return { result: value, rejection };
     }),
+    getRecognitionSettings: unary(log, "GetRecognitionSettings", async (req) => ({
+      settings: await settings.get(requireTenant(req.actor)),
+    })),
+    updateRecognitionSettings: unary(log, "UpdateRecognitionSettings", async (req) => ({
+      settings: await settings.replace(requireTenant(req.actor), req.thresholds),
+    })),
+    watchGallery: watchGallery(replica, log),
   };
   return [
     { name: "facerec.people.v1.PeopleService", definition: PeopleServiceService, implementation: service },

@@ -64,32 +64,53 @@ const faceSchema = new Schema(
 faceSchema.index({ tenantId: 1, personId: 1, createdAt: 1 });
 
 /**
- * The gallery's change feed: one row per face added or removed, read by every replica (and, next,
- * by ingest) to keep its in-memory index current without change streams. Rows older than the
- * poll's look-back are no longer needed; the sweeper deletes them.
+ * The gallery's change feed: one row per face added or removed, or per tenant whose thresholds
+ * changed, read by every replica to keep its in-memory index current without change streams (and
+ * by WatchGallery subscribers that resume). Rows older than an hour are swept.
  */
 const galleryChangeSchema = new Schema(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
-    kind: { type: String, enum: ["added", "removed"], required: true },
-    faceId: { type: String, required: true },
-    personId: { type: String, required: true },
+    kind: { type: String, enum: ["added", "removed", "thresholds"], required: true },
+    /** Empty for `thresholds`. */
+    faceId: { type: String, default: "" },
+    personId: { type: String, default: "" },
     at: { type: Date, required: true },
   },
   { collection: "gallery_changes", versionKey: false },
 );
 galleryChangeSchema.index({ at: 1 });
 
+/** A tenant's own match thresholds (GET/PUT /v1/settings/recognition); absent: the defaults. */
+const recognitionSettingsSchema = new Schema(
+  {
+    /** The tenant id. */
+    _id: { type: String, required: true },
+    /** Cosine threshold by embedding model id. */
+    thresholds: { type: Map, of: Number, default: {} },
+    updatedAt: { type: Date, required: true },
+    updatedBy: { type: String, required: true },
+  },
+  { collection: "recognition_settings", versionKey: false },
+);
+
 export type PersonDoc = InferSchemaType<typeof personSchema> & { _id: string };
 export type FaceDoc = InferSchemaType<typeof faceSchema> & { _id: string };
 export type GalleryChangeDoc = InferSchemaType<typeof galleryChangeSchema> & { _id: string };
+export interface RecognitionSettingsDoc {
+  _id: string;
+  thresholds: Record<string, number>;
+  updatedAt: Date;
+  updatedBy: string;
+}
 
 export async function peopleModels(connection: Connection) {
   const models = {
     people: connection.model("Person", personSchema),
     faces: connection.model("PersonFace", faceSchema),
     galleryChanges: connection.model("GalleryChange", galleryChangeSchema),
+    recognitionSettings: connection.model("RecognitionSettings", recognitionSettingsSchema),
   };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return models;

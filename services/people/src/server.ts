@@ -1,6 +1,7 @@
 /** Assembles the people service from a database connection; used by main.ts and by tests. */
 import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
+import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { MAX_MESSAGE_BYTES, startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -10,10 +11,10 @@ import type { PeopleConfig } from "./config.ts";
 import { AnalyzerSlot, FaceAnalyzer } from "./face-analyzer.ts";
 import { Faces } from "./faces.ts";
 import { GalleryReplica } from "./gallery-replica.ts";
-import { openGemmScorer } from "./gemm-scorer.ts";
 import { peopleBindings } from "./grpc-handlers.ts";
 import { peopleModels } from "./models.ts";
 import { People } from "./people.ts";
+import { RecognitionSettings } from "./recognition-settings.ts";
 
 export async function startPeopleService(config: PeopleConfig, log: Logger) {
   const rules = { minFacePx: config.ENROL_MIN_FACE_PX, minScore: config.ENROL_MIN_DET_SCORE };
@@ -47,10 +48,11 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     scorer: gemm.scorer,
   });
   const people = new People({ models, faces, audit });
+  const settings = new RecognitionSettings({ models, replica, audit });
   const grpc = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.PEOPLE_PORT,
-    services: peopleBindings({ people, faces, log }),
+    services: peopleBindings({ people, faces, settings, replica, log }),
     log,
     // Photos travel whole: room for the largest accepted one plus the rest of the request.
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },

@@ -27,6 +27,9 @@ function presentEvent(event: FaceEvent, includeEmbedding: boolean) {
     quality: event.quality,
     trackId: String(event.trackId),
     thumbnailUrl: event.hasThumbnail ? `/v1/events/${encodeURIComponent(event.id)}/thumbnail` : null,
+    personId: event.personId || null,
+    similarity: event.personId ? event.similarity : null,
+    faceId: event.faceId || null,
     ...(includeEmbedding ? { embedding: event.embedding.toString("base64") } : {}),
   };
 }
@@ -57,6 +60,7 @@ export function eventRoutes({ ingest }: GatewayDeps): AnyRoute[] {
           siteId: query.siteId ?? "",
           cameraId: query.cameraId ?? "",
           workerId: query.workerId ?? "",
+          personId: query.personId ?? "",
           from: query.from ? new Date(query.from) : undefined,
           to: query.to ? new Date(query.to) : undefined,
           pageSize: query.pageSize ?? 0,

@@ -1,8 +1,8 @@
 /**
  * The in-memory gallery: every enrolled face's embedding, per tenant and embedding model, searched
  * exactly (cosine of L2-normalised vectors, i.e. a dot product with each row). Pure data structure:
- * the people service keeps one current by polling its change collection, and ingest can keep its
- * own the same way, so matching costs no network call.
+ * the people service keeps one current by polling its change collection, and ingest keeps its own
+ * from the people service's WatchGallery feed, so matching costs no network call.
  *
  * Rows are packed in one Float32Array per (tenant, model) so a search is a sequential scan; removal
  * moves the last row into the hole (O(dim)), so the order of rows means nothing.
@@ -101,6 +101,16 @@ export class ModelGallery {
       this.#personIds[row] = personId;
     }
     this.#vectors.set(vector, row * this.dim);
+  }
+
+  /** Every face's row (the vector is a view into the gallery: copy it to keep it). */
+  *entries(): Generator<{ faceId: string; personId: string; vector: Float32Array }> {
+    for (let row = 0; row < this.#faceIds.length; row++)
+      yield {
+        faceId: this.#faceIds[row]!,
+        personId: this.#personIds[row]!,
+        vector: this.#vectors.subarray(row * this.dim, (row + 1) * this.dim),
+      };
   }
 
   remove(faceId: string): boolean {
@@ -250,5 +260,13 @@ export class Gallery {
 
   has(faceId: string): boolean {
     return this.#keysOfFace.has(faceId);
+  }
+
+  /** Every entry of every tenant and model (vectors are views: copy them to keep them). */
+  *entries(): Generator<GalleryEntry> {
+    for (const [key, gallery] of this.#galleries) {
+      const [tenantId, model] = key.split("\u0000") as [string, string];
+      for (const e of gallery.entries()) yield { tenantId, model, ...e };
+    }
   }
 }

@@ -3853,7 +3853,7 @@ export const RecognitionSettings_ThresholdsEntry: MessageFns<RecognitionSettings
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
-      writer.uint32(21).float(message.value);
+      writer.uint32(17).double(message.value);
     }
     return writer;
   },
@@ -3880,11 +3880,11 @@ export const RecognitionSettings_ThresholdsEntry: MessageFns<RecognitionSettings
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.value = reader.float();
+            message.value = reader.double();
             continue;
           }
         }
@@ -3942,7 +3942,7 @@ export const RecognitionSettings_DefaultsEntry: MessageFns<RecognitionSettings_D
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
-      writer.uint32(21).float(message.value);
+      writer.uint32(17).double(message.value);
     }
     return writer;
   },
@@ -3969,11 +3969,11 @@ export const RecognitionSettings_DefaultsEntry: MessageFns<RecognitionSettings_D
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.value = reader.float();
+            message.value = reader.double();
             continue;
           }
         }
@@ -4227,7 +4227,7 @@ export const UpdateRecognitionSettingsRequest_ThresholdsEntry: MessageFns<
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
-      writer.uint32(21).float(message.value);
+      writer.uint32(17).double(message.value);
     }
     return writer;
   },
@@ -4254,11 +4254,11 @@ export const UpdateRecognitionSettingsRequest_ThresholdsEntry: MessageFns<
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.value = reader.float();
+            message.value = reader.double();
             continue;
           }
         }
@@ -4859,7 +4859,7 @@ export const TenantThresholds_ThresholdsEntry: MessageFns<TenantThresholds_Thres
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
-      writer.uint32(21).float(message.value);
+      writer.uint32(17).double(message.value);
     }
     return writer;
   },
@@ -4886,11 +4886,11 @@ export const TenantThresholds_ThresholdsEntry: MessageFns<TenantThresholds_Thres
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.value = reader.float();
+            message.value = reader.double();
             continue;
           }
         }
@@ -5175,7 +5175,7 @@ export const WatchGalleryResponse_DefaultThresholdsEntry: MessageFns<WatchGaller
       writer.uint32(10).string(message.key);
     }
     if (message.value !== 0) {
-      writer.uint32(21).float(message.value);
+      writer.uint32(17).double(message.value);
     }
     return writer;
   },
@@ -5202,11 +5202,11 @@ export const WatchGalleryResponse_DefaultThresholdsEntry: MessageFns<WatchGaller
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.value = reader.float();
+            message.value = reader.double();
             continue;
           }
         }

@@ -1,7 +1,7 @@
 /** The onnxruntime scorer ranks exactly as the plain loop does, widening when people have many faces. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type BatchScorer, loopScorer, ModelGallery } from "@facerec/shared/gallery/gallery-index.ts";
+import { type BatchScorer, loopScorer, ModelGallery } from "./gallery-index.ts";
 import { openGemmScorer } from "./gemm-scorer.ts";
 
 describe("onnxruntime gallery scorer", () => {

@@ -4,7 +4,7 @@
  * matching shares the machine's cores the way the worker's model sessions do. `npm run bench:match`
  * measures it against a bare Gemm + TopK.
  */
-import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
+
 import {
   AttributeProto,
   AttributeProto_AttributeType,
@@ -13,6 +13,7 @@ import {
   type ValueInfoProto,
 } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
 import ort from "onnxruntime-node";
+import type { BatchScorer } from "./gallery-index.ts";
 
 /** A graph input or output: numbers are fixed sizes, strings named (dynamic) ones. */
 const tensor = (name: string, elemType: TensorProto_DataType, dims: (number | string)[]): ValueInfoProto => ({

@@ -1,0 +1,136 @@
+/**
+ * This ingest replica's copy of every tenant's gallery and thresholds, followed from the people
+ * service's WatchGallery stream the way RevocationFeed follows revocations: a snapshot, then each
+ * change as it happens (a new face is matchable here within milliseconds of its enrolment on the
+ * people replica that made it, within GALLERY_POLL_MS through another).
+ *
+ * It never stands in the way of ingest: while the people service is down, matching goes on against
+ * the last gallery received (and reconnects resume from the last token, so nothing is missed);
+ * before any gallery was received, observations are stored unmatched. A new snapshot is built
+ * beside the current gallery and swapped in once complete, so matching never sees half of one.
+ */
+import { EventEmitter } from "node:events";
+import type { PeopleServiceClient, WatchGalleryResponse } from "@facerec/proto/facerec/people/v1/people.ts";
+import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";
+import type { ClientReadableStream } from "@grpc/grpc-js";
+
+const MAX_RETRY_MS = 5000;
+
+export interface GalleryFollowerEvents {
+  /** The gallery is current (a snapshot or a resume completed) or the subscription was lost. */
+  synced: [synced: boolean];
+}
+
+/** A copy of embedding bytes as float32 (gRPC buffers are not always 4-byte aligned). */
+function vectorOf(bytes: Uint8Array): Float32Array {
+  return new Float32Array(new Uint8Array(bytes).buffer);
+}
+
+export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
+  /** The gallery matched against: replaced whole when a new snapshot completes. */
+  gallery = new Gallery();
+  /** Whether any complete gallery was received; until then, nothing is matched. */
+  loaded = false;
+  /** True while subscribed and current. */
+  synced = false;
+  #thresholds = new Map<string, Record<string, number>>();
+  #defaults: Record<string, number> = {};
+  /** A snapshot being received, until its last message. */
+  #staging: { gallery: Gallery; thresholds: Map<string, Record<string, number>> } | undefined;
+  #resumeToken = "";
+  readonly #client: PeopleServiceClient;
+  readonly #log: Logger;
+  #stream: ClientReadableStream<WatchGalleryResponse> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+  #closed = false;
+
+  constructor(client: PeopleServiceClient, log: Logger) {
+    super();
+    this.#client = client;
+    this.#log = log;
+  }
+
+  start(): void {
+    this.#subscribe();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#stream?.cancel();
+  }
+
+  /** The threshold for a tenant and model; undefined: that model is not matched. */
+  threshold(tenantId: string, model: string): number | undefined {
+    return thresholdFor(this.#thresholds.get(tenantId), model, this.#defaults);
+  }
+
+  #subscribe(): void {
+    if (this.#closed) return;
+    const stream = this.#client.watchGallery({ resumeToken: this.#resumeToken });
+    this.#stream = stream;
+    stream.on("data", (message: WatchGalleryResponse) => {
+      this.#attempt = 0;
+      this.#apply(message);
+      if (message.resumeToken) this.#resumeToken = message.resumeToken;
+      if (message.snapshotComplete && !this.synced) {
+        this.synced = true;
+        this.#log.info({ faces: this.gallery.size }, "gallery feed synced");
+        this.emit("synced", true);
+      }
+    });
+    const retry = (err?: Error) => {
+      if (this.#stream !== stream) return;
+      this.#stream = undefined;
+      this.#staging = undefined;
+      if (this.synced) {
+        this.synced = false;
+        this.emit("synced", false);
+      }
+      if (this.#closed) return;
+      const delay = Math.random() * Math.min(MAX_RETRY_MS, 100 * 2 ** this.#attempt++);
+      // The first loss says so; repeated failures while people stays down are debug noise.
+      const level = this.#attempt === 1 ? "warn" : "debug";
+      this.#log[level](
+        { err: err?.message, retryInMs: Math.round(delay), faces: this.gallery.size },
+        "gallery feed disconnected; matching against the last gallery received while resubscribing",
+      );
+      this.#retryTimer = setTimeout(() => this.#subscribe(), delay);
+    };
+    stream.on("error", retry);
+    stream.on("end", () => retry());
+  }
+
+  #apply(message: WatchGalleryResponse): void {
+    if (message.reset) this.#staging = { gallery: new Gallery(), thresholds: new Map() };
+    const target = this.#staging ?? { gallery: this.gallery, thresholds: this.#thresholds };
+    if (Object.keys(message.defaultThresholds).length > 0) this.#defaults = { ...message.defaultThresholds };
+    for (const t of message.thresholds) {
+      if (Object.keys(t.thresholds).length > 0) target.thresholds.set(t.tenantId, { ...t.thresholds });
+      else target.thresholds.delete(t.tenantId);
+    }
+    for (const r of message.removed) target.gallery.remove(r.faceId);
+    for (const e of message.added) {
+      if (e.embedding.length !== e.embeddingDim * 4) continue;
+      const existing = target.gallery.of(e.tenantId, e.model);
+      // A model's vectors all have its one size; a stray entry is skipped, not allowed to stop the feed.
+      if (existing && existing.dim !== e.embeddingDim) continue;
+      target.gallery.add({
+        tenantId: e.tenantId,
+        model: e.model,
+        faceId: e.faceId,
+        personId: e.personId,
+        vector: vectorOf(e.embedding),
+      });
+    }
+    if (this.#staging && message.snapshotComplete) {
+      this.gallery = this.#staging.gallery;
+      this.#thresholds = this.#staging.thresholds;
+      this.#staging = undefined;
+      this.loaded = true;
+    } else if (!this.#staging && message.snapshotComplete) this.loaded = true;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Matches each observation ingest stores against its tenant's gallery for the same embedding model
+ * (GalleryFollower's in-memory copy), up to 32 observations per matrix product (the shared GEMM
+ * scorer), and writes the outcome onto the event: personId, similarity, faceId, or nulls.
+ *
+ * Tracked observations (enhanced workers: track_id set) agree on one identity: each track keeps the
+ * best match it has had so far (in memory, per tenant, worker, camera and track), and every
+ * observation of the track records that one, so a track does not flicker between people.
+ */
+import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
+import type { Logger } from "@facerec/shared/logger.ts";
+import type { GalleryFollower } from "./gallery-follower.ts";
+import type { FaceEventDoc } from "./models.ts";
+
+/** Queries per matrix product. */
+export const MATCH_BATCH = 32;
+/** A track unseen this long is over: a later observation with its id starts afresh (worker restarts reuse ids). */
+const TRACK_IDLE_MS = 60_000;
+/** Tracks remembered at most; the least recently seen are forgotten first. */
+const MAX_TRACKS = 100_000;
+
+interface Match {
+  personId: string;
+  faceId: string;
+  similarity: number;
+}
+
+/** A copy of the embedding as float32 (a BinData/Buffer view may be misaligned). */
+function queryOf(embedding: Buffer): Float32Array {
+  return new Float32Array(new Uint8Array(embedding).buffer);
+}
+
+export class Matcher {
+  readonly #follower: GalleryFollower;
+  readonly #scorer: BatchScorer;
+  readonly #log: Logger;
+  /** Best match per track, in least-recently-seen order (re-inserted on every sighting). */
+  readonly #tracks = new Map<string, { best: Match | undefined; seenAt: number }>();
+
+  constructor(opts: { follower: GalleryFollower; scorer: BatchScorer; log: Logger }) {
+    this.#follower = opts.follower;
+    this.#scorer = opts.scorer;
+    this.#log = opts.log;
+  }
+
+  /**
+   * Sets personId, similarity and faceId on the events that match (the others keep the nulls
+   * toEventDocuments gave them). Never throws:
+   * a failed search leaves the events unmatched, since an event is never lost or held for matching.
+   */
+  async match(tenantId: string, events: FaceEventDoc[]): Promise<void> {
+    if (!this.#follower.loaded || events.length === 0) return;
+    const own = new Map<FaceEventDoc, Match>();
+    try {
+      for (const [model, ofModel] of Map.groupBy(events, (e) => e.model)) {
+        const gallery = this.#follower.gallery.of(tenantId, model);
+        const threshold = this.#follower.threshold(tenantId, model);
+        if (!gallery || gallery.size === 0 || threshold === undefined) continue;
+        const comparable = ofModel.filter((e) => e.embeddingDim === gallery.dim);
+        for (let start = 0; start < comparable.length; start += MATCH_BATCH) {
+          const chunk = comparable.slice(start, start + MATCH_BATCH);
+          const found = await gallery.search(
+            chunk.map((e) => queryOf(e.embedding)),
+            1,
+            { minSimilarity: threshold, scorer: this.#scorer },
+          );
+          // Five decimals: finer than any threshold means, shorter in every stored line.
+          for (const [i, [best]] of found.entries())
+            if (best) own.set(chunk[i]!, { ...best, similarity: Math.round(best.similarity * 1e5) / 1e5 });
+        }
+      }
+    } catch (err) {
+      this.#log.warn({ err, tenantId }, "matching failed; storing the observations unmatched");
+      return;
+    }
+    const now = Date.now();
+    for (const event of events) {
+      const match = event.trackId ? this.#agree(tenantId, event, own.get(event), now) : own.get(event);
+      if (match) Object.assign(event, match);
+    }
+  }
+
+  /** The track's best match so far, this observation's included. */
+  #agree(tenantId: string, event: FaceEventDoc, match: Match | undefined, now: number): Match | undefined {
+    const key = `${tenantId}\n${event.workerId}\n${event.cameraId}\n${event.trackId}`;
+    const track = this.#tracks.get(key);
+    let best = track && now - track.seenAt < TRACK_IDLE_MS ? track.best : undefined;
+    // A face removed since (or its person deleted) no longer names anyone.
+    if (best && !this.#follower.gallery.has(best.faceId)) best = undefined;
+    if (match && (!best || match.similarity > best.similarity)) best = match;
+    this.#tracks.delete(key);
+    this.#tracks.set(key, { best, seenAt: now });
+    if (this.#tracks.size > MAX_TRACKS) this.#tracks.delete(this.#tracks.keys().next().value!);
+    return best;
+  }
+}
