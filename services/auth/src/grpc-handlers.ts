@@ -1,4 +1,6 @@
 /** Maps the AuthService contract onto accounts, sessions, signing keys and the keys service. */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Actor, ActorType, type AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import {
   type AuthServiceServer,
@@ -19,7 +21,7 @@ import type { UserDoc } from "./models.ts";
 import type { Sessions } from "./sessions.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 
-/** The four 401 causes of the worker guide's troubleshooting section, by verification failure. */
+/** The 401 causes of the worker guide's troubleshooting section (and the address limit), by verification failure. */
 const EXCHANGE_FAILURES: Record<number, [code: string, detail: string]> = {
   [VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY]: [
     "invalid_api_key",
@@ -36,6 +38,10 @@ const EXCHANGE_FAILURES: Record<number, [code: string, detail: string]> = {
   [VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH]: [
     "tenant_mismatch",
     "The API key belongs to a different tenant. Check that TENANT_ID matches the tenant of the key.",
+  ],
+  [VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED]: [
+    "ip_not_allowed",
+    "The API key may not be used from this address. Add the worker's address range to the key's allowed addresses in the dashboard.",
   ],
 };
 
@@ -123,19 +129,40 @@ export function authBindings(opts: {
       const verdict = await callUnary(keys.verifyApiKey.bind(keys), {
         key: req.apiKey,
         tenantId: req.tenantId,
+        remoteAddress: req.remoteAddress,
       });
       const failure = EXCHANGE_FAILURES[verdict.failure];
       if (failure) throw unauthenticated(...failure);
       const key = verdict.apiKey!;
-      // A token never outlives its key.
-      const untilKeyExpiry = key.expiresAt
-        ? Math.floor((key.expiresAt.getTime() - Date.now()) / 1000)
-        : Number.POSITIVE_INFINITY;
-      const ttl = Math.max(1, Math.min(config.API_KEY_TOKEN_TTL, untilKeyExpiry));
+      // A token never outlives its key, nor the previous secret of a rotation it was exchanged from.
+      const secondsUntil = (at: Date | undefined) =>
+        at ? Math.floor((at.getTime() - Date.now()) / 1000) : Number.POSITIVE_INFINITY;
+      const ttl = Math.max(
+        1,
+        Math.min(
+          config.API_KEY_TOKEN_TTL,
+          secondsUntil(key.expiresAt),
+          secondsUntil(verdict.secretExpiresAt),
+        ),
+      );
       const role = roleFromProto(key.role);
       if (!role) throw unauthenticated("invalid_api_key", "The API key is not valid. Check WORKER_API_KEY.");
+      // Right after a rotation or a change of limits, the key's earlier tokens are being revoked by
+      // their `iat` second: wait for the next second so this token is not refused with them.
+      if (verdict.issueAfter) {
+        const nextSecond = (Math.floor(verdict.issueAfter.getTime() / 1000) + 1) * 1000;
+        if (nextSecond > Date.now()) await sleep(nextSecond - Date.now());
+      }
       const accessToken = await signingKeys.sign(
-        { sub: key.id, tid: key.tenantId, role, styp: "api_key", name: key.name },
+        {
+          sub: key.id,
+          tid: key.tenantId,
+          role,
+          styp: "api_key",
+          name: key.name,
+          ...(key.allowedSiteIds.length > 0 ? { sites: key.allowedSiteIds } : {}),
+          ...(key.allowedWorkerIds.length > 0 ? { workers: key.allowedWorkerIds } : {}),
+        },
         ttl,
       );
       return { accessToken, expiresIn: ttl, apiKey: key };

@@ -11,7 +11,11 @@
  *   node topology-floor.ts leaf|middle|front   (prints {"port": N} on stdout once listening)
  */
 
-import { AuthServiceClient, AuthServiceService } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import {
+  AuthServiceClient,
+  AuthServiceService,
+  type ExchangeApiKeyRequest,
+} from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { type ApiKey, KeysServiceClient, KeysServiceService } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
@@ -48,7 +52,12 @@ async function leaf() {
         name: "facerec.keys.v1.KeysService",
         definition: KeysServiceService,
         implementation: {
-          verifyApiKey: unary(log, "VerifyApiKey", async () => ({ failure: 0, apiKey: payload.apiKey })),
+          verifyApiKey: unary(log, "VerifyApiKey", async () => ({
+            failure: 0,
+            apiKey: payload.apiKey,
+            secretExpiresAt: undefined,
+            issueAfter: undefined,
+          })),
           getApiKey: unary(log, "GetApiKey", async () => ({ apiKey: payload.apiKey })),
         },
       },
@@ -68,10 +77,11 @@ async function middle() {
         name: "facerec.auth.v1.AuthService",
         definition: AuthServiceService,
         implementation: {
-          exchangeApiKey: unary(log, "ExchangeApiKey", async (req: { apiKey: string; tenantId: string }) => {
+          exchangeApiKey: unary(log, "ExchangeApiKey", async (req: ExchangeApiKeyRequest) => {
             const verdict = await callUnary(keys.verifyApiKey.bind(keys), {
               key: req.apiKey,
               tenantId: req.tenantId,
+              remoteAddress: req.remoteAddress,
             });
             return { accessToken: payload.accessToken, expiresIn: payload.expiresIn, apiKey: verdict.apiKey };
           }),
@@ -88,7 +98,11 @@ function front() {
   const router = new Router();
   router.post("/v1/auth/token", async (ctx) => {
     const body = ctx.request.body as { apiKey: string; tenantId: string };
-    await callUnary(auth.exchangeApiKey.bind(auth), { apiKey: body.apiKey, tenantId: body.tenantId });
+    await callUnary(auth.exchangeApiKey.bind(auth), {
+      apiKey: body.apiKey,
+      tenantId: body.tenantId,
+      remoteAddress: ctx.ip,
+    });
     ctx.body = payload.tokenResponse;
   });
   router.get("/v1/api-keys/:id", async (ctx) => {

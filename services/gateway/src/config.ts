@@ -22,6 +22,11 @@ export const gatewayConfigSchema = z.object({
   WEB_DIST: z.string().default(fileURLToPath(new URL("../../../web/dist/", import.meta.url))),
   /** Trust X-Forwarded-For from a reverse proxy for client addresses. */
   TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * With TRUST_PROXY: how many proxies append to X-Forwarded-For; the client address is the entry
+   * that many from the right, so a client cannot choose its address by sending the header itself.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Sign-in attempts per client address per minute. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   /** Token exchanges per client address per minute. */

@@ -22,6 +22,11 @@ export function presentApiKey(key: ApiKey) {
       : null,
     createdAt: iso(key.createdAt),
     createdBy: key.createdBy,
+    rotatedAt: iso(key.rotatedAt),
+    previousSecretExpiresAt: iso(key.previousSecretExpiresAt),
+    allowedSiteIds: key.allowedSiteIds,
+    allowedWorkerIds: key.allowedWorkerIds,
+    allowedCidrs: key.allowedCidrs,
   };
 }
 

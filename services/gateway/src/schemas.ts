@@ -41,6 +41,23 @@ export const apiKeySchema = z
     }),
     createdAt: timestamp,
     createdBy: z.string(),
+    rotatedAt: nullableTimestamp.meta({
+      description: "When the key's secret was last rotated; null if never.",
+    }),
+    previousSecretExpiresAt: nullableTimestamp.meta({
+      description:
+        "While a rotation's grace period runs: when the previous secret (and every token from it) stops working. Null otherwise.",
+    }),
+    allowedSiteIds: z
+      .array(z.string())
+      .meta({ description: "The SITE_IDs the key's workers may stream for; empty means any site." }),
+    allowedWorkerIds: z
+      .array(z.string())
+      .meta({ description: "The WORKER_IDs the key's workers may stream as; empty means any worker." }),
+    allowedCidrs: z.array(z.string()).meta({
+      description:
+        "Address ranges token exchanges must come from (see TRUST_PROXY); empty means anywhere. Otherwise 401 `ip_not_allowed`.",
+    }),
   })
   .meta({ id: "ApiKey" });
 
@@ -115,11 +132,51 @@ export const meResponse = z
 
 const futureTimestamp = timestamp.refine((v) => Date.parse(v) > Date.now(), "must be in the future");
 
-export const createApiKeyBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  role: roleSchema,
-  expiresAt: futureTimestamp.nullish(),
+/** `site_id` / `worker_id` as the ingest contract spells them. */
+const nameId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9._-]");
+/** A CIDR range, or a single address (taken as /32 or /128). */
+const addressRange = z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], {
+  error: "an address range such as 10.0.0.0/8 or 2001:db8::/32, or a single address",
 });
+const keyLimits = {
+  allowedSiteIds: z
+    .array(nameId)
+    .max(100)
+    .optional()
+    .meta({ description: "Limit the key to these SITE_IDs; empty or absent: any site.", example: ["s-1"] }),
+  allowedWorkerIds: z
+    .array(nameId)
+    .max(100)
+    .optional()
+    .meta({
+      description: "Limit the key to these WORKER_IDs; empty or absent: any worker.",
+      example: ["worker-001"],
+    }),
+  allowedCidrs: z
+    .array(addressRange)
+    .max(100)
+    .optional()
+    .meta({
+      description: "Token exchanges only from these ranges; empty or absent: anywhere.",
+      example: ["10.20.0.0/16"],
+    }),
+};
+
+export const createApiKeyBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    role: roleSchema,
+    expiresAt: futureTimestamp.nullish(),
+    ...keyLimits,
+  })
+  .meta({
+    example: {
+      name: "Production Worker 01",
+      role: "worker",
+      allowedSiteIds: ["s-1"],
+      allowedCidrs: ["10.20.0.0/16"],
+    },
+  });
 
 export const createApiKeyResponse = z
   .object({
@@ -133,8 +190,22 @@ export const updateApiKeyBody = z
     name: z.string().trim().min(1).max(100).optional(),
     active: z.boolean().optional(),
     expiresAt: futureTimestamp.nullable().optional().meta({ description: "null removes the expiration." }),
+    ...keyLimits,
   })
-  .refine((b) => Object.keys(b).length > 0, "at least one of name, active, expiresAt is required");
+  .refine(
+    (b) => Object.keys(b).length > 0,
+    "at least one of name, active, expiresAt, allowedSiteIds, allowedWorkerIds, allowedCidrs is required",
+  );
+
+export const rotateApiKeyBody = z
+  .strictObject({
+    gracePeriodSeconds: z.number().int().min(0).max(604_800).meta({
+      description:
+        "How long the current secret keeps working beside the new one: 0 (stops at once) to 604800 (7 days).",
+      example: 86_400,
+    }),
+  })
+  .meta({ example: { gracePeriodSeconds: 86_400 } });
 
 export const apiKeyResponse = z.object({ apiKey: apiKeySchema }).meta({ id: "ApiKeyResponse" });
 

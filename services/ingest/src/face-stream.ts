@@ -21,6 +21,7 @@ import type { EventStore } from "./event-store.ts";
 import type { KeyUseRecorder } from "./key-use.ts";
 import type { IngestMetrics } from "./metrics.ts";
 import type { ClosableStream } from "./open-streams.ts";
+import { batchScopeProblem } from "./stream-auth.ts";
 import type { StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
 
 /** setTimeout's limit; tokens live far shorter, but a far-future `exp` must not fire at once. */
@@ -140,7 +141,8 @@ export class FaceStream implements ClosableStream {
   /** Never rejects: a rejected promise waiting in #pending would be an unhandled rejection. */
   async #store(batch: FaceBatch): Promise<Outcome> {
     const { store, retentionMs } = this.#deps;
-    const problem = validateBatch(batch, { now: Date.now(), retentionMs });
+    const problem =
+      validateBatch(batch, { now: Date.now(), retentionMs }) ?? batchScopeProblem(this.#claims, batch);
     if (problem) {
       return {
         ack: { batchId: batch.batchId, accepted: 0, duplicate: false, rejected: true, error: problem },

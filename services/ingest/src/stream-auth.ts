@@ -25,3 +25,19 @@ export async function authenticateWorker(metadata: Metadata, verifier: TokenVeri
   }
   return claims;
 }
+
+/**
+ * Why a batch falls outside the site or worker limits of the key the stream's token came from
+ * (`site_not_allowed: …`, `worker_not_allowed: …`), or undefined when it may be stored. Refused
+ * batches are rejected by their ack; the stream stays open.
+ */
+export function batchScopeProblem(
+  claims: Pick<TokenClaims, "sites" | "workers">,
+  batch: { siteId: string; workerId: string },
+): string | undefined {
+  if (claims.sites && !claims.sites.includes(batch.siteId))
+    return `site_not_allowed: the API key may stream only for sites ${claims.sites.join(", ")}, not ${batch.siteId}; check SITE_ID or the key's sites in the dashboard`;
+  if (claims.workers && !claims.workers.includes(batch.workerId))
+    return `worker_not_allowed: the API key may stream only as workers ${claims.workers.join(", ")}, not ${batch.workerId}; check WORKER_ID or the key's workers in the dashboard`;
+  return undefined;
+}

@@ -72,6 +72,38 @@ describe("ApiKeys.verify", () => {
     );
   });
 
+  it("accepts a rotated key's new secret at once on a replica that had the key cached, the old one only during the grace period", async () => {
+    const models = await keysModels(connection);
+    const log = createLogger("test", "silent");
+    const pepper = randomBytes(32);
+    const replica = (pollMs: number) =>
+      new ApiKeys({
+        models,
+        audit: new AuditLog(models),
+        revocations: new RevocationHub({ models, log, pollMs }),
+        pepper,
+        log,
+      });
+    const [a, b] = [replica(200), replica(200)];
+    const { apiKey, key: oldKey } = await a.create(actor, { name: "k", role: "worker" });
+    assert.equal(
+      (await b.verify(oldKey, "t-a")).failure,
+      VerifyFailure.VERIFY_FAILURE_UNSPECIFIED,
+      "now cached on b",
+    );
+    const { key: newKey } = await a.rotate(actor, apiKey!.id, 1);
+    const fresh = await b.verify(newKey, "t-a");
+    assert.equal(fresh.failure, VerifyFailure.VERIFY_FAILURE_UNSPECIFIED);
+    assert.equal(fresh.secretExpiresAt, undefined);
+    assert.ok(fresh.issueAfter, "tokens must be issued after the rotation");
+    const old = await a.verify(oldKey, "t-a");
+    assert.equal(old.failure, VerifyFailure.VERIFY_FAILURE_UNSPECIFIED);
+    assert.ok(old.secretExpiresAt && old.secretExpiresAt.getTime() <= Date.now() + 1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await a.verify(oldKey, "t-a")).failure, VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY);
+    assert.equal((await b.verify(newKey, "t-a")).failure, VerifyFailure.VERIFY_FAILURE_UNSPECIFIED);
+  });
+
   it("records lastUsedAt on first use and at most every 30 s after", async () => {
     const { apiKey, key } = await apiKeys.create(actor, { name: "k", role: "worker" });
     await apiKeys.verify(key, "t-a");

@@ -3,14 +3,22 @@ import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { type ApiKey, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
-import { invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { roleToProto } from "@facerec/shared/roles.ts";
 import type { RoleName } from "@facerec/shared/tokens/claims.ts";
+import { status } from "@grpc/grpc-js";
 import type { AuditLog } from "./audit-log.ts";
 import { generateKey, hashesEqual, hashKey, KEY_ID_PATTERN, parseKey } from "./key-format.ts";
+import {
+  addressAllowed,
+  type KeyLimitLists,
+  validCidrs,
+  validSiteIds,
+  validWorkerIds,
+} from "./key-limits.ts";
 import type { ApiKeyDoc, KeysModels } from "./models.ts";
-import type { RevocationHub } from "./revocation-hub.ts";
+import { type RevocationHub, rotationRevocationId } from "./revocation-hub.ts";
 
 /** `lastUsedAt` is written at most this often per key, so a busy key is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 30_000;
@@ -23,15 +31,35 @@ const NAME_MAX = 100;
  */
 const VERIFIED_CACHE_MS = 10_000;
 const VERIFIED_CACHE_MAX = 10_000;
+/** The longest a rotated key's previous secret may keep working. */
+export const MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 60 * 60;
 
 export interface KeyChanges {
   name?: string | undefined;
   active?: boolean | undefined;
   /** A Date sets the expiration; null clears it; undefined leaves it alone. */
   expiresAt?: Date | null | undefined;
+  /** A list replaces that limit (empty lifts it); undefined leaves it alone. */
+  allowedSiteIds?: string[] | undefined;
+  allowedWorkerIds?: string[] | undefined;
+  allowedCidrs?: string[] | undefined;
 }
 
-export type VerifyResult = { failure: VerifyFailure; apiKey: ApiKey | undefined };
+export type VerifyResult = {
+  failure: VerifyFailure;
+  apiKey: ApiKey | undefined;
+  /** Set when the previous secret of a rotation was presented: when it stops working. */
+  secretExpiresAt: Date | undefined;
+  /** A token must be issued in a later second than this (see VerifyApiKeyResponse.issue_after). */
+  issueAfter: Date | undefined;
+};
+
+const refused = (failure: VerifyFailure): VerifyResult => ({
+  failure,
+  apiKey: undefined,
+  secretExpiresAt: undefined,
+  issueAfter: undefined,
+});
 
 export class ApiKeys {
   readonly #keys: KeysModels["apiKeys"];
@@ -58,9 +86,17 @@ export class ApiKeys {
     });
   }
 
-  async create(actor: Actor, input: { name: string; role: RoleName; expiresAt?: Date | undefined }) {
+  async create(
+    actor: Actor,
+    input: { name: string; role: RoleName; expiresAt?: Date | undefined; limits?: Partial<KeyLimitLists> },
+  ) {
     const name = validName(input.name);
     if (input.expiresAt) assertFuture(input.expiresAt);
+    const limits: KeyLimitLists = {
+      allowedSiteIds: validSiteIds(input.limits?.allowedSiteIds ?? []),
+      allowedWorkerIds: validWorkerIds(input.limits?.allowedWorkerIds ?? []),
+      allowedCidrs: validCidrs(input.limits?.allowedCidrs ?? []),
+    };
     const key = generateKey();
     const doc = await this.#keys.create({
       _id: key.id,
@@ -75,6 +111,7 @@ export class ApiKeys {
       createdAt: new Date(),
       createdBy: actor.displayName || actor.actorId,
       createdById: actor.actorId,
+      ...limits,
     });
     await this.#audit.record({
       tenantId: actor.tenantId,
@@ -88,6 +125,7 @@ export class ApiKeys {
         ...(input.expiresAt
           ? [{ field: "expiresAt", oldValue: "", newValue: input.expiresAt.toISOString() }]
           : []),
+        ...limitChanges(EMPTY_LIMITS, limits),
       ],
     });
     return { apiKey: toApiKey(doc.toObject() as ApiKeyDoc), key: key.plaintext };
@@ -125,6 +163,24 @@ export class ApiKeys {
       set.expiresAt = changes.expiresAt;
       diff.push({ field: "expiresAt", oldValue: iso(before.expiresAt), newValue: iso(changes.expiresAt) });
     }
+    const limits: KeyLimitLists = {
+      allowedSiteIds: changes.allowedSiteIds
+        ? validSiteIds(changes.allowedSiteIds)
+        : (before.allowedSiteIds ?? []),
+      allowedWorkerIds: changes.allowedWorkerIds
+        ? validWorkerIds(changes.allowedWorkerIds)
+        : (before.allowedWorkerIds ?? []),
+      allowedCidrs: changes.allowedCidrs ? validCidrs(changes.allowedCidrs) : (before.allowedCidrs ?? []),
+    };
+    const limitDiff = limitChanges(before, limits);
+    for (const change of limitDiff) {
+      const field = change.field as keyof KeyLimitLists;
+      set[field] = limits[field];
+      diff.push(change);
+    }
+    // Tokens carry the site and worker limits: narrowed limits must not wait for them to expire.
+    const revokeTokens = set.active !== false && limitDiff.some((c) => c.field !== "allowedCidrs");
+    if (revokeTokens) set.tokensRevokedAt = new Date();
     if (diff.length === 0) return toApiKey(before);
 
     // No projection here: FerretDB does not support one on findAndModify; toApiKey drops the hash anyway.
@@ -135,6 +191,8 @@ export class ApiKeys {
     this.#verified.delete(id);
     // Revoke before answering: when the caller sees success, every service refuses the key within the poll interval.
     if (set.active === false) await this.#revocations.revoke(after, "deactivated");
+    else if (revokeTokens)
+      await this.#revocations.revoke(after, "limits_changed", undefined, set.tokensRevokedAt!);
     const action =
       set.active === false
         ? "api_key.deactivated"
@@ -168,23 +226,94 @@ export class ApiKeys {
   }
 
   /**
+   * Gives the key a new secret; the current one keeps working for `graceSeconds` (0: stops now).
+   * Refused while an earlier rotation's grace period runs: a key has at most two secrets.
+   */
+  async rotate(actor: Actor, id: string, graceSeconds: number) {
+    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_PERIOD_SECONDS)
+      throw invalidArgument(
+        "invalid_grace_period",
+        `grace_period_seconds must be an integer from 0 to ${MAX_GRACE_PERIOD_SECONDS} (7 days)`,
+      );
+    const before = await this.#find(actor, id);
+    const now = new Date();
+    if (before.previousSecretExpiresAt && before.previousSecretExpiresAt > now)
+      throw new AppError(
+        status.FAILED_PRECONDITION,
+        "rotation_in_progress",
+        `the key's previous secret works until ${before.previousSecretExpiresAt.toISOString()}; rotate again after that, or deactivate the key`,
+      );
+    const current = await this.#keys.findById(id, { hash: 1 }).lean<Pick<ApiKeyDoc, "hash">>();
+    if (!current) throw notFound(`API key ${id} not found`);
+    const key = generateKey(id);
+    const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
+    // Conditional on the secret it replaces, so two racing rotations cannot both succeed.
+    const after = await this.#keys
+      .findOneAndUpdate(
+        { _id: id, tenantId: actor.tenantId, rotatedAt: before.rotatedAt ?? null },
+        {
+          $set: {
+            hash: hashKey(key.plaintext, this.#pepper),
+            previousHash: previousSecretExpiresAt ? bytesOf(current.hash) : null,
+            previousSecretExpiresAt,
+            rotatedAt: now,
+            tokensRevokedAt: now,
+          },
+        },
+        { returnDocument: "after" },
+      )
+      .lean<ApiKeyDoc>();
+    if (!after)
+      throw new AppError(status.ABORTED, "concurrent_rotation", "the key was rotated meanwhile; reload it");
+    this.#verified.delete(id);
+    // Without a grace period the old secret's tokens end now; otherwise the sweep ends them when it runs out.
+    if (!previousSecretExpiresAt)
+      await this.#revocations.revoke(after, "rotated", rotationRevocationId(id, now), now);
+    await this.#audit.record({
+      tenantId: actor.tenantId,
+      action: "api_key.rotated",
+      actor,
+      targetType: "api_key",
+      targetId: id,
+      changes: [
+        { field: "rotatedAt", oldValue: iso(before.rotatedAt), newValue: now.toISOString() },
+        { field: "previousSecretExpiresAt", oldValue: "", newValue: iso(previousSecretExpiresAt ?? now) },
+      ],
+    });
+    return { apiKey: toApiKey(after), key: key.plaintext };
+  }
+
+  /**
    * The hot path of every token exchange: checksum (no I/O), one primary-key read, a constant-time
    * HMAC comparison, then the state checks in the documented order.
    */
-  async verify(plaintext: string, tenantId: string): Promise<VerifyResult> {
+  async verify(plaintext: string, tenantId: string, remoteAddress = ""): Promise<VerifyResult> {
     const id = parseKey(plaintext);
-    if (!id) return { failure: VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY, apiKey: undefined };
-    const doc = await this.#lookup(id);
-    if (!doc || !hashesEqual(bytesOf(doc.hash), hashKey(plaintext, this.#pepper))) {
-      return { failure: VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY, apiKey: undefined };
+    if (!id) return refused(VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY);
+    const presented = hashKey(plaintext, this.#pepper);
+    const now = Date.now();
+    let doc = await this.#lookup(id);
+    let secret = doc && matchSecret(doc, presented, now);
+    // A cached copy may predate a rotation made on another replica: a new secret must work at once.
+    if (doc && !secret && this.#verified.has(id)) {
+      this.#verified.delete(id);
+      doc = await this.#lookup(id);
+      secret = doc && matchSecret(doc, presented, now);
     }
-    if (!doc.active) return { failure: VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE, apiKey: undefined };
-    if (doc.expiresAt && doc.expiresAt.getTime() <= Date.now())
-      return { failure: VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED, apiKey: undefined };
-    if (doc.tenantId !== tenantId)
-      return { failure: VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH, apiKey: undefined };
+    if (!doc || !secret) return refused(VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY);
+    if (!doc.active) return refused(VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE);
+    if (doc.expiresAt && doc.expiresAt.getTime() <= now)
+      return refused(VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED);
+    if (doc.tenantId !== tenantId) return refused(VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH);
+    if (!addressAllowed(doc.allowedCidrs ?? [], remoteAddress))
+      return refused(VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED);
     this.#touch(doc);
-    return { failure: VerifyFailure.VERIFY_FAILURE_UNSPECIFIED, apiKey: toApiKey(doc) };
+    return {
+      failure: VerifyFailure.VERIFY_FAILURE_UNSPECIFIED,
+      apiKey: toApiKey(doc),
+      secretExpiresAt: secret === "previous" ? (doc.previousSecretExpiresAt ?? undefined) : undefined,
+      issueAfter: doc.tokensRevokedAt ?? undefined,
+    };
   }
 
   async #lookup(id: string): Promise<ApiKeyDoc | null> {
@@ -255,6 +384,25 @@ export class ApiKeys {
   }
 }
 
+/** Which of the key's secrets `presented` (its HMAC) is; both are compared, so either takes the same work. */
+function matchSecret(doc: ApiKeyDoc, presented: Buffer, now: number): "current" | "previous" | undefined {
+  const current = hashesEqual(bytesOf(doc.hash), presented);
+  const previous =
+    doc.previousHash && doc.previousSecretExpiresAt && doc.previousSecretExpiresAt.getTime() > now
+      ? hashesEqual(bytesOf(doc.previousHash), presented)
+      : false;
+  return current ? "current" : previous ? "previous" : undefined;
+}
+
+const EMPTY_LIMITS: KeyLimitLists = { allowedSiteIds: [], allowedWorkerIds: [], allowedCidrs: [] };
+
+/** Audit entries for the limits that differ, as comma-separated lists. */
+function limitChanges(before: Partial<KeyLimitLists>, after: KeyLimitLists) {
+  return (["allowedSiteIds", "allowedWorkerIds", "allowedCidrs"] as const)
+    .map((field) => ({ field, oldValue: (before[field] ?? []).join(","), newValue: after[field].join(",") }))
+    .filter((c) => c.oldValue !== c.newValue);
+}
+
 function validName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length < 1 || trimmed.length > NAME_MAX) {
@@ -285,5 +433,13 @@ export function toApiKey(doc: ApiKeyDoc): ApiKey {
     createdBy: doc.createdBy,
     lastWorkerId: doc.lastWorkerId ?? "",
     lastRemoteAddress: doc.lastRemoteAddress ?? "",
+    rotatedAt: doc.rotatedAt ?? undefined,
+    previousSecretExpiresAt:
+      doc.previousSecretExpiresAt && doc.previousSecretExpiresAt.getTime() > Date.now()
+        ? doc.previousSecretExpiresAt
+        : undefined,
+    allowedSiteIds: doc.allowedSiteIds ?? [],
+    allowedWorkerIds: doc.allowedWorkerIds ?? [],
+    allowedCidrs: doc.allowedCidrs ?? [],
   };
 }

@@ -30,7 +30,12 @@ export function keysBindings(opts: {
     createApiKey: unary(log, "CreateApiKey", async (req) => {
       const role = roleFromProto(req.role);
       if (!role) throw invalidArgument("invalid_role", "role must be worker, viewer or admin");
-      return apiKeys.create(requireActor(req.actor), { name: req.name, role, expiresAt: req.expiresAt });
+      return apiKeys.create(requireActor(req.actor), {
+        name: req.name,
+        role,
+        expiresAt: req.expiresAt,
+        limits: req.limits,
+      });
     }),
     listApiKeys: unary(log, "ListApiKeys", (req) =>
       apiKeys.list(requireActor(req.actor), req.pageSize, req.pageToken),
@@ -46,14 +51,22 @@ export function keysBindings(opts: {
         name: req.name,
         active: req.active,
         expiresAt: req.clearExpiresAt ? null : req.expiresAt,
+        allowedSiteIds: req.allowedSiteIds?.values,
+        allowedWorkerIds: req.allowedWorkerIds?.values,
+        allowedCidrs: req.allowedCidrs?.values,
       });
       return { apiKey };
     }),
+    rotateApiKey: unary(log, "RotateApiKey", (req) =>
+      apiKeys.rotate(requireActor(req.actor), req.id, req.gracePeriodSeconds),
+    ),
     deleteApiKey: unary(log, "DeleteApiKey", async (req) => {
       await apiKeys.remove(requireActor(req.actor), req.id);
       return {};
     }),
-    verifyApiKey: unary(log, "VerifyApiKey", (req) => apiKeys.verify(req.key, req.tenantId)),
+    verifyApiKey: unary(log, "VerifyApiKey", (req) =>
+      apiKeys.verify(req.key, req.tenantId, req.remoteAddress),
+    ),
     recordKeyUse: unary(log, "RecordKeyUse", async (req) => {
       await apiKeys.recordStreamUse(req);
       return {};

@@ -47,8 +47,8 @@ export function formatKey(id: string, secret: string): string {
   return body + checksum(body);
 }
 
-export function generateKey(): GeneratedKey {
-  const id = randomBase62(ID_LENGTH);
+/** A new key; given an id, a new secret for that key (rotation). */
+export function generateKey(id: string = randomBase62(ID_LENGTH)): GeneratedKey {
   return { id, plaintext: formatKey(id, randomBase62(SECRET_LENGTH)), displayPrefix: `${KEY_PREFIX}${id}` };
 }
 

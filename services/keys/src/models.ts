@@ -18,6 +18,17 @@ const apiKeySchema = new Schema(
     /** Worker id and client address of the last ingest stream that used the key. */
     lastWorkerId: { type: String, default: "" },
     lastRemoteAddress: { type: String, default: "" },
+    /** When tokens issued up to now were last revoked while the key stayed usable (rotation, new limits). */
+    tokensRevokedAt: { type: Date, default: null },
+    /** When the secret was last rotated. */
+    rotatedAt: { type: Date, default: null },
+    /** HMAC of the secret before the last rotation, valid until previousSecretExpiresAt. */
+    previousHash: { type: Buffer, default: null },
+    previousSecretExpiresAt: { type: Date, default: null },
+    /** Limits (empty = none): sites and workers its tokens may stream for, ranges it may be exchanged from. */
+    allowedSiteIds: { type: [String], default: [] },
+    allowedWorkerIds: { type: [String], default: [] },
+    allowedCidrs: { type: [String], default: [] },
     createdAt: { type: Date, required: true },
     createdBy: { type: String, required: true },
     createdById: { type: String, required: true },
@@ -26,6 +37,7 @@ const apiKeySchema = new Schema(
 );
 apiKeySchema.index({ tenantId: 1, createdAt: -1, _id: -1 });
 apiKeySchema.index({ expiresAt: 1 });
+apiKeySchema.index({ previousSecretExpiresAt: 1 });
 
 const revocationSchema = new Schema(
   {
@@ -33,11 +45,21 @@ const revocationSchema = new Schema(
     keyId: { type: String, required: true },
     tenantId: { type: String, required: true },
     revokedAt: { type: Date, required: true },
-    reason: { type: String, enum: ["deactivated", "deleted", "expired"], required: true },
+    /**
+     * When the revocation was written; differs from revokedAt for the end of a rotation's grace
+     * period, which revokes the tokens issued before the rotation. Replicas poll on it.
+     */
+    recordedAt: { type: Date },
+    reason: {
+      type: String,
+      enum: ["deactivated", "deleted", "expired", "rotated", "limits_changed"],
+      required: true,
+    },
   },
   { collection: "key_revocations", versionKey: false },
 );
 revocationSchema.index({ revokedAt: 1 });
+revocationSchema.index({ recordedAt: 1 });
 
 const auditEventSchema = new Schema(
   {

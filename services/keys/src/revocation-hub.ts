@@ -3,8 +3,8 @@
  * (FerretDB has none): a revocation is written to `key_revocations`, pushed at once to this
  * replica's subscribers, and each replica polls the collection every REVOCATION_POLL_MS to pick up
  * what other replicas wrote. Cost: one indexed range query per replica per poll interval.
- * Key expiry is announced the same way by a sweep over `expiresAt`, deduplicated across replicas
- * by a deterministic revocation id.
+ * Key expiry, and the end of a rotation's grace period, are announced the same way by sweeps over
+ * `expiresAt` and `previousSecretExpiresAt`, deduplicated across replicas by deterministic ids.
  */
 import { type Revocation, RevocationReason } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -22,6 +22,8 @@ const REASONS: Record<Reason, RevocationReason> = {
   deactivated: RevocationReason.REVOCATION_REASON_DEACTIVATED,
   deleted: RevocationReason.REVOCATION_REASON_DELETED,
   expired: RevocationReason.REVOCATION_REASON_EXPIRED,
+  rotated: RevocationReason.REVOCATION_REASON_ROTATED,
+  limits_changed: RevocationReason.REVOCATION_REASON_LIMITS_CHANGED,
 };
 
 export class RevocationHub {
@@ -29,10 +31,10 @@ export class RevocationHub {
   readonly #log: Logger;
   readonly #pollMs: number;
   readonly #listeners = new Set<Listener>();
-  /** Revocation ids already delivered, with their time, pruned past the skew window. */
+  /** Revocation ids already delivered, with their recordedAt, pruned past the skew window. */
   readonly #delivered = new Map<string, number>();
   #cursor = Date.now() - SKEW_MS;
-  #expiryCheckedUpTo = Date.now() - SNAPSHOT_WINDOW_MS;
+  #sweptUpTo = Date.now() - SNAPSHOT_WINDOW_MS;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: { models: KeysModels; log: Logger; pollMs: number }) {
@@ -44,7 +46,7 @@ export class RevocationHub {
   start(): void {
     const tick = async () => {
       try {
-        await this.#announceExpiries();
+        await this.#announceEnds();
         await this.#pollOtherReplicas();
       } catch (err) {
         this.#log.warn({ err }, "revocation poll failed; retrying");
@@ -72,16 +74,22 @@ export class RevocationHub {
     return rows.map(toRevocation);
   }
 
+  /**
+   * Refuses the key's tokens issued at or before `revokedAt` (default now). `id` makes a revocation
+   * that several replicas may announce a single row.
+   */
   async revoke(
     key: Pick<ApiKeyDoc, "_id" | "tenantId">,
     reason: Reason,
     id: string = crypto.randomUUID(),
+    revokedAt = new Date(),
   ): Promise<void> {
     const doc: RevocationDoc = {
       _id: id,
       keyId: key._id,
       tenantId: key.tenantId,
-      revokedAt: new Date(),
+      revokedAt,
+      recordedAt: new Date(),
       reason,
     };
     await this.#models.revocations.create(doc);
@@ -91,40 +99,56 @@ export class RevocationHub {
   #deliver(rows: RevocationDoc[]): void {
     const fresh = rows.filter((r) => !this.#delivered.has(r._id));
     if (fresh.length === 0) return;
-    for (const r of fresh) this.#delivered.set(r._id, r.revokedAt.getTime());
+    for (const r of fresh) this.#delivered.set(r._id, (r.recordedAt ?? r.revokedAt).getTime());
     const message = fresh.map(toRevocation);
     for (const listener of this.#listeners) listener(message);
   }
 
   async #pollOtherReplicas(): Promise<void> {
     const rows = await this.#models.revocations
-      .find({ revokedAt: { $gte: new Date(this.#cursor - SKEW_MS) } })
-      .sort({ revokedAt: 1 })
+      .find({ recordedAt: { $gte: new Date(this.#cursor - SKEW_MS) } })
+      .sort({ recordedAt: 1 })
       .lean<RevocationDoc[]>();
     this.#deliver(rows);
-    const newest = rows.at(-1)?.revokedAt.getTime();
+    const newest = rows.at(-1)?.recordedAt?.getTime();
     if (newest !== undefined && newest > this.#cursor) this.#cursor = newest;
     for (const [id, at] of this.#delivered) if (at < this.#cursor - 2 * SKEW_MS) this.#delivered.delete(id);
   }
 
-  async #announceExpiries(): Promise<void> {
+  /**
+   * Announces keys whose expiration passed, and rotations whose grace period ended since the last
+   * sweep. The end of a grace period revokes the tokens issued before the rotation (all from the
+   * previous secret); tokens exchanged from the previous secret during the grace period never
+   * outlive it (the auth service caps them), and the new secret's tokens stay valid.
+   */
+  async #announceEnds(): Promise<void> {
     const now = Date.now();
+    const window = { $gt: new Date(this.#sweptUpTo), $lte: new Date(now) };
+    type Ending = Pick<ApiKeyDoc, "_id" | "tenantId" | "expiresAt" | "rotatedAt">;
     const expired = await this.#models.apiKeys
-      .find(
-        { expiresAt: { $gt: new Date(this.#expiryCheckedUpTo), $lte: new Date(now) } },
-        { _id: 1, tenantId: 1, expiresAt: 1 },
-      )
-      .lean<Pick<ApiKeyDoc, "_id" | "tenantId" | "expiresAt">[]>();
+      .find({ expiresAt: window }, { _id: 1, tenantId: 1, expiresAt: 1 })
+      .lean<Ending[]>();
+    const rotated = await this.#models.apiKeys
+      .find({ previousSecretExpiresAt: window }, { _id: 1, tenantId: 1, rotatedAt: 1 })
+      .lean<Ending[]>();
+    // Same id on every replica: the first insert wins, the others get a duplicate-key error.
+    const once = (err: { code?: number }) => {
+      if (err?.code !== 11000) throw err;
+    };
     for (const key of expired) {
-      // Same id on every replica: the first insert wins, the others get a duplicate-key error.
-      const id = `expired:${key._id}:${key.expiresAt!.getTime()}`;
-      await this.revoke(key, "expired", id).catch((err: { code?: number }) => {
-        if (err?.code !== 11000) throw err;
-      });
+      await this.revoke(key, "expired", `expired:${key._id}:${key.expiresAt!.getTime()}`).catch(once);
     }
-    this.#expiryCheckedUpTo = now;
+    for (const key of rotated) {
+      const at = key.rotatedAt!;
+      await this.revoke(key, "rotated", rotationRevocationId(key._id, at), at).catch(once);
+    }
+    this.#sweptUpTo = now;
   }
 }
+
+/** The one revocation that ends a rotation, whichever replica announces it. */
+export const rotationRevocationId = (keyId: string, rotatedAt: Date) =>
+  `rotated:${keyId}:${rotatedAt.getTime()}`;
 
 function toRevocation(doc: RevocationDoc): Revocation {
   return { keyId: doc.keyId, tenantId: doc.tenantId, revokedAt: doc.revokedAt, reason: REASONS[doc.reason] };

@@ -11,6 +11,7 @@ import {
   createApiKeyResponse,
   idParams,
   pageQuery,
+  rotateApiKeyBody,
   updateApiKeyBody,
 } from "../schemas.ts";
 
@@ -54,6 +55,11 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
           name: body.name,
           role: roleToProto(body.role),
           expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
+          limits: {
+            allowedSiteIds: body.allowedSiteIds ?? [],
+            allowedWorkerIds: body.allowedWorkerIds ?? [],
+            allowedCidrs: body.allowedCidrs ?? [],
+          },
         });
         ctx.status = 201;
         ctx.set("Cache-Control", "no-store");
@@ -78,7 +84,8 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
       method: "patch",
       path: "/v1/api-keys/:id",
       operationId: "updateApiKey",
-      summary: "Rename, activate/deactivate, or change or clear (null) the expiration of an API key",
+      summary:
+        "Rename, activate/deactivate, change or clear (null) the expiration, or replace the site, worker or address limits of an API key",
       tag: "api-keys",
       access: ADMINS,
       params: idParams,
@@ -92,8 +99,37 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
           active: body.active,
           expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
           clearExpiresAt: body.expiresAt === null,
+          allowedSiteIds: listOrUnset(body.allowedSiteIds),
+          allowedWorkerIds: listOrUnset(body.allowedWorkerIds),
+          allowedCidrs: listOrUnset(body.allowedCidrs),
         });
         ctx.body = { apiKey: presentApiKey(apiKey!) };
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/api-keys/:id/rotate",
+      operationId: "rotateApiKey",
+      summary:
+        "Give an API key a new secret (shown once); the current secret keeps working for the grace period, then stops everywhere within a second",
+      tag: "api-keys",
+      access: ADMINS,
+      params: idParams,
+      body: rotateApiKeyBody,
+      responses: {
+        200: {
+          description: "The key and its new secret's only plaintext copy",
+          schema: createApiKeyResponse,
+        },
+      },
+      handler: async (ctx, { params, body, caller }) => {
+        const rotated = await callUnary(keys.rotateApiKey.bind(keys), {
+          actor: caller.actor,
+          id: params.id,
+          gracePeriodSeconds: body.gracePeriodSeconds,
+        });
+        ctx.set("Cache-Control", "no-store");
+        ctx.body = { apiKey: presentApiKey(rotated.apiKey!), key: rotated.key };
       },
     }),
     defineRoute({
@@ -112,3 +148,6 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
     }),
   ];
 }
+
+/** A list the request set (possibly empty, which lifts the limit), or undefined to leave it alone. */
+const listOrUnset = (values: string[] | undefined) => (values ? { values } : undefined);

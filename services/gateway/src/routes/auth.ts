@@ -115,6 +115,9 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
         const result = await callUnary(auth.exchangeApiKey.bind(auth), {
           apiKey: body.apiKey,
           tenantId: body.tenantId,
+          // The socket's peer, or with TRUST_PROXY the client X-Forwarded-For names: keys limited
+          // to address ranges are checked against it.
+          remoteAddress: ctx.ip,
         });
         ctx.set("Cache-Control", "no-store");
         ctx.body = {

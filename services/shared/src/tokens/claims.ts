@@ -22,6 +22,10 @@ export const tokenClaimsSchema = z.object({
   name: z.string(),
   /** Platform admins may manage tenants. */
   padm: z.boolean().optional(),
+  /** Set when the API key is limited to sites: the only `site_id`s its token may stream for. */
+  sites: z.array(z.string()).optional(),
+  /** Set when the API key is limited to workers: the only `worker_id`s its token may stream for. */
+  workers: z.array(z.string()).optional(),
   jti: z.string().min(1),
   iat: z.number().int(),
   exp: z.number().int(),

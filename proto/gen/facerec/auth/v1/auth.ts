@@ -112,6 +112,8 @@ export interface ExchangeApiKeyRequest {
   apiKey: string;
   /** The tenant the key should belong to (TENANT_ID). */
   tenantId: string;
+  /** The client's address as the gateway trusts it (see TRUST_PROXY), for the key's allowed_cidrs. */
+  remoteAddress: string;
 }
 
 /** ExchangeApiKeyResponse carries the access token for the key. */
@@ -1113,7 +1115,7 @@ export const LogoutResponse: MessageFns<LogoutResponse> = {
 };
 
 function createBaseExchangeApiKeyRequest(): ExchangeApiKeyRequest {
-  return { apiKey: "", tenantId: "" };
+  return { apiKey: "", tenantId: "", remoteAddress: "" };
 }
 
 export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
@@ -1123,6 +1125,9 @@ export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
     }
     if (message.tenantId !== "") {
       writer.uint32(18).string(message.tenantId);
+    }
+    if (message.remoteAddress !== "") {
+      writer.uint32(26).string(message.remoteAddress);
     }
     return writer;
   },
@@ -1156,6 +1161,14 @@ export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
             message.tenantId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.remoteAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1180,6 +1193,11 @@ export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
         : isSet(object.tenant_id)
         ? globalThis.String(object.tenant_id)
         : "",
+      remoteAddress: isSet(object.remoteAddress)
+        ? globalThis.String(object.remoteAddress)
+        : isSet(object.remote_address)
+        ? globalThis.String(object.remote_address)
+        : "",
     };
   },
 
@@ -1191,6 +1209,9 @@ export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
     if (message.tenantId !== "") {
       obj.tenantId = message.tenantId;
     }
+    if (message.remoteAddress !== "") {
+      obj.remoteAddress = message.remoteAddress;
+    }
     return obj;
   },
 
@@ -1201,6 +1222,7 @@ export const ExchangeApiKeyRequest: MessageFns<ExchangeApiKeyRequest> = {
     const message = createBaseExchangeApiKeyRequest();
     message.apiKey = object.apiKey ?? "";
     message.tenantId = object.tenantId ?? "";
+    message.remoteAddress = object.remoteAddress ?? "";
     return message;
   },
 };
@@ -2470,7 +2492,8 @@ export const AuthServiceService = {
   },
   /**
    * ExchangeApiKey trades an API key and its tenant id for a short-lived access token. Failures are
-   * UNAUTHENTICATED with codes `invalid_api_key`, `key_inactive`, `key_expired`, `tenant_mismatch`.
+   * UNAUTHENTICATED with codes `invalid_api_key`, `key_inactive`, `key_expired`, `tenant_mismatch`,
+   * `ip_not_allowed`. A token from a key limited to sites or workers carries the limits as claims.
    */
   exchangeApiKey: {
     path: "/facerec.auth.v1.AuthService/ExchangeApiKey" as const,
@@ -2566,7 +2589,8 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   /**
    * ExchangeApiKey trades an API key and its tenant id for a short-lived access token. Failures are
-   * UNAUTHENTICATED with codes `invalid_api_key`, `key_inactive`, `key_expired`, `tenant_mismatch`.
+   * UNAUTHENTICATED with codes `invalid_api_key`, `key_inactive`, `key_expired`, `tenant_mismatch`,
+   * `ip_not_allowed`. A token from a key limited to sites or workers carries the limits as claims.
    */
   exchangeApiKey: handleUnaryCall<ExchangeApiKeyRequest, ExchangeApiKeyResponse>;
   /** GetJwks returns the public keys that verify current tokens. */
@@ -2643,7 +2667,8 @@ export interface AuthServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * ExchangeApiKey trades an API key and its tenant id for a short-lived access token. Failures are
-   * UNAUTHENTICATED with codes `invalid_api_key`, `key_inactive`, `key_expired`, `tenant_mismatch`.
+   * UNAUTHENTICATED with codes `invalid_api_key`, `key_inactive`, `key_expired`, `tenant_mismatch`,
+   * `ip_not_allowed`. A token from a key limited to sites or workers carries the limits as claims.
    */
   exchangeApiKey(
     request: ExchangeApiKeyRequest,

@@ -99,6 +99,8 @@ export const VerifyFailure = {
   VERIFY_FAILURE_KEY_EXPIRED: 3,
   /** VERIFY_FAILURE_TENANT_MISMATCH - The key belongs to another tenant than the one given (`tenant_mismatch`). */
   VERIFY_FAILURE_TENANT_MISMATCH: 4,
+  /** VERIFY_FAILURE_IP_NOT_ALLOWED - The presenter's address is outside the key's allowed_cidrs (`ip_not_allowed`). */
+  VERIFY_FAILURE_IP_NOT_ALLOWED: 5,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -110,6 +112,7 @@ export namespace VerifyFailure {
   export type VERIFY_FAILURE_KEY_INACTIVE = typeof VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE;
   export type VERIFY_FAILURE_KEY_EXPIRED = typeof VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED;
   export type VERIFY_FAILURE_TENANT_MISMATCH = typeof VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH;
+  export type VERIFY_FAILURE_IP_NOT_ALLOWED = typeof VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED;
   export type UNRECOGNIZED = typeof VerifyFailure.UNRECOGNIZED;
 }
 
@@ -130,6 +133,9 @@ export function verifyFailureFromJSON(object: any): VerifyFailure {
     case 4:
     case "VERIFY_FAILURE_TENANT_MISMATCH":
       return VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH;
+    case 5:
+    case "VERIFY_FAILURE_IP_NOT_ALLOWED":
+      return VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -149,6 +155,8 @@ export function verifyFailureToJSON(object: VerifyFailure): string {
       return "VERIFY_FAILURE_KEY_EXPIRED";
     case VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH:
       return "VERIFY_FAILURE_TENANT_MISMATCH";
+    case VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED:
+      return "VERIFY_FAILURE_IP_NOT_ALLOWED";
     case VerifyFailure.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -165,6 +173,16 @@ export const RevocationReason = {
   REVOCATION_REASON_DELETED: 2,
   /** REVOCATION_REASON_EXPIRED - The key's expiration passed. */
   REVOCATION_REASON_EXPIRED: 3,
+  /**
+   * REVOCATION_REASON_ROTATED - The key's secret was rotated and the previous secret's grace period ended: tokens issued
+   * before the rotation (revoked_at is the rotation's time) are refused.
+   */
+  REVOCATION_REASON_ROTATED: 4,
+  /**
+   * REVOCATION_REASON_LIMITS_CHANGED - The key's site or worker limits changed: its tokens, which carry the old limits, are refused
+   * and the worker exchanges the key again.
+   */
+  REVOCATION_REASON_LIMITS_CHANGED: 5,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -175,6 +193,8 @@ export namespace RevocationReason {
   export type REVOCATION_REASON_DEACTIVATED = typeof RevocationReason.REVOCATION_REASON_DEACTIVATED;
   export type REVOCATION_REASON_DELETED = typeof RevocationReason.REVOCATION_REASON_DELETED;
   export type REVOCATION_REASON_EXPIRED = typeof RevocationReason.REVOCATION_REASON_EXPIRED;
+  export type REVOCATION_REASON_ROTATED = typeof RevocationReason.REVOCATION_REASON_ROTATED;
+  export type REVOCATION_REASON_LIMITS_CHANGED = typeof RevocationReason.REVOCATION_REASON_LIMITS_CHANGED;
   export type UNRECOGNIZED = typeof RevocationReason.UNRECOGNIZED;
 }
 
@@ -192,6 +212,12 @@ export function revocationReasonFromJSON(object: any): RevocationReason {
     case 3:
     case "REVOCATION_REASON_EXPIRED":
       return RevocationReason.REVOCATION_REASON_EXPIRED;
+    case 4:
+    case "REVOCATION_REASON_ROTATED":
+      return RevocationReason.REVOCATION_REASON_ROTATED;
+    case 5:
+    case "REVOCATION_REASON_LIMITS_CHANGED":
+      return RevocationReason.REVOCATION_REASON_LIMITS_CHANGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -209,6 +235,10 @@ export function revocationReasonToJSON(object: RevocationReason): string {
       return "REVOCATION_REASON_DELETED";
     case RevocationReason.REVOCATION_REASON_EXPIRED:
       return "REVOCATION_REASON_EXPIRED";
+    case RevocationReason.REVOCATION_REASON_ROTATED:
+      return "REVOCATION_REASON_ROTATED";
+    case RevocationReason.REVOCATION_REASON_LIMITS_CHANGED:
+      return "REVOCATION_REASON_LIMITS_CHANGED";
     case RevocationReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -250,6 +280,33 @@ export interface ApiKey {
   lastWorkerId: string;
   /** The client address of that stream (as ingest saw it); empty until one has. */
   lastRemoteAddress: string;
+  /** When the key's secret was last rotated; unset if never. */
+  rotatedAt:
+    | Date
+    | undefined;
+  /** While a rotation's grace period runs: when the previous secret stops working. Unset otherwise. */
+  previousSecretExpiresAt:
+    | Date
+    | undefined;
+  /** The `site_id`s whose batches the key's tokens may stream; empty means any site. */
+  allowedSiteIds: string[];
+  /** The `worker_id`s whose batches the key's tokens may stream; empty means any worker. */
+  allowedWorkerIds: string[];
+  /**
+   * CIDR ranges (IPv4 or IPv6, e.g. `10.0.0.0/8`, `2001:db8::/32`) a token exchange must come
+   * from; empty means anywhere.
+   */
+  allowedCidrs: string[];
+}
+
+/** KeyLimits are the optional restrictions on where and for what a key may be used. */
+export interface KeyLimits {
+  /** See ApiKey.allowed_site_ids. Each 1 to 64 characters of [A-Za-z0-9._-]; at most 100. */
+  allowedSiteIds: string[];
+  /** See ApiKey.allowed_worker_ids. Same rules as site ids. */
+  allowedWorkerIds: string[];
+  /** See ApiKey.allowed_cidrs. At most 100 ranges. */
+  allowedCidrs: string[];
 }
 
 /** CreateApiKeyRequest describes the key to create. */
@@ -263,7 +320,14 @@ export interface CreateApiKeyRequest {
   /** Required. */
   role: Role;
   /** Optional; must be in the future. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /**
+   * Optional restrictions; unset means none. Bad values are INVALID_ARGUMENT with code
+   * `invalid_site_id`, `invalid_worker_id` or `invalid_cidr`.
+   */
+  limits: KeyLimits | undefined;
 }
 
 /** CreateApiKeyResponse returns the new key, including its only copy of the plaintext. */
@@ -334,6 +398,22 @@ export interface UpdateApiKeyRequest {
     | undefined;
   /** When true, removes the expiration (the key no longer expires). Excludes expires_at. */
   clearExpiresAt: boolean;
+  /** New site limit, when set: replaces the list (an empty list lifts the limit). */
+  allowedSiteIds:
+    | StringList
+    | undefined;
+  /** New worker limit, when set: replaces the list (an empty list lifts the limit). */
+  allowedWorkerIds:
+    | StringList
+    | undefined;
+  /** New address limit, when set: replaces the list (an empty list lifts the limit). */
+  allowedCidrs: StringList | undefined;
+}
+
+/** StringList wraps a list so that "unset" (leave alone) differs from "empty" (lift the limit). */
+export interface StringList {
+  /** The values. */
+  values: string[];
 }
 
 /** UpdateApiKeyResponse carries the key after the change. */
@@ -356,12 +436,42 @@ export interface DeleteApiKeyRequest {
 export interface DeleteApiKeyResponse {
 }
 
+/** RotateApiKeyRequest names the key to rotate and how long its current secret keeps working. */
+export interface RotateApiKeyRequest {
+  /** The caller. */
+  actor:
+    | Actor
+    | undefined;
+  /** The key's id. */
+  id: string;
+  /**
+   * Seconds the current secret keeps working beside the new one: 0 (stops at once) to 604800
+   * (7 days). Out of range is INVALID_ARGUMENT `invalid_grace_period`.
+   */
+  gracePeriodSeconds: number;
+}
+
+/** RotateApiKeyResponse returns the key and the only copy of its new secret. */
+export interface RotateApiKeyResponse {
+  /** The key's metadata, with rotated_at and previous_secret_expires_at set. */
+  apiKey:
+    | ApiKey
+    | undefined;
+  /** The new plaintext key. Shown once; it cannot be recovered later. */
+  key: string;
+}
+
 /** VerifyApiKeyRequest presents a key for checking. */
 export interface VerifyApiKeyRequest {
   /** The plaintext key as the worker sent it. */
   key: string;
   /** The tenant the presenter claims the key belongs to. */
   tenantId: string;
+  /**
+   * The presenter's address (as the gateway trusts it), checked against the key's allowed_cidrs.
+   * Empty when unknown; a key with allowed_cidrs then fails with IP_NOT_ALLOWED.
+   */
+  remoteAddress: string;
 }
 
 /** VerifyApiKeyResponse is the verdict. */
@@ -369,7 +479,22 @@ export interface VerifyApiKeyResponse {
   /** VERIFY_FAILURE_UNSPECIFIED when the key is good. */
   failure: VerifyFailure;
   /** The key's metadata when the key is good; unset otherwise. */
-  apiKey: ApiKey | undefined;
+  apiKey:
+    | ApiKey
+    | undefined;
+  /**
+   * Set when the key was presented with its previous secret during a rotation's grace period: the
+   * secret stops working then, and a token exchanged from it must not outlive it.
+   */
+  secretExpiresAt:
+    | Date
+    | undefined;
+  /**
+   * Set when the key's earlier tokens were revoked while the key stayed usable (a rotation, a
+   * change of its limits): a token must be issued in a later second than this (`iat` has
+   * one-second resolution), or it would be refused with them.
+   */
+  issueAfter: Date | undefined;
 }
 
 /** RecordKeyUseRequest says which key streamed, for which worker, from where. */
@@ -426,6 +551,11 @@ function createBaseApiKey(): ApiKey {
     createdBy: "",
     lastWorkerId: "",
     lastRemoteAddress: "",
+    rotatedAt: undefined,
+    previousSecretExpiresAt: undefined,
+    allowedSiteIds: [],
+    allowedWorkerIds: [],
+    allowedCidrs: [],
   };
 }
 
@@ -466,6 +596,21 @@ export const ApiKey: MessageFns<ApiKey> = {
     }
     if (message.lastRemoteAddress !== "") {
       writer.uint32(98).string(message.lastRemoteAddress);
+    }
+    if (message.rotatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.rotatedAt), writer.uint32(106).fork()).join();
+    }
+    if (message.previousSecretExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.previousSecretExpiresAt), writer.uint32(114).fork()).join();
+    }
+    for (const v of message.allowedSiteIds) {
+      writer.uint32(122).string(v!);
+    }
+    for (const v of message.allowedWorkerIds) {
+      writer.uint32(130).string(v!);
+    }
+    for (const v of message.allowedCidrs) {
+      writer.uint32(138).string(v!);
     }
     return writer;
   },
@@ -579,6 +724,46 @@ export const ApiKey: MessageFns<ApiKey> = {
             message.lastRemoteAddress = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.rotatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.previousSecretExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.allowedSiteIds.push(reader.string());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.allowedWorkerIds.push(reader.string());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.allowedCidrs.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -633,6 +818,31 @@ export const ApiKey: MessageFns<ApiKey> = {
         : isSet(object.last_remote_address)
         ? globalThis.String(object.last_remote_address)
         : "",
+      rotatedAt: isSet(object.rotatedAt)
+        ? fromJsonTimestamp(object.rotatedAt)
+        : isSet(object.rotated_at)
+        ? fromJsonTimestamp(object.rotated_at)
+        : undefined,
+      previousSecretExpiresAt: isSet(object.previousSecretExpiresAt)
+        ? fromJsonTimestamp(object.previousSecretExpiresAt)
+        : isSet(object.previous_secret_expires_at)
+        ? fromJsonTimestamp(object.previous_secret_expires_at)
+        : undefined,
+      allowedSiteIds: globalThis.Array.isArray(object?.allowedSiteIds)
+        ? object.allowedSiteIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_site_ids)
+        ? object.allowed_site_ids.map((e: any) => globalThis.String(e))
+        : [],
+      allowedWorkerIds: globalThis.Array.isArray(object?.allowedWorkerIds)
+        ? object.allowedWorkerIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_worker_ids)
+        ? object.allowed_worker_ids.map((e: any) => globalThis.String(e))
+        : [],
+      allowedCidrs: globalThis.Array.isArray(object?.allowedCidrs)
+        ? object.allowedCidrs.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_cidrs)
+        ? object.allowed_cidrs.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -674,6 +884,21 @@ export const ApiKey: MessageFns<ApiKey> = {
     if (message.lastRemoteAddress !== "") {
       obj.lastRemoteAddress = message.lastRemoteAddress;
     }
+    if (message.rotatedAt !== undefined) {
+      obj.rotatedAt = message.rotatedAt.toISOString();
+    }
+    if (message.previousSecretExpiresAt !== undefined) {
+      obj.previousSecretExpiresAt = message.previousSecretExpiresAt.toISOString();
+    }
+    if (message.allowedSiteIds?.length) {
+      obj.allowedSiteIds = message.allowedSiteIds;
+    }
+    if (message.allowedWorkerIds?.length) {
+      obj.allowedWorkerIds = message.allowedWorkerIds;
+    }
+    if (message.allowedCidrs?.length) {
+      obj.allowedCidrs = message.allowedCidrs;
+    }
     return obj;
   },
 
@@ -694,12 +919,130 @@ export const ApiKey: MessageFns<ApiKey> = {
     message.createdBy = object.createdBy ?? "";
     message.lastWorkerId = object.lastWorkerId ?? "";
     message.lastRemoteAddress = object.lastRemoteAddress ?? "";
+    message.rotatedAt = object.rotatedAt ?? undefined;
+    message.previousSecretExpiresAt = object.previousSecretExpiresAt ?? undefined;
+    message.allowedSiteIds = object.allowedSiteIds?.map((e) => e) || [];
+    message.allowedWorkerIds = object.allowedWorkerIds?.map((e) => e) || [];
+    message.allowedCidrs = object.allowedCidrs?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseKeyLimits(): KeyLimits {
+  return { allowedSiteIds: [], allowedWorkerIds: [], allowedCidrs: [] };
+}
+
+export const KeyLimits: MessageFns<KeyLimits> = {
+  encode(message: KeyLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.allowedSiteIds) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.allowedWorkerIds) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.allowedCidrs) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.allowedSiteIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.allowedWorkerIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.allowedCidrs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyLimits {
+    return {
+      allowedSiteIds: globalThis.Array.isArray(object?.allowedSiteIds)
+        ? object.allowedSiteIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_site_ids)
+        ? object.allowed_site_ids.map((e: any) => globalThis.String(e))
+        : [],
+      allowedWorkerIds: globalThis.Array.isArray(object?.allowedWorkerIds)
+        ? object.allowedWorkerIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_worker_ids)
+        ? object.allowed_worker_ids.map((e: any) => globalThis.String(e))
+        : [],
+      allowedCidrs: globalThis.Array.isArray(object?.allowedCidrs)
+        ? object.allowedCidrs.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_cidrs)
+        ? object.allowed_cidrs.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: KeyLimits): unknown {
+    const obj: any = {};
+    if (message.allowedSiteIds?.length) {
+      obj.allowedSiteIds = message.allowedSiteIds;
+    }
+    if (message.allowedWorkerIds?.length) {
+      obj.allowedWorkerIds = message.allowedWorkerIds;
+    }
+    if (message.allowedCidrs?.length) {
+      obj.allowedCidrs = message.allowedCidrs;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyLimits>, I>>(base?: I): KeyLimits {
+    return KeyLimits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyLimits>, I>>(object: I): KeyLimits {
+    const message = createBaseKeyLimits();
+    message.allowedSiteIds = object.allowedSiteIds?.map((e) => e) || [];
+    message.allowedWorkerIds = object.allowedWorkerIds?.map((e) => e) || [];
+    message.allowedCidrs = object.allowedCidrs?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
-  return { actor: undefined, name: "", role: 0, expiresAt: undefined };
+  return { actor: undefined, name: "", role: 0, expiresAt: undefined, limits: undefined };
 }
 
 export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
@@ -715,6 +1058,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
+    }
+    if (message.limits !== undefined) {
+      KeyLimits.encode(message.limits, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -764,6 +1110,14 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = KeyLimits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -786,6 +1140,7 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      limits: isSet(object.limits) ? KeyLimits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -803,6 +1158,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.limits !== undefined) {
+      obj.limits = KeyLimits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -815,6 +1173,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     message.name = object.name ?? "";
     message.role = object.role ?? 0;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? KeyLimits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
@@ -1273,7 +1634,17 @@ export const GetApiKeyResponse: MessageFns<GetApiKeyResponse> = {
 };
 
 function createBaseUpdateApiKeyRequest(): UpdateApiKeyRequest {
-  return { actor: undefined, id: "", name: undefined, active: undefined, expiresAt: undefined, clearExpiresAt: false };
+  return {
+    actor: undefined,
+    id: "",
+    name: undefined,
+    active: undefined,
+    expiresAt: undefined,
+    clearExpiresAt: false,
+    allowedSiteIds: undefined,
+    allowedWorkerIds: undefined,
+    allowedCidrs: undefined,
+  };
 }
 
 export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
@@ -1295,6 +1666,15 @@ export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
     }
     if (message.clearExpiresAt !== false) {
       writer.uint32(48).bool(message.clearExpiresAt);
+    }
+    if (message.allowedSiteIds !== undefined) {
+      StringList.encode(message.allowedSiteIds, writer.uint32(58).fork()).join();
+    }
+    if (message.allowedWorkerIds !== undefined) {
+      StringList.encode(message.allowedWorkerIds, writer.uint32(66).fork()).join();
+    }
+    if (message.allowedCidrs !== undefined) {
+      StringList.encode(message.allowedCidrs, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1360,6 +1740,30 @@ export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
             message.clearExpiresAt = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.allowedSiteIds = StringList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.allowedWorkerIds = StringList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.allowedCidrs = StringList.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1388,6 +1792,21 @@ export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
         : isSet(object.clear_expires_at)
         ? globalThis.Boolean(object.clear_expires_at)
         : false,
+      allowedSiteIds: isSet(object.allowedSiteIds)
+        ? StringList.fromJSON(object.allowedSiteIds)
+        : isSet(object.allowed_site_ids)
+        ? StringList.fromJSON(object.allowed_site_ids)
+        : undefined,
+      allowedWorkerIds: isSet(object.allowedWorkerIds)
+        ? StringList.fromJSON(object.allowedWorkerIds)
+        : isSet(object.allowed_worker_ids)
+        ? StringList.fromJSON(object.allowed_worker_ids)
+        : undefined,
+      allowedCidrs: isSet(object.allowedCidrs)
+        ? StringList.fromJSON(object.allowedCidrs)
+        : isSet(object.allowed_cidrs)
+        ? StringList.fromJSON(object.allowed_cidrs)
+        : undefined,
     };
   },
 
@@ -1411,6 +1830,15 @@ export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
     if (message.clearExpiresAt !== false) {
       obj.clearExpiresAt = message.clearExpiresAt;
     }
+    if (message.allowedSiteIds !== undefined) {
+      obj.allowedSiteIds = StringList.toJSON(message.allowedSiteIds);
+    }
+    if (message.allowedWorkerIds !== undefined) {
+      obj.allowedWorkerIds = StringList.toJSON(message.allowedWorkerIds);
+    }
+    if (message.allowedCidrs !== undefined) {
+      obj.allowedCidrs = StringList.toJSON(message.allowedCidrs);
+    }
     return obj;
   },
 
@@ -1425,6 +1853,84 @@ export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
     message.active = object.active ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
     message.clearExpiresAt = object.clearExpiresAt ?? false;
+    message.allowedSiteIds = (object.allowedSiteIds !== undefined && object.allowedSiteIds !== null)
+      ? StringList.fromPartial(object.allowedSiteIds)
+      : undefined;
+    message.allowedWorkerIds = (object.allowedWorkerIds !== undefined && object.allowedWorkerIds !== null)
+      ? StringList.fromPartial(object.allowedWorkerIds)
+      : undefined;
+    message.allowedCidrs = (object.allowedCidrs !== undefined && object.allowedCidrs !== null)
+      ? StringList.fromPartial(object.allowedCidrs)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStringList(): StringList {
+  return { values: [] };
+}
+
+export const StringList: MessageFns<StringList> = {
+  encode(message: StringList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.values) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StringList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStringList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.values.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StringList {
+    return {
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: StringList): unknown {
+    const obj: any = {};
+    if (message.values?.length) {
+      obj.values = message.values;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StringList>, I>>(base?: I): StringList {
+    return StringList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StringList>, I>>(object: I): StringList {
+    const message = createBaseStringList();
+    message.values = object.values?.map((e) => e) || [];
     return message;
   },
 };
@@ -1641,8 +2147,204 @@ export const DeleteApiKeyResponse: MessageFns<DeleteApiKeyResponse> = {
   },
 };
 
+function createBaseRotateApiKeyRequest(): RotateApiKeyRequest {
+  return { actor: undefined, id: "", gracePeriodSeconds: 0 };
+}
+
+export const RotateApiKeyRequest: MessageFns<RotateApiKeyRequest> = {
+  encode(message: RotateApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.gracePeriodSeconds !== 0) {
+      writer.uint32(24).int32(message.gracePeriodSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.gracePeriodSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateApiKeyRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      gracePeriodSeconds: isSet(object.gracePeriodSeconds)
+        ? globalThis.Number(object.gracePeriodSeconds)
+        : isSet(object.grace_period_seconds)
+        ? globalThis.Number(object.grace_period_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: RotateApiKeyRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.gracePeriodSeconds !== 0) {
+      obj.gracePeriodSeconds = Math.round(message.gracePeriodSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateApiKeyRequest>, I>>(base?: I): RotateApiKeyRequest {
+    return RotateApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateApiKeyRequest>, I>>(object: I): RotateApiKeyRequest {
+    const message = createBaseRotateApiKeyRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.id = object.id ?? "";
+    message.gracePeriodSeconds = object.gracePeriodSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseRotateApiKeyResponse(): RotateApiKeyResponse {
+  return { apiKey: undefined, key: "" };
+}
+
+export const RotateApiKeyResponse: MessageFns<RotateApiKeyResponse> = {
+  encode(message: RotateApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiKey !== undefined) {
+      ApiKey.encode(message.apiKey, writer.uint32(10).fork()).join();
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiKey = ApiKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateApiKeyResponse {
+    return {
+      apiKey: isSet(object.apiKey)
+        ? ApiKey.fromJSON(object.apiKey)
+        : isSet(object.api_key)
+        ? ApiKey.fromJSON(object.api_key)
+        : undefined,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+    };
+  },
+
+  toJSON(message: RotateApiKeyResponse): unknown {
+    const obj: any = {};
+    if (message.apiKey !== undefined) {
+      obj.apiKey = ApiKey.toJSON(message.apiKey);
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateApiKeyResponse>, I>>(base?: I): RotateApiKeyResponse {
+    return RotateApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateApiKeyResponse>, I>>(object: I): RotateApiKeyResponse {
+    const message = createBaseRotateApiKeyResponse();
+    message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
+      ? ApiKey.fromPartial(object.apiKey)
+      : undefined;
+    message.key = object.key ?? "";
+    return message;
+  },
+};
+
 function createBaseVerifyApiKeyRequest(): VerifyApiKeyRequest {
-  return { key: "", tenantId: "" };
+  return { key: "", tenantId: "", remoteAddress: "" };
 }
 
 export const VerifyApiKeyRequest: MessageFns<VerifyApiKeyRequest> = {
@@ -1652,6 +2354,9 @@ export const VerifyApiKeyRequest: MessageFns<VerifyApiKeyRequest> = {
     }
     if (message.tenantId !== "") {
       writer.uint32(18).string(message.tenantId);
+    }
+    if (message.remoteAddress !== "") {
+      writer.uint32(26).string(message.remoteAddress);
     }
     return writer;
   },
@@ -1685,6 +2390,14 @@ export const VerifyApiKeyRequest: MessageFns<VerifyApiKeyRequest> = {
             message.tenantId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.remoteAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1705,6 +2418,11 @@ export const VerifyApiKeyRequest: MessageFns<VerifyApiKeyRequest> = {
         : isSet(object.tenant_id)
         ? globalThis.String(object.tenant_id)
         : "",
+      remoteAddress: isSet(object.remoteAddress)
+        ? globalThis.String(object.remoteAddress)
+        : isSet(object.remote_address)
+        ? globalThis.String(object.remote_address)
+        : "",
     };
   },
 
@@ -1716,6 +2434,9 @@ export const VerifyApiKeyRequest: MessageFns<VerifyApiKeyRequest> = {
     if (message.tenantId !== "") {
       obj.tenantId = message.tenantId;
     }
+    if (message.remoteAddress !== "") {
+      obj.remoteAddress = message.remoteAddress;
+    }
     return obj;
   },
 
@@ -1726,12 +2447,13 @@ export const VerifyApiKeyRequest: MessageFns<VerifyApiKeyRequest> = {
     const message = createBaseVerifyApiKeyRequest();
     message.key = object.key ?? "";
     message.tenantId = object.tenantId ?? "";
+    message.remoteAddress = object.remoteAddress ?? "";
     return message;
   },
 };
 
 function createBaseVerifyApiKeyResponse(): VerifyApiKeyResponse {
-  return { failure: 0, apiKey: undefined };
+  return { failure: 0, apiKey: undefined, secretExpiresAt: undefined, issueAfter: undefined };
 }
 
 export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
@@ -1741,6 +2463,12 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
     }
     if (message.apiKey !== undefined) {
       ApiKey.encode(message.apiKey, writer.uint32(18).fork()).join();
+    }
+    if (message.secretExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.secretExpiresAt), writer.uint32(26).fork()).join();
+    }
+    if (message.issueAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.issueAfter), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1774,6 +2502,22 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
             message.apiKey = ApiKey.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.secretExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.issueAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1794,6 +2538,16 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
         : isSet(object.api_key)
         ? ApiKey.fromJSON(object.api_key)
         : undefined,
+      secretExpiresAt: isSet(object.secretExpiresAt)
+        ? fromJsonTimestamp(object.secretExpiresAt)
+        : isSet(object.secret_expires_at)
+        ? fromJsonTimestamp(object.secret_expires_at)
+        : undefined,
+      issueAfter: isSet(object.issueAfter)
+        ? fromJsonTimestamp(object.issueAfter)
+        : isSet(object.issue_after)
+        ? fromJsonTimestamp(object.issue_after)
+        : undefined,
     };
   },
 
@@ -1804,6 +2558,12 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
     }
     if (message.apiKey !== undefined) {
       obj.apiKey = ApiKey.toJSON(message.apiKey);
+    }
+    if (message.secretExpiresAt !== undefined) {
+      obj.secretExpiresAt = message.secretExpiresAt.toISOString();
+    }
+    if (message.issueAfter !== undefined) {
+      obj.issueAfter = message.issueAfter.toISOString();
     }
     return obj;
   },
@@ -1817,6 +2577,8 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
     message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
       ? ApiKey.fromPartial(object.apiKey)
       : undefined;
+    message.secretExpiresAt = object.secretExpiresAt ?? undefined;
+    message.issueAfter = object.issueAfter ?? undefined;
     return message;
   },
 };
@@ -2328,6 +3090,23 @@ export const KeysServiceService = {
     responseDeserialize: (value: Buffer): DeleteApiKeyResponse => DeleteApiKeyResponse.decode(value),
   },
   /**
+   * RotateApiKey gives a key a new secret (same id, name, role and limits) and returns its
+   * plaintext once, as CreateApiKey does. The previous secret keeps working for the grace period
+   * asked for (0 = it stops at once), after which it and every token exchanged from it stop
+   * working everywhere within one second. FAILED_PRECONDITION `rotation_in_progress` while the
+   * previous rotation's grace period runs.
+   */
+  rotateApiKey: {
+    path: "/facerec.keys.v1.KeysService/RotateApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateApiKeyRequest): Buffer => Buffer.from(RotateApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateApiKeyRequest => RotateApiKeyRequest.decode(value),
+    responseSerialize: (value: RotateApiKeyResponse): Buffer =>
+      Buffer.from(RotateApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateApiKeyResponse => RotateApiKeyResponse.decode(value),
+  },
+  /**
    * VerifyApiKey checks a presented key: well-formed, known, active, unexpired and of the given
    * tenant, in that order. The first failing check is reported in the response, not as an error.
    */
@@ -2358,9 +3137,9 @@ export const KeysServiceService = {
     responseDeserialize: (value: Buffer): RecordKeyUseResponse => RecordKeyUseResponse.decode(value),
   },
   /**
-   * WatchRevocations streams key revocations (deactivation, deletion, expiry). The first message
-   * holds every revocation recent enough to matter for unexpired tokens; later messages arrive as
-   * revocations happen on any replica.
+   * WatchRevocations streams key revocations (deactivation, deletion, expiry, end of a
+   * rotation's grace period). The first message holds every revocation recent enough to matter
+   * for unexpired tokens; later messages arrive as revocations happen on any replica.
    */
   watchRevocations: {
     path: "/facerec.keys.v1.KeysService/WatchRevocations" as const,
@@ -2393,6 +3172,14 @@ export interface KeysServiceServer extends UntypedServiceImplementation {
   /** DeleteApiKey removes a key for good; its tokens stop working within one second. */
   deleteApiKey: handleUnaryCall<DeleteApiKeyRequest, DeleteApiKeyResponse>;
   /**
+   * RotateApiKey gives a key a new secret (same id, name, role and limits) and returns its
+   * plaintext once, as CreateApiKey does. The previous secret keeps working for the grace period
+   * asked for (0 = it stops at once), after which it and every token exchanged from it stop
+   * working everywhere within one second. FAILED_PRECONDITION `rotation_in_progress` while the
+   * previous rotation's grace period runs.
+   */
+  rotateApiKey: handleUnaryCall<RotateApiKeyRequest, RotateApiKeyResponse>;
+  /**
    * VerifyApiKey checks a presented key: well-formed, known, active, unexpired and of the given
    * tenant, in that order. The first failing check is reported in the response, not as an error.
    */
@@ -2405,9 +3192,9 @@ export interface KeysServiceServer extends UntypedServiceImplementation {
    */
   recordKeyUse: handleUnaryCall<RecordKeyUseRequest, RecordKeyUseResponse>;
   /**
-   * WatchRevocations streams key revocations (deactivation, deletion, expiry). The first message
-   * holds every revocation recent enough to matter for unexpired tokens; later messages arrive as
-   * revocations happen on any replica.
+   * WatchRevocations streams key revocations (deactivation, deletion, expiry, end of a
+   * rotation's grace period). The first message holds every revocation recent enough to matter
+   * for unexpired tokens; later messages arrive as revocations happen on any replica.
    */
   watchRevocations: handleServerStreamingCall<WatchRevocationsRequest, WatchRevocationsResponse>;
 }
@@ -2500,6 +3287,28 @@ export interface KeysServiceClient extends Client {
     callback: (error: ServiceError | null, response: DeleteApiKeyResponse) => void,
   ): ClientUnaryCall;
   /**
+   * RotateApiKey gives a key a new secret (same id, name, role and limits) and returns its
+   * plaintext once, as CreateApiKey does. The previous secret keeps working for the grace period
+   * asked for (0 = it stops at once), after which it and every token exchanged from it stop
+   * working everywhere within one second. FAILED_PRECONDITION `rotation_in_progress` while the
+   * previous rotation's grace period runs.
+   */
+  rotateApiKey(
+    request: RotateApiKeyRequest,
+    callback: (error: ServiceError | null, response: RotateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateApiKey(
+    request: RotateApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateApiKey(
+    request: RotateApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * VerifyApiKey checks a presented key: well-formed, known, active, unexpired and of the given
    * tenant, in that order. The first failing check is reported in the response, not as an error.
    */
@@ -2540,9 +3349,9 @@ export interface KeysServiceClient extends Client {
     callback: (error: ServiceError | null, response: RecordKeyUseResponse) => void,
   ): ClientUnaryCall;
   /**
-   * WatchRevocations streams key revocations (deactivation, deletion, expiry). The first message
-   * holds every revocation recent enough to matter for unexpired tokens; later messages arrive as
-   * revocations happen on any replica.
+   * WatchRevocations streams key revocations (deactivation, deletion, expiry, end of a
+   * rotation's grace period). The first message holds every revocation recent enough to matter
+   * for unexpired tokens; later messages arrive as revocations happen on any replica.
    */
   watchRevocations(
     request: WatchRevocationsRequest,

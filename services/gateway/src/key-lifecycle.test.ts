@@ -1,0 +1,281 @@
+/**
+ * Key lifecycle beyond the guide, against the real stack: rotation with a grace period, keys limited
+ * to sites and workers, and keys limited to address ranges (with and without TRUST_PROXY).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import {
+  type ApiResponse,
+  startTestStack,
+  TENANT,
+  type TestStack,
+} from "@facerec/shared/stack/test-stack.ts";
+import { ingestClient, makeBatch, WorkerStream, waitForIngest } from "@facerec/shared/stack/test-worker.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
+
+type Key = Record<string, unknown>;
+
+const assertProblem = (res: ApiResponse, status: number, code: string) => {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  assert.equal(res.body.code, code, JSON.stringify(res.body));
+};
+
+describe("API key rotation", () => {
+  let t: TestStack;
+  let admin: string;
+  before(async () => {
+    t = await startTestStack();
+    admin = await t.login();
+  });
+  after(() => t.stop());
+
+  const rotate = (id: string, body: unknown, token = admin) =>
+    t.api<Key>("POST", `/v1/api-keys/${id}/rotate`, { token, body });
+  const tokenOf = async (key: string) => {
+    const res = await t.exchange(key);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body as { accessToken: string; expiresIn: number };
+  };
+  const me = (token: string) => t.api("GET", "/v1/me", { token });
+
+  it("without a grace period: a new secret for the same key, the old secret and its tokens refused at once", async () => {
+    const { id, key: oldKey } = await t.createKey(admin, { role: "worker", name: "Rotate Me" });
+    const oldToken = (await tokenOf(oldKey)).accessToken;
+
+    const res = await rotate(id, { gracePeriodSeconds: 0 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.headers.get("cache-control"), "no-store");
+    const apiKey = res.body.apiKey as Key;
+    const newKey = String(res.body.key);
+    assert.notEqual(newKey, oldKey);
+    assert.equal(newKey.slice(0, 16), oldKey.slice(0, 16), "same id, so the same prefix");
+    assert.deepEqual([apiKey.id, apiKey.name, apiKey.role], [id, "Rotate Me", "worker"]);
+    assert.ok(apiKey.rotatedAt);
+    assert.equal(apiKey.previousSecretExpiresAt, null);
+
+    assertProblem(await t.exchange(oldKey), 401, "invalid_api_key");
+    assert.equal((await t.exchange(newKey)).status, 200);
+    await until("the old secret's token is refused", async () => (await me(oldToken)).status === 401, 1000);
+
+    const audit = await t.api<{ auditEvents: Key[] }>("GET", "/v1/audit-events", { token: admin });
+    const event = audit.body.auditEvents.find((e) => e.action === "api_key.rotated" && e.targetId === id);
+    assert.ok(event, "the rotation is audited");
+  });
+
+  it("with a grace period: both secrets work, the list shows when the old one ends, then it and its tokens stop", async () => {
+    const { id, key: oldKey } = await t.createKey(admin, { role: "worker" });
+    const tokenBefore = (await tokenOf(oldKey)).accessToken;
+
+    const res = await rotate(id, { grace_period_seconds: 3 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const newKey = String(res.body.key);
+    const endsAt = Date.parse(String((res.body.apiKey as Key).previousSecretExpiresAt));
+    assert.ok(endsAt > Date.now() && endsAt <= Date.now() + 3000);
+
+    const listed = await t.api<{ apiKeys: Key[] }>("GET", "/v1/api-keys", { token: admin });
+    const row = listed.body.apiKeys.find((k) => k.id === id)!;
+    assert.equal(
+      Date.parse(String(row.previousSecretExpiresAt)),
+      endsAt,
+      "the list shows the key in rotation",
+    );
+
+    // During the grace period both secrets exchange; the old secret's token ends with the grace period.
+    const fromOld = await tokenOf(oldKey);
+    assert.ok(fromOld.expiresIn <= 3, `expiresIn ${fromOld.expiresIn}`);
+    const fromNew = await tokenOf(newKey);
+    assert.ok(fromNew.expiresIn > 60);
+    assert.equal(
+      (await me(tokenBefore)).status,
+      200,
+      "tokens from before the rotation work during the grace period",
+    );
+    assertProblem(await rotate(id, { gracePeriodSeconds: 0 }), 400, "rotation_in_progress");
+
+    await sleep(Math.max(0, endsAt - Date.now()));
+    assertProblem(await t.exchange(oldKey), 401, "invalid_api_key");
+    await until(
+      "the pre-rotation token is refused",
+      async () => (await me(tokenBefore)).status === 401,
+      1500,
+    );
+    assert.equal((await me(fromNew.accessToken)).status, 200, "the new secret's token keeps working");
+    assert.equal((await t.exchange(newKey)).status, 200);
+    const after = await t.api<{ apiKey: Key }>("GET", `/v1/api-keys/${id}`, { token: admin });
+    assert.equal(after.body.apiKey.previousSecretExpiresAt, null);
+  });
+
+  it("refuses bad grace periods, unknown keys, other tenants' keys and non-admins", async () => {
+    const { id } = await t.createKey(admin, { role: "worker" });
+    for (const body of [
+      {},
+      { gracePeriodSeconds: -1 },
+      { gracePeriodSeconds: 604_801 },
+      { gracePeriodSeconds: 1.5 },
+      { gracePeriodSeconds: "60" },
+    ]) {
+      assertProblem(await rotate(id, body), 400, "validation_failed");
+    }
+    assertProblem(await rotate("AAAAAAAAAAAA", { gracePeriodSeconds: 0 }), 404, "not_found");
+    const otherAdmin = await t.createTenant("t-rotation-other");
+    assertProblem(await rotate(id, { gracePeriodSeconds: 0 }, otherAdmin), 404, "not_found");
+    const { key: viewerKey } = await t.createKey(admin, { role: "viewer" });
+    const viewer = (await tokenOf(viewerKey)).accessToken;
+    assertProblem(await rotate(id, { gracePeriodSeconds: 0 }, viewer), 403, "forbidden");
+  });
+
+  it("is in the OpenAPI document with an example", async () => {
+    const doc = await t.api<{ paths: Record<string, Record<string, Key>> }>("GET", "/v1/openapi.json");
+    const op = doc.body.paths["/v1/api-keys/{id}/rotate"]?.post;
+    assert.equal(op?.operationId, "rotateApiKey");
+    assert.match(JSON.stringify(op), /gracePeriodSeconds/);
+    assert.match(JSON.stringify(op), /86400/);
+  });
+});
+
+describe("API keys limited to sites, workers and addresses", () => {
+  let t: TestStack;
+  let admin: string;
+  let client: IngestServiceClient;
+  before(async () => {
+    t = await startTestStack();
+    client = ingestClient(`127.0.0.1:${t.stack.ports.ingest}`);
+    await waitForIngest(client);
+    admin = await t.login();
+  });
+  after(async () => {
+    client.close();
+    await t.stop();
+  });
+
+  const create = (body: Key) =>
+    t.api<Key>("POST", "/v1/api-keys", { token: admin, body: { name: "scoped", role: "worker", ...body } });
+
+  it("refuses batches for a site or worker the key is not limited to, by their ack with site_not_allowed", async () => {
+    const created = await create({ allowedSiteIds: ["s-1", "s-2"], allowed_worker_ids: ["worker-001"] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual((created.body.apiKey as Key).allowedSiteIds, ["s-1", "s-2"]);
+    const token = String((await t.exchange(String(created.body.key))).body.accessToken);
+
+    const stream = new WorkerStream(client, token);
+    const [ok, otherSite, otherWorker] = await stream.exchange(
+      makeBatch({ siteId: "s-2", workerId: "worker-001" }),
+      makeBatch({ siteId: "s-3", workerId: "worker-001" }),
+      makeBatch({ siteId: "s-1", workerId: "worker-002" }),
+    );
+    assert.equal(ok!.rejected, false, ok!.error);
+    assert.equal(otherSite!.rejected, true);
+    assert.match(otherSite!.error, /^site_not_allowed: .*s-3/);
+    assert.equal(otherWorker!.rejected, true);
+    assert.match(otherWorker!.error, /^worker_not_allowed: .*worker-002/);
+    // The stream stays open for the batches it may take.
+    const [again] = await stream.exchange(makeBatch({ siteId: "s-1", workerId: "worker-001" }));
+    assert.equal(again!.rejected, false);
+    stream.cancel();
+  });
+
+  it("an unlimited key streams for any site; narrowing its sites revokes its tokens, which carry the old limits", async () => {
+    const { id, key } = await t.createKey(admin, { role: "worker" });
+    const listed = await t.api<{ apiKey: Key }>("GET", `/v1/api-keys/${id}`, { token: admin });
+    assert.deepEqual(listed.body.apiKey.allowedSiteIds, [], "existing and new keys are unlimited by default");
+    const token = String((await t.exchange(key)).body.accessToken);
+    const [ack] = await new WorkerStream(client, token).exchange(makeBatch({ siteId: "anywhere" }));
+    assert.equal(ack!.rejected, false);
+
+    const patched = await t.api<{ apiKey: Key }>("PATCH", `/v1/api-keys/${id}`, {
+      token: admin,
+      body: { allowedSiteIds: ["s-9"] },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual(patched.body.apiKey.allowedSiteIds, ["s-9"]);
+    await until(
+      "the old token is refused",
+      async () => (await t.api("GET", "/v1/me", { token })).status === 401,
+      1000,
+    );
+    const fresh = String((await t.exchange(key)).body.accessToken);
+    const [refused] = await new WorkerStream(client, fresh).exchange(makeBatch({ siteId: "anywhere" }));
+    assert.match(refused!.error, /^site_not_allowed/);
+
+    const cleared = await t.api<{ apiKey: Key }>("PATCH", `/v1/api-keys/${id}`, {
+      token: admin,
+      body: { allowedSiteIds: [] },
+    });
+    assert.deepEqual(cleared.body.apiKey.allowedSiteIds, []);
+    const audit = await t.api<{ auditEvents: Key[] }>("GET", "/v1/audit-events", { token: admin });
+    const change = audit.body.auditEvents.find(
+      (e) => e.targetId === id && JSON.stringify(e.changes).includes("allowedSiteIds"),
+    );
+    assert.ok(change, "limit changes are audited");
+  });
+
+  it("refuses a token exchange from outside the key's address ranges with 401 ip_not_allowed", async () => {
+    const outside = await create({ allowedCidrs: ["192.0.2.0/24", "2001:db8::/32"] });
+    assert.equal(outside.status, 201, JSON.stringify(outside.body));
+    assertProblem(await t.exchange(String(outside.body.key)), 401, "ip_not_allowed");
+    // Without TRUST_PROXY a client cannot pick its address with X-Forwarded-For.
+    const spoofed = await t.api("POST", "/v1/auth/token", {
+      body: { apiKey: outside.body.key, tenantId: TENANT },
+      headers: { "x-forwarded-for": "192.0.2.7" },
+    });
+    assertProblem(spoofed, 401, "ip_not_allowed");
+
+    const inside = await create({ allowedCidrs: ["127.0.0.0/8", "::1"] });
+    assert.deepEqual((inside.body.apiKey as Key).allowedCidrs, ["127.0.0.0/8", "::1/128"]);
+    assert.equal((await t.exchange(String(inside.body.key))).status, 200);
+  });
+
+  it("answers bad limits with 400 and what was wrong", async () => {
+    const cases: Key[] = [
+      { allowedSiteIds: ["has space"] },
+      { allowedSiteIds: "s-1" },
+      { allowedWorkerIds: ["x".repeat(65)] },
+      { allowedCidrs: ["10.0.0.0/33"] },
+      { allowedCidrs: ["not-an-address"] },
+      { allowedSiteIds: Array.from({ length: 101 }, (_, i) => `s-${i}`) },
+    ];
+    for (const body of cases) {
+      const res = await create(body);
+      assertProblem(res, 400, "validation_failed");
+      assert.ok(
+        Array.isArray(res.body.errors) && (res.body.errors as Key[])[0]!.field,
+        JSON.stringify(res.body),
+      );
+    }
+    const { id } = await t.createKey(admin, { role: "worker" });
+    const res = await t.api("PATCH", `/v1/api-keys/${id}`, {
+      token: admin,
+      body: { allowedCidrs: ["1.2.3.4/40"] },
+    });
+    assertProblem(res, 400, "validation_failed");
+  });
+});
+
+describe("address ranges behind a trusted proxy (TRUST_PROXY=true)", () => {
+  let t: TestStack;
+  let admin: string;
+  before(async () => {
+    t = await startTestStack({ TRUST_PROXY: "true" });
+    admin = await t.login();
+  });
+  after(() => t.stop());
+
+  it("takes the client address the proxy appended to X-Forwarded-For, not one the client sent", async () => {
+    const created = await t.api<Key>("POST", "/v1/api-keys", {
+      token: admin,
+      body: { name: "behind proxy", role: "worker", allowedCidrs: ["198.51.100.0/24"] },
+    });
+    const exchange = (xff: string) =>
+      t.api("POST", "/v1/auth/token", {
+        body: { apiKey: created.body.key, tenantId: TENANT },
+        headers: { "x-forwarded-for": xff },
+      });
+    assert.equal((await exchange("198.51.100.20")).status, 200);
+    // The client sent 198.51.100.20 itself; the proxy appended the address it really came from.
+    assertProblem(await exchange("198.51.100.20, 203.0.113.9"), 401, "ip_not_allowed");
+    assertProblem(await t.exchange(String(created.body.key)), 401, "ip_not_allowed");
+  });
+});
