@@ -1,7 +1,9 @@
 /**
  * Events live in one collection per tenant and UTC hour of capture, of two kinds: `events_<hour>`
  * (the full events, read by `_id`) and `event_pages_<hour>` (the listing, see event-listing.ts),
- * in one database per tenant and day, `<db>_ev<yyyymmdd>_<tenant>`.
+ * in one database per tenant and day, `<db>_ev<yyyymmdd>_<tenant>` for the events and
+ * `<db>_evl<yyyymmdd>_<tenant>` for the listing: FerretDB/SQLite keeps a database in one file with
+ * one writer at a time, so the two writes of a batch (and of consecutive batches) go on in parallel.
  *
  * Why (measured on the embedded FerretDB 1.24/SQLite): FerretDB reads every document of a collection
  * for any filter but `{_id: <string>}`, and even that one is a scan in SQLite, because the `_id`
@@ -64,15 +66,19 @@ export class EventPartitions {
     this.#prefix = name.length <= 20 && DB_NAME.test(name) ? `${name}_ev` : `ev${sha(name, 8)}_`;
   }
 
-  /** Tenant ids are `[a-z0-9-]` (gateway schemas); others, and long ones, are hashed to fit a name. */
+  /**
+   * Tenant ids are `[a-z0-9-]` (gateway schemas); others, and long ones, are hashed to fit a name
+   * (after the prefix: `l`, the day and `_`).
+   */
   #tenantPart(tenantId: string): string {
-    const fits = /^[a-z0-9-]+$/.test(tenantId) && this.#prefix.length + 9 + tenantId.length <= 63;
+    const fits = /^[a-z0-9-]+$/.test(tenantId) && this.#prefix.length + 10 + tenantId.length <= 63;
     return fits ? tenantId : `h${sha(tenantId, 16)}`;
   }
 
   partition(kind: PartitionKind, tenantId: string, hour: string): Partition {
+    const listing = kind === "event_pages" ? "l" : "";
     return {
-      db: `${this.#prefix}${hour.slice(0, 8)}_${this.#tenantPart(tenantId)}`,
+      db: `${this.#prefix}${listing}${hour.slice(0, 8)}_${this.#tenantPart(tenantId)}`,
       collection: `${kind}_${hour}`,
       kind,
       start: hourStart(hour),

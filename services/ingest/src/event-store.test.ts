@@ -6,6 +6,7 @@ import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-da
 import { createLogger } from "@facerec/shared/logger.ts";
 import { makeBatch, makeObservation } from "@facerec/shared/stack/test-worker.ts";
 import type { Connection, mongo } from "mongoose";
+import { EventPartitions, HOUR_MS } from "./event-partitions.ts";
 import { EventStore, findStoredEvents } from "./event-store.ts";
 import { type IngestModels, ingestModels } from "./models.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
@@ -95,6 +96,37 @@ describe("EventStore", () => {
     assert.equal(new Set(page.events.map((e) => e.id)).size, 30);
     const sent = batches.flatMap((b) => b.observations.map((o) => o.embedding.toString("base64")));
     assert.deepEqual(page.events.map((e) => e.embedding.toString("base64")).sort(), sent.sort());
+  });
+
+  it("fills a camera's bucket with small appends and gives a large append a bucket of its own", async () => {
+    const tenant = { ...origin, tenantId: "t-buckets" };
+    // All within one hour, two hours ago.
+    const hourStart = Math.floor((Date.now() - 2 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+    const batch = (size: number, first: number) =>
+      makeBatch({
+        cameraId: "cam-b",
+        observations: Array.from({ length: size }, (_, i) =>
+          makeObservation({ capturedAt: new Date(hourStart + first + i) }),
+        ),
+      });
+    for (let i = 0; i < 10; i++) await store.insertBatch(tenant, batch(3, i * 3), new Date());
+    await store.insertBatch(tenant, batch(60, 100), new Date());
+    await store.insertBatch(tenant, batch(2, 200), new Date());
+    const partitions = new EventPartitions(models.database);
+    const pages = (await partitions.list()).filter((p) => partitions.isOf(p, "event_pages", tenant.tenantId));
+    const buckets = await Promise.all(
+      pages.map((p) => partitions.open<{ _id: string; n: number }>(p).find({}).toArray()),
+    );
+    // The 60 in a bucket of their own; the 2 after them join it (it is the open one now).
+    assert.deepEqual(
+      buckets.flat().map((b) => [b._id, b.n]),
+      [
+        ["cam-b~0", 30],
+        ["cam-b~1", 62],
+      ],
+    );
+    const page = await store.list(tenant.tenantId, { pageSize: 0, pageToken: "", includeEmbeddings: false });
+    assert.equal(page.events.length, 92);
   });
 
   it("pages back through sparse hours: a page reads at most a day and says where to go on", async () => {
