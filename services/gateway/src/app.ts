@@ -22,6 +22,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { faceSearchRoutes } from "./routes/face-search.ts";
 import { meRoutes } from "./routes/me.ts";
 import { peopleRoutes } from "./routes/people.ts";
+import { sightingRoutes } from "./routes/sightings.ts";
 import { recognitionSettingsRoutes } from "./routes/recognition-settings.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { userRoutes } from "./routes/users.ts";
@@ -49,6 +50,7 @@ export function createApp(
     ...eventRoutes(deps),
     ...peopleRoutes(deps),
     ...faceSearchRoutes(deps),
+    ...sightingRoutes(deps),
     ...recognitionSettingsRoutes(deps),
   ];
   const openapi = openApiDocument(routes);
