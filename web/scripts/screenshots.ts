@@ -28,12 +28,23 @@ interface Scenario {
   missing: string[];
 }
 
+/** The API key fields the screenshots do not show off: no rotation, no limits. */
+const KEY_DEFAULTS = {
+  expiresSoon: false,
+  rotatedAt: null,
+  previousSecretExpiresAt: null,
+  allowedSiteIds: [],
+  allowedWorkerIds: [],
+  allowedCidrs: [],
+} as const satisfies Partial<ApiKey>;
+
 function sampleData() {
   const apiKeys: ApiKey[] = [
     {
       id: "k1",
       name: "Production Worker 01",
       role: "worker",
+      ...KEY_DEFAULTS,
       prefix: "frk_7Hq2mX9pL4vA",
       active: true,
       status: "active",
@@ -47,6 +58,7 @@ function sampleData() {
       id: "k2",
       name: "Production Worker 02",
       role: "worker",
+      ...KEY_DEFAULTS,
       prefix: "frk_Qm9xR2tY8wKe",
       active: true,
       status: "active",
@@ -60,6 +72,7 @@ function sampleData() {
       id: "k3",
       name: "Development Worker",
       role: "worker",
+      ...KEY_DEFAULTS,
       prefix: "frk_b81KzT5nQ0jH",
       active: false,
       status: "inactive",
@@ -73,6 +86,7 @@ function sampleData() {
       id: "k4",
       name: "Reporting integration",
       role: "viewer",
+      ...KEY_DEFAULTS,
       prefix: "frk_Zt4eU6hW3cPd",
       active: true,
       status: "expired",
@@ -260,6 +274,7 @@ function sampleApi(scenario: Scenario) {
         id: "k-new",
         name: body.name,
         role: body.role,
+        ...KEY_DEFAULTS,
         prefix: "frk_N3wK8pQ2vR5s",
         active: true,
         status: "active",

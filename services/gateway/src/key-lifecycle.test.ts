@@ -127,6 +127,18 @@ describe("API key rotation", () => {
     assertProblem(await rotate(id, { gracePeriodSeconds: 0 }, viewer), 403, "forbidden");
   });
 
+  it("flags active keys that expire within 7 days", async () => {
+    const days = (n: number) => new Date(Date.now() + n * 24 * 3600_000).toISOString();
+    const soon = await t.createKey(admin, { role: "worker", expiresAt: days(3) });
+    const later = await t.createKey(admin, { role: "worker", expiresAt: days(8) });
+    const never = await t.createKey(admin, { role: "worker" });
+    const inactive = await t.createKey(admin, { role: "worker", expiresAt: days(1) });
+    await t.api("PATCH", `/v1/api-keys/${inactive.id}`, { token: admin, body: { active: false } });
+    const listed = await t.api<{ apiKeys: Key[] }>("GET", "/v1/api-keys", { token: admin });
+    const flag = (id: string) => listed.body.apiKeys.find((k) => k.id === id)?.expiresSoon;
+    assert.deepEqual([soon.id, later.id, never.id, inactive.id].map(flag), [true, false, false, false]);
+  });
+
   it("is in the OpenAPI document with an example", async () => {
     const doc = await t.api<{ paths: Record<string, Record<string, Key>> }>("GET", "/v1/openapi.json");
     const op = doc.body.paths["/v1/api-keys/{id}/rotate"]?.post;

@@ -6,8 +6,12 @@ import { roleFromProto } from "@facerec/shared/roles.ts";
 
 const iso = (d: Date | undefined) => d?.toISOString() ?? null;
 
+/** Keys this close to their expiration are flagged (`expiresSoon`) so admins renew or rotate in time. */
+export const EXPIRY_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
+
 export function presentApiKey(key: ApiKey) {
-  const expired = key.expiresAt !== undefined && key.expiresAt.getTime() <= Date.now();
+  const untilExpiry = key.expiresAt ? key.expiresAt.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+  const expired = untilExpiry <= 0;
   return {
     id: key.id,
     name: key.name,
@@ -16,6 +20,7 @@ export function presentApiKey(key: ApiKey) {
     active: key.active,
     status: !key.active ? "inactive" : expired ? "expired" : "active",
     expiresAt: iso(key.expiresAt),
+    expiresSoon: key.active && !expired && untilExpiry <= EXPIRY_WARNING_MS,
     lastUsedAt: iso(key.lastUsedAt),
     lastUsedBy: key.lastWorkerId
       ? { workerId: key.lastWorkerId, remoteAddress: key.lastRemoteAddress }

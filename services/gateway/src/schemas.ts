@@ -34,6 +34,10 @@ export const apiKeySchema = z
     active: z.boolean(),
     status: z.enum(["active", "inactive", "expired"]),
     expiresAt: nullableTimestamp,
+    expiresSoon: z.boolean().meta({
+      description:
+        "True for an active key that expires within 7 days: renew or rotate it before workers are refused.",
+    }),
     lastUsedAt: nullableTimestamp,
     lastUsedBy: z.object({ workerId: z.string(), remoteAddress: z.string() }).nullable().meta({
       description:

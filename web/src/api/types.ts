@@ -29,21 +29,38 @@ export interface ApiKey {
   active: boolean;
   status: ApiKeyStatus;
   expiresAt: string | null;
+  /** Active and expiring within 7 days. */
+  expiresSoon: boolean;
   lastUsedAt: string | null;
   /** The last ingest stream that used the key; null until one has. */
   lastUsedBy: { workerId: string; remoteAddress: string } | null;
   createdAt: string;
   createdBy: string;
+  /** When the secret was last rotated; null if never. */
+  rotatedAt: string | null;
+  /** While a rotation's grace period runs: when the previous secret stops working. */
+  previousSecretExpiresAt: string | null;
+  /** Limits; an empty list means none. */
+  allowedSiteIds: string[];
+  allowedWorkerIds: string[];
+  allowedCidrs: string[];
 }
 
-export interface CreateApiKeyInput {
+/** The limits a key may have; an empty (or, on update, absent) list means none (or unchanged). */
+export interface ApiKeyLimits {
+  allowedSiteIds?: string[];
+  allowedWorkerIds?: string[];
+  allowedCidrs?: string[];
+}
+
+export interface CreateApiKeyInput extends ApiKeyLimits {
   name: string;
   role: ApiKeyRole;
   expiresAt?: string;
 }
 
 /** `expiresAt: null` clears the expiration. */
-export interface UpdateApiKeyInput {
+export interface UpdateApiKeyInput extends ApiKeyLimits {
   name?: string;
   active?: boolean;
   expiresAt?: string | null;

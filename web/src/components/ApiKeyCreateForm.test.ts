@@ -55,6 +55,33 @@ describe("ApiKeyCreateForm", () => {
     wrapper.unmount();
   });
 
+  it("sends the optional limits as lists, split on commas and spaces, and none when left blank", async () => {
+    const wrapper = mountForm();
+    await wrapper.get("input#api-key-name").setValue("Site worker");
+    await wrapper.get("input#api-key-create-sites").setValue("s-1, s-2  s-1");
+    await wrapper.get("input#api-key-create-cidrs").setValue("10.20.0.0/16");
+    await submit(wrapper);
+    expect(wrapper.emitted("submit")?.[0]).toEqual([
+      { name: "Site worker", role: "worker", allowedSiteIds: ["s-1", "s-2"], allowedCidrs: ["10.20.0.0/16"] },
+    ]);
+    wrapper.unmount();
+  });
+
+  it("shows the server's complaint about a limit under its field", async () => {
+    const error = new ApiError({
+      status: 400,
+      code: "validation_failed",
+      title: "Bad Request",
+      detail: "body.allowedCidrs.0: an address range",
+      fieldErrors: [{ field: "body.allowedCidrs.0", message: "an address range such as 10.0.0.0/8" }],
+    });
+    const wrapper = mountForm(error);
+    await flushPromises();
+    expect(wrapper.get("details.limits").attributes("open")).toBeDefined();
+    expect(wrapper.text()).toContain("an address range such as 10.0.0.0/8");
+    wrapper.unmount();
+  });
+
   it("sends the end of the chosen day as the expiration, with the chosen role", async () => {
     const wrapper = mountForm();
     await wrapper.get("input#api-key-name").setValue("Development Worker");

@@ -12,8 +12,14 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   active: true,
   status: "active",
   expiresAt: null,
+  expiresSoon: false,
   lastUsedAt: null,
   lastUsedBy: null,
+  rotatedAt: null,
+  previousSecretExpiresAt: null,
+  allowedSiteIds: [],
+  allowedWorkerIds: [],
+  allowedCidrs: [],
   createdAt: "2025-01-01T00:00:00Z",
   createdBy: "u-1",
   ...over,
@@ -69,6 +75,39 @@ describe("ApiKeysTable", () => {
       await row.get(`button[aria-label="Extend ${name}"]`).trigger("click");
     }
     expect(wrapper.emitted("edit")!.map(([k]) => (k as ApiKey).id)).toEqual(["old", "lapsed"]);
+    wrapper.unmount();
+  });
+
+  it("offers Rotate, and shows a key in rotation with when its old secret ends, and its limits", async () => {
+    const ends = new Date(Date.now() + 20 * HOUR + 600_000).toISOString();
+    const rotating = key("rot", {
+      rotatedAt: new Date().toISOString(),
+      previousSecretExpiresAt: ends,
+      allowedSiteIds: ["s-1", "s-2"],
+      allowedCidrs: ["10.20.0.0/16"],
+    });
+    const wrapper = mountTable([rotating, key("plain")]);
+    await flushPromises();
+    const row = rowOf(wrapper, "Worker rot");
+    expect(row.get(".rotating").text()).toMatch(/^Rotating: old secret works until .+ \(in 20 hours\)$/);
+    expect(row.get(".key-limits").text()).toBe("sites s-1, s-2 · from 10.20.0.0/16");
+    const plain = rowOf(wrapper, "Worker plain");
+    expect(plain.find(".rotating").exists()).toBe(false);
+    expect(plain.find(".key-limits").exists()).toBe(false);
+    await row.get('button[aria-label="Rotate Worker rot"]').trigger("click");
+    expect(wrapper.emitted("rotate")![0]![0]).toMatchObject({ id: "rot" });
+    wrapper.unmount();
+  });
+
+  it("flags active keys that expire within 7 days, by the page's clock", async () => {
+    const soon = key("soon", { expiresAt: new Date(Date.now() + 3 * 24 * HOUR + HOUR).toISOString() });
+    const later = key("later", { expiresAt: new Date(Date.now() + 8 * 24 * HOUR).toISOString() });
+    const off = key("off", { active: false, status: "inactive", expiresAt: soon.expiresAt });
+    const wrapper = mountTable([soon, later, off]);
+    await flushPromises();
+    expect(rowOf(wrapper, "Worker soon").get(".expires-soon").text()).toBe("expires in 3 days");
+    expect(rowOf(wrapper, "Worker later").find(".expires-soon").exists()).toBe(false);
+    expect(rowOf(wrapper, "Worker off").find(".expires-soon").exists()).toBe(false);
     wrapper.unmount();
   });
 

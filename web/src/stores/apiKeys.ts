@@ -65,6 +65,13 @@ export const useApiKeysStore = defineStore("apiKeys", () => {
 
   const setActive = (id: string, active: boolean) => update(id, { active });
 
+  /** A new secret for the key; the old one works for `gracePeriodSeconds` more. The plaintext is the caller's. */
+  async function rotate(id: string, gracePeriodSeconds: number): Promise<CreatedApiKey> {
+    const rotated = await api.post<CreatedApiKey>(`${keyPath(id)}/rotate`, { gracePeriodSeconds });
+    replace(rotated.apiKey);
+    return rotated;
+  }
+
   async function remove(id: string): Promise<void> {
     try {
       await api.delete(keyPath(id));
@@ -75,5 +82,5 @@ export const useApiKeysStore = defineStore("apiKeys", () => {
     keys.value = keys.value.filter((k) => k.id !== id);
   }
 
-  return { keys, loading, loaded, error, load, create, update, setActive, remove };
+  return { keys, loading, loaded, error, load, create, update, setActive, rotate, remove };
 });
