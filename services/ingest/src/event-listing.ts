@@ -146,12 +146,13 @@ export class EventListing {
     this.#writeConcern = writeConcern;
   }
 
-  /** Adds events (all of one batch, so one camera) to their hours' listing. */
+  /** Adds events to their hours' listing. */
   async append(tenantId: string, events: ListedEvent[]): Promise<void> {
-    const byHour = Map.groupBy(events, (e) => hourKey(e.capturedAt));
+    // A batch is one camera's, mostly of one hour; events moved from an older layout are not.
+    const byHourAndCamera = Map.groupBy(events, (e) => `${hourKey(e.capturedAt)}\n${e.cameraId}`);
     await Promise.all(
-      [...byHour].map(async ([hour, ofHour]) => {
-        const partition = this.#partitions.partition("event_pages", tenantId, hour);
+      [...byHourAndCamera].map(async ([key, ofHour]) => {
+        const partition = this.#partitions.partition("event_pages", tenantId, key.split("\n")[0]!);
         await this.#partitions.record(partition);
         await this.#enqueue(partition, ofHour);
         this.#directory.add(partition);

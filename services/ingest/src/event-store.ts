@@ -132,18 +132,26 @@ export class EventStore {
   async insertBatch(origin: BatchOrigin, batch: FaceBatch, receivedAt: Date): Promise<StoredBatch> {
     const documents = toEventDocuments(origin, batch, receivedAt);
     await this.#matcher?.match(origin.tenantId, documents);
+    const stored = await this.insertDocuments(origin.tenantId, documents);
+    await this.#afterStore?.(origin.tenantId, documents, stored.duplicate);
+    return stored;
+  }
+
+  /**
+   * Stores events of one tenant in their hours and lists them; what is stored already is skipped.
+   * For a batch's documents, and for events moved from an older layout (legacy-events.ts).
+   */
+  async insertDocuments(tenantId: string, documents: FaceEventDoc[]): Promise<StoredBatch> {
     const byHour = Map.groupBy(documents, (d) => hourKey(d.capturedAt.getTime()));
     const inserted = await Promise.all(
       [...byHour].map(async ([hour, ofHour]) => {
-        await this.#partitions.record(this.#partitions.partition("events", origin.tenantId, hour));
-        return this.#insertNew(this.#events(origin.tenantId, hour), ofHour);
+        await this.#partitions.record(this.#partitions.partition("events", tenantId, hour));
+        return this.#insertNew(this.#events(tenantId, hour), ofHour);
       }),
     );
-    if (documents.length > 0) await this.#listing.append(origin.tenantId, documents.map(toListedEvent));
+    if (documents.length > 0) await this.#listing.append(tenantId, documents.map(toListedEvent));
     const accepted = inserted.reduce((sum, n) => sum + n, 0);
-    const duplicate = documents.length > 0 && accepted === 0;
-    await this.#afterStore?.(origin.tenantId, documents, duplicate);
-    return { accepted, duplicate };
+    return { accepted, duplicate: documents.length > 0 && accepted === 0 };
   }
 
   /** Runs `hook` on every stored batch before insertBatch returns, so before its ack (the sighting tracker). */

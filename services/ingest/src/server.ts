@@ -17,6 +17,7 @@ import { MAX_MESSAGE_BYTES } from "./face-batch-decoding.ts";
 import { GalleryFollower } from "./gallery-follower.ts";
 import { ingestBinding, queryBinding } from "./grpc-handlers.ts";
 import { KeyUseRecorder } from "./key-use.ts";
+import { moveLegacyEvents } from "./legacy-events.ts";
 import { Matcher } from "./matcher.ts";
 import { createIngestMetrics, serveMetrics } from "./metrics.ts";
 import { ingestModels } from "./models.ts";
@@ -117,6 +118,9 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
       : await serveMetrics(metrics, config.BIND_HOST, config.INGEST_METRICS_PORT);
   registry.start();
   sweeper.start();
+  void moveLegacyEvents(models.database, store, log).catch((err: unknown) =>
+    log.warn({ err }, "moving events of the single-collection layout failed; the next start goes on with it"),
+  );
 
   return {
     port: ingest.port,
