@@ -326,6 +326,39 @@ describe("REST /v1/sightings", () => {
     reopened.close();
   });
 
+  it("an ingest killed and restarted knows the sightings it wrote: a replay after the restart counts nothing twice", async () => {
+    const batch = makeBatch({
+      workerId: "w-k",
+      siteId: "site-1",
+      cameraId: "cam-kill",
+      observations: track(11, Date.now(), [0, 1]),
+    });
+    assert.equal((await stream.exchange(batch))[0]?.accepted, 2);
+    await t.stack.kill("ingest");
+    await t.stack.start("ingest");
+    await waitForIngest(client);
+    stream = new WorkerStream(client, worker);
+    const more = makeBatch({
+      workerId: "w-k",
+      siteId: "site-1",
+      cameraId: "cam-kill",
+      observations: track(11, Date.now(), [2]),
+    });
+    const acks = await stream.exchange(batch, more);
+    assert.deepEqual(
+      acks.map((a) => [a.duplicate, a.accepted]),
+      [
+        [true, 0],
+        [false, 1],
+      ],
+    );
+    const sightings = (await list("?cameraId=cam-kill")).body.sightings;
+    assert.deepEqual(
+      sightings.map((s) => [s.trackId, s.observations]),
+      [[11, 3]],
+    );
+  });
+
   it("is in the OpenAPI document with examples", async () => {
     const doc = await t.api<{
       paths: Record<

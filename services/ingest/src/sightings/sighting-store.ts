@@ -1,14 +1,21 @@
 /**
- * Where sightings live: one collection per tenant and UTC hour of a sighting's first observation,
- * `sightings_<yyyymmddhh>`, in the tenant's event database of that day (event-partitions.ts), so a
- * write or a page touches a few small collections however many sightings are stored (FerretDB
- * 1.24/SQLite reads every document of a collection for any filter, and its `_id` index is not used
- * either). A sighting lasts at most MAX_SIGHTING_MS, so its last observation is at most that long
- * after the start of its hour's successor: a page reads hours newest first and knows when every
- * sighting still unread is older than what it has found.
+ * Where sightings live, in two places, because FerretDB 1.24/SQLite converts every document of a
+ * collection for any filtered read and for every update, even by `_id` (measured: 25 upserts by
+ * `_id` into a collection of 1,400 sightings took 1.1 s; into an empty one 57 ms):
  *
- * Retention comes with the events: a day's database is dropped once all its hours have expired.
- * Written only by the SightingTracker that made a sighting (see sighting-tracker.ts).
+ * - open sightings, the ones that may still change, in `sightings_open` (all tenants, one document
+ *   each, written whole on every change before the batch is acknowledged): it holds what was seen in
+ *   the last few minutes, so its updates stay cheap;
+ * - closed ones, archived by the tracker once nothing can extend them, packed like the event listing
+ *   (event-listing.ts): per tenant and UTC hour of the sighting's start, `sightings_<yyyymmddhh>` in
+ *   the tenant's event database of that day (event-partitions.ts), documents `<camera>~<n>` of up to
+ *   BUCKET_CAPACITY sightings as lines of JSON, each written only by the process that created it.
+ *
+ * A page reads the open sightings and then hours newest first: a sighting of hour H was last seen
+ * before H + 1 h + MAX_SIGHTING_MS, so once hour H is read, what was found from H + MAX_SIGHTING_MS
+ * on is final. A sighting archived but not yet removed from the open ones (a crash in between) is
+ * shown once. Retention comes with the events: a day's database is dropped once its hours expired;
+ * open sightings older than the retention are removed by the tracker's archiving long before.
  */
 import type { Sighting } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
@@ -29,12 +36,17 @@ export const SIGHTING_GAP_MS = 30_000;
 export const MAX_SIGHTING_MS = 10 * 60_000;
 /** FerretDB wedges on large bulk writes (100+ upserts); stay well below. */
 const WRITE_CHUNK = 25;
+/** Sightings per archive document: it is rewritten whole on every append, so it stays a few tens of KiB. */
+const BUCKET_CAPACITY = 200;
 /** Hours one page may read; past them (or PAGE_READ_BUDGET_MS) it ends early with a token. */
 const HOURS_PER_PAGE = 24;
 const PAGE_READ_BUDGET_MS = 100;
+const DUPLICATE_KEY = 11000;
+/** Archive writers unused for this long are forgotten (their documents stay). */
+const IDLE_WRITER_MS = 10 * 60_000;
 
 export interface SightingDoc {
-  /** `<yyyymmddhh of the first observation>-<22 base64url characters>`: the id names its collection. */
+  /** `<yyyymmddhh of the first observation>-<22 base64url characters>`: the id names its hour. */
   _id: string;
   tenantId: string;
   /** Whom it is of: `p:<personId>`, or `t:<workerId>:<trackId>` for an unknown face. */
@@ -55,12 +67,10 @@ export interface SightingDoc {
   bestQuality: number;
   bestDetScore: number;
   /**
-   * The observations' keys (EVENT_KEY_BYTES each, from their event ids): a replayed batch finds its
-   * events here and is not counted twice, also after a restart.
+   * The observations' keys (9 bytes each, from their event ids), while open: a replayed batch
+   * finds its events here and is not counted twice, also after a restart. Not archived.
    */
   eventKeys: Buffer;
-  /** Last write, server clock: a restarting tracker reloads the sightings written lately. */
-  updatedAt: Date;
 }
 
 export interface SightingFilter {
@@ -80,62 +90,152 @@ export interface SightingPage {
   next: Cursor | undefined;
 }
 
+interface BucketDoc {
+  /** `<camera>~<number>`, numbered from 0 per camera and hour. */
+  _id: string;
+  c: string;
+  /** Distinct workers, sites and people (null: unknown faces) of its sightings, to skip it. */
+  w: string[];
+  s: string[];
+  p: (string | null)[];
+  n: number;
+  /** One sighting per line (see encode/decode). */
+  v: string;
+}
+
+/** The bucket this process appends to for one camera in one hour. */
+interface BucketWriter {
+  collection: mongo.Collection<BucketDoc>;
+  camera: string;
+  number: number;
+  claimed: boolean;
+  lines: string[];
+  usedAt: number;
+}
+
 const SIGHTING_ID = /^(\d{10})-[A-Za-z0-9_-]{22}$/;
-const COLLECTION_PREFIX = "sightings_";
+const bucketId = (camera: string, number: number) => `${camera}~${number}`;
 
 export class SightingStore {
   readonly #partitions: EventPartitions;
   readonly #directory: PartitionDirectory;
+  readonly #open: mongo.Collection<SightingDoc>;
+  readonly #writers = new Map<string, BucketWriter>();
 
   constructor(models: IngestModels) {
     this.#partitions = new EventPartitions(models.database);
     this.#directory = new PartitionDirectory(this.#partitions);
+    this.#open = models.database.collection<SightingDoc>("sightings_open");
   }
 
-  #collection(tenantId: string, hour: string): mongo.Collection<SightingDoc> {
-    const events = this.#partitions.partition("events", tenantId, hour);
-    return this.#partitions.open<SightingDoc>({ ...events, collection: `${COLLECTION_PREFIX}${hour}` });
+  #archive(
+    tenantId: string,
+    hour: string,
+  ): { partition: Partition; collection: mongo.Collection<BucketDoc> } {
+    const partition = this.#partitions.partition("events", tenantId, hour);
+    const collection = this.#partitions.open<BucketDoc>({ ...partition, collection: `sightings_${hour}` });
+    return { partition, collection };
   }
 
-  /** Writes whole sightings (insert or replace), in chunks; throws when the database fails. */
-  async write(docs: SightingDoc[]): Promise<void> {
-    const byCollection = Map.groupBy(docs, (d) => `${d.tenantId}\n${hourOf(d._id)}`);
-    for (const ofCollection of byCollection.values()) {
-      const first = ofCollection[0]!;
-      const hour = hourOf(first._id);
-      const collection = this.#collection(first.tenantId, hour);
-      // Pages of this process find the hour at once, not at the directory's next reload.
-      this.#directory.add(this.#partitions.partition("events", first.tenantId, hour));
-      for (let i = 0; i < ofCollection.length; i += WRITE_CHUNK) {
-        const chunk = ofCollection.slice(i, i + WRITE_CHUNK);
-        await collection.bulkWrite(
-          chunk.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-          { ordered: false, writeConcern: DURABLE_WRITE },
-        );
-      }
+  /** Writes open sightings whole (insert or replace), in chunks; throws when the database fails. */
+  async writeOpen(docs: SightingDoc[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += WRITE_CHUNK) {
+      await this.#open.bulkWrite(
+        docs
+          .slice(i, i + WRITE_CHUNK)
+          .map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+        { ordered: false, writeConcern: DURABLE_WRITE },
+      );
     }
   }
 
-  /** Every tenant's sightings written at or after `since` (from the hours they can be in). */
-  async writtenSince(since: Date): Promise<SightingDoc[]> {
-    const oldestHour = Math.floor((since.getTime() - MAX_SIGHTING_MS) / HOUR_MS) * HOUR_MS;
-    const hours = (await this.#partitions.list()).filter((p) => p.kind === "events" && p.start >= oldestHour);
-    const found = await Promise.all(
-      hours.map((p) =>
-        this.#partitions
-          .open<SightingDoc>({ ...p, collection: `${COLLECTION_PREFIX}${hourKey(p.start)}` })
-          .find({ updatedAt: { $gte: since } })
-          .toArray(),
-      ),
-    );
-    return found.flat();
+  /** Every tenant's open sightings (a starting tracker takes them over). */
+  loadOpen(): Promise<SightingDoc[]> {
+    return this.#open.find({}).toArray();
+  }
+
+  /**
+   * Moves closed sightings to their hours' archive, then out of the open ones. A crash in between
+   * leaves a sighting in both (pages show it once; the next process archives it again).
+   */
+  async archive(docs: SightingDoc[]): Promise<void> {
+    const byBucket = Map.groupBy(docs, (d) => `${d.tenantId}\n${hourOf(d._id)}\n${d.cameraId}`);
+    for (const ofBucket of byBucket.values()) {
+      const first = ofBucket[0]!;
+      await this.#append(first.tenantId, hourOf(first._id), first.cameraId, ofBucket);
+    }
+    for (let i = 0; i < docs.length; i += WRITE_CHUNK) {
+      const ids = docs.slice(i, i + WRITE_CHUNK).map((d) => d._id);
+      await this.#open.deleteMany({ _id: { $in: ids } }, { writeConcern: DURABLE_WRITE });
+    }
+    this.#forgetIdleWriters();
+  }
+
+  /** Appends one camera's sightings of one hour to its archive, opening the next bucket when full. */
+  async #append(tenantId: string, hour: string, camera: string, docs: SightingDoc[]): Promise<void> {
+    const key = `${tenantId}\n${hour}\n${camera}`;
+    let writer = this.#writers.get(key);
+    const { partition, collection } = this.#archive(tenantId, hour);
+    if (!writer) {
+      writer = { collection, camera, number: 0, claimed: false, lines: [], usedAt: 0 };
+      this.#writers.set(key, writer);
+    }
+    writer.usedAt = Date.now();
+    await this.#partitions.record(partition);
+    let pending = docs.map(encode);
+    while (pending.length > 0) {
+      if (writer.lines.length >= BUCKET_CAPACITY) {
+        Object.assign(writer, { number: writer.number + 1, claimed: false, lines: [] });
+      }
+      const room = BUCKET_CAPACITY - writer.lines.length;
+      const lines = [...writer.lines, ...pending.slice(0, room)];
+      await this.#store(writer, lines);
+      writer.lines = lines;
+      pending = pending.slice(room);
+    }
+    // Pages of this process find the hour at once, not at the directory's next reload.
+    this.#directory.add(partition);
+  }
+
+  /** Writes a bucket whole: claimed by inserting it under the lowest free number, then ours alone. */
+  async #store(writer: BucketWriter, lines: string[]): Promise<void> {
+    const decoded = lines.map((line) => decode(line, writer.camera, ""));
+    const doc = {
+      c: writer.camera,
+      w: [...new Set(decoded.map((d) => d.workerId))],
+      s: [...new Set(decoded.map((d) => d.siteId))],
+      p: [...new Set(decoded.map((d) => d.personId))],
+      n: lines.length,
+      v: lines.join("\n"),
+    };
+    while (!writer.claimed) {
+      try {
+        await writer.collection.insertOne(
+          { _id: bucketId(writer.camera, writer.number), ...doc },
+          { writeConcern: DURABLE_WRITE },
+        );
+        writer.claimed = true;
+        return;
+      } catch (err) {
+        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+        writer.number++;
+      }
+    }
+    await writer.collection.replaceOne({ _id: bucketId(writer.camera, writer.number) }, doc, {
+      upsert: true,
+      writeConcern: DURABLE_WRITE,
+    });
+  }
+
+  #forgetIdleWriters(): void {
+    if (this.#writers.size < 256) return;
+    const cutoff = Date.now() - IDLE_WRITER_MS;
+    for (const [key, writer] of this.#writers) if (writer.usedAt < cutoff) this.#writers.delete(key);
   }
 
   /**
    * Up to `size` sightings matching `filter`, most recently seen first (ties by id, descending),
-   * after `after`. Reads hour after hour, newest first; a sighting of hour H was last seen before
-   * H + 1 h + MAX_SIGHTING_MS, so once hour H is read, what is found from H + MAX_SIGHTING_MS on is
-   * final. Like event pages, a page may end early (fewer than `size`, with a cursor).
+   * after `after`. Like event pages, a page may end early (fewer than `size`, with a cursor).
    */
   async page(
     tenantId: string,
@@ -145,30 +245,48 @@ export class SightingStore {
   ): Promise<SightingPage> {
     const afterMs = after ? after.at.getTime() - (after.id === "" ? 1 : 0) : Number.POSITIVE_INFINITY;
     const fromMs = filter.fromMs ?? Number.NEGATIVE_INFINITY;
+    const wanted = (s: SightingDoc) => matches(s, filter) && (!after || isBefore(s, after));
+    const found = new Map<string, SightingDoc>();
+    const open = await this.#open.find({ tenantId }, { projection: { eventKeys: 0 } }).toArray();
+    for (const s of open) if (wanted(s)) found.set(s._id, s);
+    const isOpen = new Set(open.map((s) => s._id));
+
     const hours = (await this.#directory.list("events", tenantId))
-      // A sighting starts at or before it is last seen, and ends at most MAX_SIGHTING_MS after it starts.
       .filter(
         (h) =>
           h.start <= Math.min(afterMs, (filter.toMs ?? Number.POSITIVE_INFINITY) - 1) &&
           h.start + HOUR_MS + MAX_SIGHTING_MS > fromMs,
       )
       .sort((a, b) => b.start - a.start);
-    const query = toQuery(filter);
-    const wanted = (s: SightingDoc) => !after || isBefore(s, after);
-
-    const found: SightingDoc[] = [];
+    const bucketFilter = {
+      ...(filter.cameraId ? { c: filter.cameraId } : {}),
+      ...(filter.workerId ? { w: filter.workerId } : {}),
+      ...(filter.siteId ? { s: filter.siteId } : {}),
+      ...(filter.personId ? { p: filter.personId } : {}),
+      ...(filter.identified === false ? { p: null } : {}),
+    };
     const started = performance.now();
     let read = 0;
     /** Everything found at or after this is final: unread hours hold only older sightings. */
     let finalFrom = Number.POSITIVE_INFINITY;
-    const final = () => found.filter((s) => s.lastSeenAt.getTime() >= finalFrom);
+    const final = () => [...found.values()].filter((s) => s.lastSeenAt.getTime() >= finalFrom);
     while (read < hours.length && final().length <= size) {
       if (read === HOURS_PER_PAGE || (read > 0 && performance.now() - started > PAGE_READ_BUDGET_MS)) {
         return { sightings: sortNewestFirst(final()), next: { at: new Date(finalFrom), id: "" } };
       }
       const hour = hours[read++]!;
-      const rows = await this.#read(tenantId, hour, query);
-      for (const row of rows) if (wanted(row)) found.push(row);
+      const buckets = await this.#archive(tenantId, hourKey(hour.start))
+        .collection.find(bucketFilter)
+        .toArray();
+      for (const bucket of buckets) {
+        for (const line of bucket.v.split("\n")) {
+          const s = decode(line, bucket.c, tenantId);
+          if (isOpen.has(s._id) || !wanted(s)) continue;
+          // Archived twice (a crash between archiving and removing it from the open ones): the later.
+          const seen = found.get(s._id);
+          if (!seen || seen.observations < s.observations) found.set(s._id, s);
+        }
+      }
       finalFrom = hour.start + MAX_SIGHTING_MS;
     }
     if (read === hours.length) finalFrom = Number.NEGATIVE_INFINITY;
@@ -182,12 +300,6 @@ export class SightingStore {
     const last = sightings[sightings.length - 1]!;
     return { sightings, next: { at: last.lastSeenAt, id: last._id } };
   }
-
-  #read(tenantId: string, hour: Partition, query: mongo.Filter<SightingDoc>): Promise<SightingDoc[]> {
-    return this.#collection(tenantId, hourKey(hour.start))
-      .find(query, { projection: { eventKeys: 0 } })
-      .toArray();
-  }
 }
 
 function hourOf(sightingId: string): string {
@@ -196,18 +308,16 @@ function hourOf(sightingId: string): string {
   return hour;
 }
 
-/** The filter as a query both MongoDB and FerretDB run (FerretDB still reads the whole hour). */
-function toQuery(filter: SightingFilter): mongo.Filter<SightingDoc> {
-  return {
-    ...(filter.personId ? { personId: filter.personId } : {}),
-    ...(filter.cameraId ? { cameraId: filter.cameraId } : {}),
-    ...(filter.siteId ? { siteId: filter.siteId } : {}),
-    ...(filter.workerId ? { workerId: filter.workerId } : {}),
-    ...(filter.identified === true ? { personId: filter.personId || { $ne: null } } : {}),
-    ...(filter.identified === false ? { personId: null } : {}),
-    ...(filter.fromMs !== undefined ? { lastSeenAt: { $gte: new Date(filter.fromMs) } } : {}),
-    ...(filter.toMs !== undefined ? { firstSeenAt: { $lt: new Date(filter.toMs) } } : {}),
-  };
+function matches(s: SightingDoc, filter: SightingFilter): boolean {
+  return (
+    (!filter.personId || s.personId === filter.personId) &&
+    (!filter.cameraId || s.cameraId === filter.cameraId) &&
+    (!filter.siteId || s.siteId === filter.siteId) &&
+    (!filter.workerId || s.workerId === filter.workerId) &&
+    (filter.identified === undefined || filter.identified === (s.personId !== null)) &&
+    (filter.fromMs === undefined || s.lastSeenAt.getTime() >= filter.fromMs) &&
+    (filter.toMs === undefined || s.firstSeenAt.getTime() < filter.toMs)
+  );
 }
 
 /** (lastSeenAt, id) strictly before the cursor in newest-first order. */
@@ -221,6 +331,83 @@ function sortNewestFirst(sightings: SightingDoc[]): SightingDoc[] {
   return sightings.sort(
     (a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0),
   );
+}
+
+/** One archived sighting: a JSON array in a fixed order, without what the bucket or hour says. */
+function encode(s: SightingDoc): string {
+  return JSON.stringify([
+    s._id,
+    s.subject,
+    s.personId,
+    s.trackId,
+    s.workerId,
+    s.siteId,
+    s.model,
+    s.firstSeenAt.getTime(),
+    s.lastSeenAt.getTime() - s.firstSeenAt.getTime(),
+    s.observations,
+    s.bestSimilarity,
+    s.bestEventId,
+    s.bestEventHasThumbnail ? 1 : 0,
+    s.bestQuality,
+    s.bestDetScore,
+  ]);
+}
+
+function decode(line: string, cameraId: string, tenantId: string): SightingDoc {
+  const [
+    _id,
+    subject,
+    personId,
+    trackId,
+    workerId,
+    siteId,
+    model,
+    first,
+    span,
+    observations,
+    bestSimilarity,
+    bestEventId,
+    hasThumbnail,
+    bestQuality,
+    bestDetScore,
+  ] = JSON.parse(line) as [
+    string,
+    string,
+    string | null,
+    number,
+    string,
+    string,
+    string,
+    number,
+    number,
+    number,
+    number | null,
+    string,
+    number,
+    number,
+    number,
+  ];
+  return {
+    _id,
+    tenantId,
+    subject,
+    personId,
+    trackId,
+    workerId,
+    siteId,
+    cameraId,
+    model,
+    firstSeenAt: new Date(first),
+    lastSeenAt: new Date(first + span),
+    observations,
+    bestSimilarity,
+    bestEventId,
+    bestEventHasThumbnail: hasThumbnail === 1,
+    bestQuality,
+    bestDetScore,
+    eventKeys: Buffer.alloc(0),
+  };
 }
 
 /** The internal API's shape of a stored sighting. */

@@ -11,17 +11,18 @@
  *   it and the sighting stays within MAX_SIGHTING_MS (10 min) and MAX_OBSERVATIONS; else it starts
  *   a new one.
  *
- * Replays: every sighting keeps its observations' event keys (in memory and stored), so an event
- * seen again, in a replayed batch or the rest of a half-written one, is not counted twice. Sightings
- * stay in memory RETAIN_MS after their last change; a batch replayed later whose events are all
- * stored already (a duplicate) is taken as counted when those events are older than that.
+ * Replays: every open sighting keeps its observations' event keys (in memory and stored), so an
+ * event seen again, in a replayed batch or the rest of a half-written one, is not counted twice. A
+ * sighting stays open until it was last seen RETAIN_MS ago (capture time); then it is archived and
+ * forgotten. A batch whose events are all stored already (a duplicate) is taken as counted when
+ * they were captured longer ago than that: their sighting, if any, is closed.
  *
  * Crashes: write before acknowledging. `record` resolves once the sightings it touched are stored
  * (one write loop for all streams: whatever arrives during a write goes in the next, chunked), so an
  * acknowledged batch is in its sightings. A batch stored but not acknowledged (the process died
  * before its sightings were written) is replayed by its worker; its events are then duplicates,
- * unknown to the sightings reloaded at start-up (those written in the last RETAIN_MS), so they are
- * counted.
+ * unknown to the open sightings the next process loads at start-up, so they are counted, unless
+ * captured more than RETAIN_MS before the replay (then the events are stored, not in a sighting).
  */
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -43,8 +44,12 @@ import {
 
 /** Bounds a sighting's stored event keys (9 bytes each: 18 KiB). */
 export const MAX_OBSERVATIONS = 2000;
-/** Sightings stay in memory this long after their last change (replays are recognised within it). */
+/** A sighting stays open (in memory and in the open collection) until last seen this long ago. */
 export const RETAIN_MS = 2 * 60_000;
+/** How often closed sightings are archived, and how long unchanged before they are. */
+const ARCHIVE_INTERVAL_MS = 1000;
+/** Archived per pass: a pass holds up the writes that acknowledgements wait for. */
+const ARCHIVE_BATCH = 500;
 /** Changes are published at most this often, so a busy sighting is one frame per interval, not per batch. */
 const FEED_INTERVAL_MS = 500;
 /** A failed write is retried this soon even when no batch asks for it. */
@@ -94,9 +99,11 @@ export class SightingTracker {
   readonly #byEvent = new Map<string, Tracked>();
   readonly #all = new Set<Tracked>();
   #dirty = new Set<Tracked>();
-  /** The write under way, and the one queued behind it (which takes whatever is dirty when it starts). */
-  #writing: Promise<void> | undefined;
+  /** Every write in order: writes of dirty sightings and archiving passes never overlap. */
+  #tail: Promise<void> = Promise.resolve();
+  /** The write queued behind the one under way; it takes whatever is dirty when it starts. */
   #next: Promise<void> | undefined;
+  #archiving = false;
   /** Stored changes waiting for the feed, by sighting id. */
   #toPublish = new Map<string, { tenantId: string; tracked: Tracked }>();
   readonly #feed = new EventEmitter<Record<string, [WatchSightingsResponse]>>();
@@ -108,13 +115,15 @@ export class SightingTracker {
     this.#feed.setMaxListeners(0);
   }
 
-  /** Reloads the sightings written in the last RETAIN_MS (an earlier process's), then starts the feed. */
+  /** Takes over the open sightings (an earlier process's), then starts the feed and the archiving. */
   async start(now = Date.now()): Promise<void> {
-    const recent = await this.#store.writtenSince(new Date(now - RETAIN_MS));
-    for (const doc of recent) this.#adopt(doc, now);
-    if (recent.length > 0) this.#log.info({ sightings: recent.length }, "reloaded recent sightings");
+    const open = await this.#store.loadOpen();
+    for (const doc of open) this.#adopt(doc, now);
+    if (open.length > 0) this.#log.info({ sightings: open.length }, "took over open sightings");
     this.#timers.push(setInterval(() => this.#publish(), FEED_INTERVAL_MS).unref());
-    this.#timers.push(setInterval(() => this.#forget(Date.now()), RETAIN_MS / 4).unref());
+    this.#timers.push(
+      setInterval(() => void this.archiveClosed().catch(() => {}), ARCHIVE_INTERVAL_MS).unref(),
+    );
   }
 
   stop(): void {
@@ -205,7 +214,6 @@ export class SightingTracker {
       bestQuality: Number.NEGATIVE_INFINITY,
       bestDetScore: Number.NEGATIVE_INFINITY,
       eventKeys: Buffer.alloc(0),
-      updatedAt: new Date(0),
     };
     const tracked: Tracked = { doc, keys: new Set(), slot, changedAt: 0, unpublished: true };
     this.#all.add(tracked);
@@ -215,7 +223,7 @@ export class SightingTracker {
   /** A sighting written by an earlier process: known, so that replays of its events are not counted again. */
   #adopt(doc: SightingDoc, now: number): void {
     const keys = new Set<string>();
-    const bytes = bytesOf(doc.eventKeys);
+    const bytes = doc.eventKeys ? bytesOf(doc.eventKeys) : Buffer.alloc(0);
     for (let i = 0; i + EVENT_KEY_BYTES <= bytes.length; i += EVENT_KEY_BYTES) {
       keys.add(bytes.subarray(i, i + EVENT_KEY_BYTES).toString("base64url"));
     }
@@ -227,37 +235,30 @@ export class SightingTracker {
     if (!latest || latest.doc.lastSeenAt < doc.lastSeenAt) this.#latest.set(slot, tracked);
   }
 
-  /**
-   * Resolves once everything dirty now is stored: joins the write that will start next (one runs
-   * at a time; the queued one takes all that is dirty when it starts).
-   */
+  /** Runs `task` after every write queued before it. */
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(task);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Resolves once everything dirty now is stored: joins the write queued next, or queues one. */
   #flush(): Promise<void> {
     if (this.#next) return this.#next;
-    const next = (this.#writing ?? Promise.resolve()).catch(() => {}).then(() => this.#write());
-    this.#next = next;
-    const settled = next.finally(() => {
-      if (this.#writing === settled) this.#writing = undefined;
+    const next = this.#enqueue(() => {
+      this.#next = undefined;
+      return this.#write();
     });
-    settled.catch(() => {});
-    this.#writing = settled;
+    this.#next = next;
     return next;
   }
 
   async #write(): Promise<void> {
-    this.#next = undefined;
     const batch = [...this.#dirty];
     this.#dirty = new Set();
     if (batch.length === 0) return;
-    const updatedAt = new Date();
-    const docs = batch.map(
-      ({ doc, keys }): SightingDoc => ({
-        ...doc,
-        eventKeys: Buffer.concat([...keys].map((k) => Buffer.from(k, "base64url"))),
-        updatedAt,
-      }),
-    );
     try {
-      await this.#store.write(docs);
+      await this.#store.writeOpen(batch.map(stored));
     } catch (err) {
       // Still dirty: the next write (a replay's, or the retry) stores them.
       for (const tracked of batch) this.#dirty.add(tracked);
@@ -265,10 +266,37 @@ export class SightingTracker {
       setTimeout(() => void this.#flush().catch(() => {}), RETRY_MS).unref();
       throw err;
     }
-    for (const tracked of batch) {
-      tracked.doc.updatedAt = updatedAt;
+    for (const tracked of batch)
       this.#toPublish.set(tracked.doc._id, { tenantId: tracked.doc.tenantId, tracked });
-    }
+  }
+
+  /**
+   * Archives the sightings last seen more than RETAIN_MS ago, stored and unchanged since the last
+   * pass, and forgets them (runs every ARCHIVE_INTERVAL_MS; exposed for tests).
+   */
+  archiveClosed(now = Date.now()): Promise<void> {
+    if (this.#archiving) return Promise.resolve();
+    this.#archiving = true;
+    return this.#enqueue(async () => {
+      const closed: Tracked[] = [];
+      for (const tracked of this.#all) {
+        if (closed.length === ARCHIVE_BATCH) break;
+        const idle = tracked.changedAt <= now - ARCHIVE_INTERVAL_MS;
+        if (idle && tracked.doc.lastSeenAt.getTime() < now - RETAIN_MS && !this.#dirty.has(tracked)) {
+          closed.push(tracked);
+        }
+      }
+      if (closed.length === 0) return;
+      try {
+        await this.#store.archive(closed.map(stored));
+      } catch (err) {
+        this.#log.warn({ err, sightings: closed.length }, "archiving sightings failed; retrying");
+        return;
+      }
+      for (const tracked of closed) this.#forget(tracked);
+    }).finally(() => {
+      this.#archiving = false;
+    });
   }
 
   #publish(): void {
@@ -284,23 +312,24 @@ export class SightingTracker {
     }
   }
 
-  /** Drops sightings unchanged for RETAIN_MS once stored. */
-  #forget(now: number): void {
-    for (const tracked of this.#all) {
-      if (tracked.changedAt > now - RETAIN_MS || this.#dirty.has(tracked)) continue;
-      this.#all.delete(tracked);
-      for (const key of tracked.keys) {
-        const byEvent = `${tracked.doc.tenantId}\n${key}`;
-        if (this.#byEvent.get(byEvent) === tracked) this.#byEvent.delete(byEvent);
-      }
-      if (this.#latest.get(tracked.slot) === tracked) this.#latest.delete(tracked.slot);
+  #forget(tracked: Tracked): void {
+    this.#all.delete(tracked);
+    for (const key of tracked.keys) {
+      const byEvent = `${tracked.doc.tenantId}\n${key}`;
+      if (this.#byEvent.get(byEvent) === tracked) this.#byEvent.delete(byEvent);
     }
+    if (this.#latest.get(tracked.slot) === tracked) this.#latest.delete(tracked.slot);
   }
 
   /** Sightings in memory (for tests and metrics). */
   get size(): number {
     return this.#all.size;
   }
+}
+
+/** The document of a sighting as stored while open. */
+function stored({ doc, keys }: Tracked): SightingDoc {
+  return { ...doc, eventKeys: Buffer.concat([...keys].map((k) => Buffer.from(k, "base64url"))) };
 }
 
 /** Whether an observation at `at` belongs to `doc`: close enough in time, within the sighting's bounds. */

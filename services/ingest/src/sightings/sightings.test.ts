@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import type { decodePageToken } from "@facerec/shared/db/pagination.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
@@ -50,14 +51,9 @@ describe("sightings", () => {
     await db.stop();
   });
 
-  /** Stores a batch of one camera like ingest does, the matcher's verdicts given by `seen`. */
-  const stream = async (
-    into: SightingTracker,
-    tenantId: string,
-    seen: Seen[],
-    opts: { cameraId?: string; workerId?: string; batchId?: string } = {},
-  ) => {
-    const batch = makeBatch({
+  /** A batch of one camera; `replay` sends it again as it was (same ids and content). */
+  const batchOf = (seen: Seen[], opts: { cameraId?: string; workerId?: string } = {}) =>
+    makeBatch({
       ...opts,
       observations: seen.map((s, i) =>
         makeObservation({
@@ -69,6 +65,9 @@ describe("sightings", () => {
         }),
       ),
     });
+
+  /** Stores a batch like ingest does, the matcher's verdicts given by `seen`, and hands it to `into`. */
+  const replay = async (into: SightingTracker, tenantId: string, batch: FaceBatch, seen: Seen[]) => {
     const origin = { tenantId, keyId: "key-1" };
     const stored = await events.insertBatch(origin, batch, new Date());
     const documents = toEventDocuments(origin, batch, new Date()).map((d, i) => ({
@@ -77,8 +76,15 @@ describe("sightings", () => {
       similarity: seen[i]!.similarity ?? null,
     }));
     await into.record(tenantId, documents, stored.duplicate);
-    return { batch, documents, stored };
+    return { documents, stored };
   };
+
+  const stream = (
+    into: SightingTracker,
+    tenantId: string,
+    seen: Seen[],
+    opts: { cameraId?: string; workerId?: string } = {},
+  ) => replay(into, tenantId, batchOf(seen, opts), seen);
 
   /** Every page of a listing, checking each token. */
   const listAll = async (tenantId: string, filter: SightingFilter = {}, size = 100) => {
@@ -140,6 +146,32 @@ describe("sightings", () => {
     assert.equal((await listAll(tenant, { personId: "bob" })).length, 0);
   });
 
+  it("archives closed sightings: pages read the same before and after, and one left open by a crash shows once", async () => {
+    const tenant = "t-rollup";
+    const before = await listAll(tenant);
+    assert.equal(before.length, 4);
+    const summary = (list: SightingDoc[]) =>
+      list.map((s) => [
+        s._id,
+        s.personId,
+        s.cameraId,
+        s.observations,
+        s.firstSeenAt.getTime(),
+        s.lastSeenAt.getTime(),
+        s.bestEventId,
+        s.bestSimilarity,
+      ]);
+    // All were last seen 4 to 5 minutes ago: closed.
+    await tracker.archiveClosed(Date.now() + 2000);
+    const open = await models.database.collection("sightings_open").countDocuments({ tenantId: tenant });
+    assert.equal(open, 0);
+    assert.deepEqual(summary(await listAll(tenant)), summary(before));
+    assert.deepEqual(summary(await listAll(tenant, {}, 1)), summary(before));
+    // A crash after archiving, before removing from the open ones: the sighting is in both.
+    await store.writeOpen([before[0]!]);
+    assert.deepEqual(summary(await listAll(tenant)), summary(before));
+  });
+
   it("counts a replayed batch, or the rest of a half-written one, once", async () => {
     const tenant = "t-replay";
     const t0 = Date.now() - MINUTE;
@@ -149,12 +181,21 @@ describe("sightings", () => {
       personId: "bob",
       similarity: 0.7,
     }));
-    await stream(tracker, tenant, seen.slice(0, 2), { batchId: "b-1" });
-    // The whole batch again (the first two are duplicates, the last two new), then all of it again.
-    const whole = { batchId: "b-1" };
-    const half = await stream(tracker, tenant, seen, whole);
-    assert.equal(half.stored.accepted, 2);
-    const again = await stream(tracker, tenant, seen, whole);
+    const batch = batchOf(seen);
+    const origin = { tenantId: tenant, keyId: "key-1" };
+    await events.insertBatch(origin, batch, new Date());
+    const documents = toEventDocuments(origin, batch, new Date()).map((d) => ({
+      ...d,
+      personId: "bob",
+      similarity: 0.7,
+    }));
+    // The first write of the batch got half-way (two events stored), its replay stored the other
+    // two (not a duplicate: some were new), then it was sent once more (a duplicate).
+    await tracker.record(tenant, documents.slice(0, 2), false);
+    await tracker.record(tenant, documents, false);
+    await tracker.record(tenant, documents, true);
+    // As the event store tells it.
+    const again = await replay(tracker, tenant, batch, seen);
     assert.equal(again.stored.duplicate, true);
     const [sighting] = await listAll(tenant);
     assert.equal(sighting?.observations, 4);
@@ -170,23 +211,20 @@ describe("sightings", () => {
       personId: "carol",
       similarity: 0.6,
     }));
-    await stream(tracker, tenant, seen, { batchId: "r-1" });
+    const first = batchOf(seen);
+    await replay(tracker, tenant, first, seen);
     // A process that died after storing the next batch's events, before writing its sighting:
-    const lost = makeBatch({
-      batchId: "r-2",
-      observations: [makeObservation({ capturedAt: new Date(t0 + 4000), trackId: 4 })],
-    });
+    const lostSeen = [{ at: t0 + 4000, trackId: 4, personId: "carol" }];
+    const lost = batchOf(lostSeen);
     await events.insertBatch({ tenantId: tenant, keyId: "key-1" }, lost, new Date());
 
     const restarted = new SightingTracker({ store, log });
     await restarted.start();
     try {
       // The worker replays both batches (neither ack arrived).
-      await stream(restarted, tenant, seen, { batchId: "r-1" });
-      const replay = await stream(restarted, tenant, [{ at: t0 + 4000, trackId: 4, personId: "carol" }], {
-        batchId: "r-2",
-      });
-      assert.equal(replay.stored.duplicate, true);
+      assert.equal((await replay(restarted, tenant, first, seen)).stored.duplicate, true);
+      const again = await replay(restarted, tenant, lost, lostSeen);
+      assert.equal(again.stored.duplicate, true);
       const [sighting, ...others] = await listAll(tenant);
       assert.equal(others.length, 0);
       assert.equal(sighting?.observations, 4);
