@@ -116,7 +116,12 @@ def main() -> None:
     check([a.batch_id for a in acks] == [b.batch_id for b in sent], "acks arrive in order, naming their batch")
     check(acks[0].accepted == 2 and not acks[0].duplicate and not acks[0].rejected, "the first batch is stored")
     check(acks[1].duplicate and acks[1].accepted == 0, "its replay is acknowledged as a duplicate, storing nothing")
-    check(acks[2].rejected and "det_score" in acks[2].error, f"the malformed batch is rejected: {acks[2].error}")
+    check(
+        acks[2].rejected
+        and acks[2].reason == "invalid_batch"
+        and [v.field for v in acks[2].violations] == ["observations[0].det_score"],
+        f"the malformed batch is rejected, naming the field: {acks[2].error}",
+    )
     check(acks[3].accepted == 1 and not acks[3].rejected, "the stream goes on after a rejection")
 
     viewer = exchange(api_url, os.environ["VIEWER_API_KEY"], tenant_id)

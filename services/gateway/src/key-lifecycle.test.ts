@@ -180,9 +180,14 @@ describe("API keys limited to sites, workers and addresses", () => {
     );
     assert.equal(ok!.rejected, false, ok!.error);
     assert.equal(otherSite!.rejected, true);
-    assert.match(otherSite!.error, /^site_not_allowed: .*s-3/);
+    assert.deepEqual([otherSite!.reason, otherSite!.violations[0]?.field], ["site_not_allowed", "site_id"]);
+    assert.match(otherSite!.error, /^site_id: .*s-3/);
     assert.equal(otherWorker!.rejected, true);
-    assert.match(otherWorker!.error, /^worker_not_allowed: .*worker-002/);
+    assert.deepEqual(
+      [otherWorker!.reason, otherWorker!.violations[0]?.field],
+      ["worker_not_allowed", "worker_id"],
+    );
+    assert.match(otherWorker!.error, /^worker_id: .*worker-002/);
     // The stream stays open for the batches it may take.
     const [again] = await stream.exchange(makeBatch({ siteId: "s-1", workerId: "worker-001" }));
     assert.equal(again!.rejected, false);
@@ -210,7 +215,7 @@ describe("API keys limited to sites, workers and addresses", () => {
     );
     const fresh = String((await t.exchange(key)).body.accessToken);
     const [refused] = await new WorkerStream(client, fresh).exchange(makeBatch({ siteId: "anywhere" }));
-    assert.match(refused!.error, /^site_not_allowed/);
+    assert.equal(refused!.reason, "site_not_allowed");
 
     const cleared = await t.api<{ apiKey: Key }>("PATCH", `/v1/api-keys/${id}`, {
       token: admin,
@@ -222,6 +227,50 @@ describe("API keys limited to sites, workers and addresses", () => {
       (e) => e.targetId === id && JSON.stringify(e.changes).includes("allowedSiteIds"),
     );
     assert.ok(change, "limit changes are audited");
+  });
+
+  it("counts a key's exchanges, refusals by cause and streamed observations per day", async () => {
+    const created = await create({ allowedCidrs: ["127.0.0.0/8", "::1"] });
+    const { id } = created.body.apiKey as Key;
+    const key = String(created.body.key);
+    const token = String((await t.exchange(key)).body.accessToken);
+    await t.exchange(key);
+    assertProblem(await t.exchange(key, "t-someone-else"), 401, "tenant_mismatch");
+    const [ack] = await new WorkerStream(client, token).exchange(makeBatch({ observations: 3 }));
+    assert.equal(ack!.accepted, 3);
+    const today = new Date().toISOString().slice(0, 10);
+    // Ingest reports a key's first batch at once; the keys service writes its counts every 5 s.
+    const usage = await until(
+      "the usage is written",
+      async () => {
+        const res = await t.api<{ days: Key[] }>("GET", `/v1/api-keys/${id}/usage?days=7`, { token: admin });
+        const last = res.body.days?.at(-1);
+        return last?.observations === 3 ? res : undefined;
+      },
+      15_000,
+    );
+    assert.equal(usage.body.days.length, 7);
+    assert.deepEqual(usage.body.days.at(-1), {
+      day: today,
+      tokenExchanges: 2,
+      refusals: { tenant_mismatch: 1 },
+      observations: 3,
+    });
+    assert.deepEqual(usage.body.days[0], {
+      day: new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10),
+      tokenExchanges: 0,
+      refusals: {},
+      observations: 0,
+    });
+    assertProblem(
+      await t.api("GET", `/v1/api-keys/${id}/usage?days=91`, { token: admin }),
+      400,
+      "validation_failed",
+    );
+    const other = await t.createTenant("t-usage-other");
+    assertProblem(await t.api("GET", `/v1/api-keys/${id}/usage`, { token: other }), 404, "not_found");
+    const listed = await t.api<{ apiKey: Key }>("GET", `/v1/api-keys/${id}`, { token: admin });
+    assert.equal(listed.body.apiKey.stale, false, "a key used today is not stale");
   });
 
   it("refuses a token exchange from outside the key's address ranges with 401 ip_not_allowed", async () => {

@@ -1,9 +1,15 @@
 /**
- * The rules a FaceBatch must meet before anything is written. A violation is reported to the worker
- * in its ack as `<field path>: <what is wrong>`, the first one found, so the worker's log says exactly
- * which observation and field to fix.
+ * The rules a FaceBatch must meet before anything is written. Every violation is reported to the
+ * worker in its ack (`violations`, and `error` as `<field path>: <what is wrong>; …`), so the
+ * worker's log says exactly which observations and fields to fix.
  */
-import type { BoundingBox, FaceBatch, FaceObservation } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import type {
+  BoundingBox,
+  FaceBatch,
+  FaceObservation,
+  FieldViolation,
+  IngestAck,
+} from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { decodingProblem } from "./face-batch-decoding.ts";
 
 export const MAX_OBSERVATIONS_PER_BATCH = 256;
@@ -32,41 +38,87 @@ export interface ValidationContext {
   retentionMs: number;
 }
 
+/** Violations an ack lists at most; a batch of 256 broken observations would otherwise carry thousands. */
+export const MAX_VIOLATIONS = 100;
+
+/** Why a batch is refused: a stable code (IngestAck.reason, listed in ingest.proto) and every rule it breaks. */
+export interface Rejection {
+  reason:
+    | "invalid_batch"
+    | "batch_too_large"
+    | "batch_id_conflict"
+    | "site_not_allowed"
+    | "worker_not_allowed";
+  violations: FieldViolation[];
+}
+
+/** A rejection for one field. */
+export function rejection(reason: Rejection["reason"], field: string, description: string): Rejection {
+  return { reason, violations: [{ field, description }] };
+}
+
 /** Returns why the batch must be refused, or undefined when it may be stored. */
-export function validateBatch(batch: FaceBatch, context: ValidationContext): string | undefined {
+export function validateBatch(batch: FaceBatch, context: ValidationContext): Rejection | undefined {
   const undecodable = decodingProblem(batch);
-  if (undecodable) return undecodable;
-  if (!BATCH_ID.test(batch.batchId)) return "batch_id: must be 1 to 64 characters of [A-Za-z0-9_-]";
+  if (undecodable) return { reason: undecodable.reason, violations: [violation(undecodable.problem)] };
+  const problems: string[] = [];
+  if (!BATCH_ID.test(batch.batchId)) problems.push("batch_id: must be 1 to 64 characters of [A-Za-z0-9_-]");
   const names = [
     ["worker_id", batch.workerId],
     ["site_id", batch.siteId],
     ["camera_id", batch.cameraId],
   ] as const;
   for (const [field, value] of names) {
-    if (!NAME_ID.test(value)) return `${field}: must be 1 to 64 characters of [A-Za-z0-9._-]`;
+    if (!NAME_ID.test(value)) problems.push(`${field}: must be 1 to 64 characters of [A-Za-z0-9._-]`);
   }
   const count = batch.observations.length;
   if (count < 1 || count > MAX_OBSERVATIONS_PER_BATCH) {
-    return `observations: ${count} observations; a batch carries 1 to ${MAX_OBSERVATIONS_PER_BATCH}`;
+    problems.push(`observations: ${count} observations; a batch carries 1 to ${MAX_OBSERVATIONS_PER_BATCH}`);
+  } else {
+    for (let i = 0; i < count; i++) {
+      for (const problem of validateObservation(batch.observations[i]!, context))
+        problems.push(`observations[${i}].${problem}`);
+    }
   }
-  for (let i = 0; i < count; i++) {
-    const problem = validateObservation(batch.observations[i]!, context);
-    if (problem) return `observations[${i}].${problem}`;
-  }
-  return undefined;
+  return problems.length === 0 ? undefined : { reason: "invalid_batch", violations: problems.map(violation) };
 }
 
-function validateObservation(o: FaceObservation, context: ValidationContext): string | undefined {
-  return (
-    checkCapturedAt(o.capturedAt, context) ??
-    checkEmbedding(o) ??
-    checkBoundingBox(o.bbox) ??
-    checkLandmarks(o.landmarks) ??
-    checkUnitInterval("det_score", o.detScore) ??
-    checkUnitInterval("quality", o.quality) ??
-    (MODEL.test(o.model) ? undefined : "model: must be 1 to 100 characters of [A-Za-z0-9._/-]") ??
-    checkThumbnail(o.thumbnailJpeg)
-  );
+/** `<field>: <description>` as a FieldViolation. */
+function violation(problem: string): FieldViolation {
+  const colon = problem.indexOf(": ");
+  return { field: problem.slice(0, colon), description: problem.slice(colon + 2) };
+}
+
+/**
+ * The ack of a refused batch: the reason, the first MAX_VIOLATIONS violations, and the same as
+ * text, `<field>: <description>; …`.
+ */
+export function rejectedAck(batchId: string, { reason, violations }: Rejection): IngestAck {
+  const shown = violations.slice(0, MAX_VIOLATIONS);
+  const more = violations.length - shown.length;
+  const text = shown.map((v) => `${v.field}: ${v.description}`).join("; ");
+  return {
+    batchId,
+    accepted: 0,
+    duplicate: false,
+    rejected: true,
+    error: more > 0 ? `${text}; and ${more} more` : text,
+    reason,
+    violations: shown,
+  };
+}
+
+function validateObservation(o: FaceObservation, context: ValidationContext): string[] {
+  return [
+    checkCapturedAt(o.capturedAt, context),
+    checkEmbedding(o),
+    checkBoundingBox(o.bbox),
+    checkLandmarks(o.landmarks),
+    checkUnitInterval("det_score", o.detScore),
+    checkUnitInterval("quality", o.quality),
+    MODEL.test(o.model) ? undefined : "model: must be 1 to 100 characters of [A-Za-z0-9._/-]",
+    checkThumbnail(o.thumbnailJpeg),
+  ].filter((problem) => problem !== undefined);
 }
 
 function checkCapturedAt(capturedAt: Date | undefined, { now, retentionMs }: ValidationContext) {

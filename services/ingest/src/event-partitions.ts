@@ -2,8 +2,9 @@
  * Events live in one collection per tenant and UTC hour of capture, of two kinds: `events_<hour>`
  * (the full events, read by `_id`) and `event_pages_<hour>` (the listing, see event-listing.ts),
  * in one database per tenant and day, `<db>_ev<yyyymmdd>_<tenant>` for the events and
- * `<db>_evl<yyyymmdd>_<tenant>` for the listing: FerretDB/SQLite keeps a database in one file with
- * one writer at a time, so the two writes of a batch (and of consecutive batches) go on in parallel.
+ * `<db>_evl<yyyymmdd>_<tenant>` for the listing and the batch claims (`batches_<hour>`, see
+ * batch-claims.ts): FerretDB/SQLite keeps a database in one file with one writer at a time, so the
+ * writes of a batch (and of consecutive batches) go on in parallel.
  *
  * Why (measured on the embedded FerretDB 1.24/SQLite): FerretDB reads every document of a collection
  * for any filter but `{_id: <string>}`, and even that one is a scan in SQLite, because the `_id`
@@ -23,7 +24,7 @@ const DAY_MS = 24 * HOUR_MS;
 const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 const DUPLICATE_KEY = 11000;
 
-export type PartitionKind = "events" | "event_pages";
+export type PartitionKind = "events" | "event_pages" | "batches";
 
 export interface Partition {
   db: string;
@@ -44,7 +45,7 @@ function hourStart(key: string): number {
 
 const sha = (text: string, length: number) =>
   createHash("sha256").update(text).digest("hex").slice(0, length);
-const COLLECTION = /^(events|event_pages)_(\d{10})$/;
+const COLLECTION = /^(events|event_pages|batches)_(\d{10})$/;
 
 export class EventPartitions {
   readonly #base: mongo.Db;
@@ -76,7 +77,7 @@ export class EventPartitions {
   }
 
   partition(kind: PartitionKind, tenantId: string, hour: string): Partition {
-    const listing = kind === "event_pages" ? "l" : "";
+    const listing = kind === "events" ? "" : "l";
     return {
       db: `${this.#prefix}${listing}${hour.slice(0, 8)}_${this.#tenantPart(tenantId)}`,
       collection: `${kind}_${hour}`,

@@ -6,8 +6,9 @@ import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-da
 import { createLogger } from "@facerec/shared/logger.ts";
 import { makeBatch, makeObservation } from "@facerec/shared/stack/test-worker.ts";
 import type { Connection, mongo } from "mongoose";
-import { EventPartitions, HOUR_MS } from "./event-partitions.ts";
-import { EventStore, findStoredEvents } from "./event-store.ts";
+import { BatchClaims } from "./batch-claims.ts";
+import { EventPartitions, HOUR_MS, hourKey } from "./event-partitions.ts";
+import { DURABLE_WRITE, EventStore, findStoredEvents, toEventDocuments } from "./event-store.ts";
 import { type IngestModels, ingestModels } from "./models.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
 import { WorkerRegistry } from "./worker-registry.ts";
@@ -34,11 +35,25 @@ describe("EventStore", () => {
 
   it("completes a half-written batch on replay, storing no observation twice", async () => {
     const batch = makeBatch({ observations: 4 });
-    // What a crash between the first observations and the rest leaves behind.
-    const firstHalf = { ...batch, observations: batch.observations.slice(0, 2) };
-    assert.deepEqual(await store.insertBatch(origin, firstHalf, new Date()), {
+    // What a crash between the first observations and the rest leaves behind: the batch's claim
+    // on its id, and half of its events.
+    const hour = hourKey(batch.observations[0]!.capturedAt!.getTime());
+    await new BatchClaims(new EventPartitions(models.database), DURABLE_WRITE).claim(
+      origin.tenantId,
+      batch,
+      hour,
+    );
+    const documents = toEventDocuments(origin, batch, new Date());
+    assert.deepEqual(await store.insertDocuments(origin.tenantId, documents.slice(0, 2)), {
       accepted: 2,
       duplicate: false,
+    });
+    // Only the same content completes it.
+    const other = { ...makeBatch({ observations: 4 }), batchId: batch.batchId };
+    assert.deepEqual(await store.insertBatch(origin, other, new Date()), {
+      accepted: 0,
+      duplicate: false,
+      conflict: true,
     });
     assert.deepEqual(await store.insertBatch(origin, batch, new Date()), { accepted: 2, duplicate: false });
     assert.deepEqual(await store.insertBatch(origin, batch, new Date()), { accepted: 0, duplicate: true });

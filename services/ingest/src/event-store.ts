@@ -4,7 +4,8 @@
  * `events_<hour>`, read by `_id` only (thumbnails, embeddings), and the listing in
  * `event_pages_<hour>` (event-listing.ts), which is what pages are read from.
  *
- * Exactly-once in effect without transactions: every observation's `_id` is derived from
+ * Exactly-once in effect without transactions: a batch first claims its id for its content
+ * (batch-claims.ts; the same id with other content is refused), and every observation's `_id` is derived from
  * (tenant, batch id, position in the batch) and its hour, and the batch is written with one
  * unordered insertMany per hour. A replay finds every `_id` taken and stores nothing (a duplicate).
  * If the process or the database died half-way through the first write, the replay inserts exactly
@@ -19,6 +20,7 @@ import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
 import { mongo } from "mongoose";
+import { BatchClaims } from "./batch-claims.ts";
 import { EventListing, type ListedEvent } from "./event-listing.ts";
 import { EventPartitions, HOUR_MS, hourKey, PartitionDirectory } from "./event-partitions.ts";
 import type { Matcher } from "./matcher.ts";
@@ -46,6 +48,8 @@ export interface StoredBatch {
   accepted: number;
   /** True when every observation was already stored. */
   duplicate: boolean;
+  /** Set when the batch id was stored before with other content: nothing was stored (batch-claims.ts). */
+  conflict?: true;
 }
 
 export interface EventQuery {
@@ -112,11 +116,13 @@ export class EventStore {
   readonly #partitions: EventPartitions;
   readonly #listing: EventListing;
   readonly #matcher: Matcher | undefined;
+  readonly #claims: BatchClaims;
 
   /** With a matcher, each observation is matched to its tenant's gallery before it is stored. */
   constructor(models: IngestModels, matcher?: Matcher) {
     this.#matcher = matcher;
     this.#partitions = new EventPartitions(models.database);
+    this.#claims = new BatchClaims(this.#partitions, DURABLE_WRITE);
     this.#listing = new EventListing(
       this.#partitions,
       new PartitionDirectory(this.#partitions),
@@ -131,7 +137,12 @@ export class EventStore {
   /** Stores a validated batch; throws when the database fails (nothing may be acknowledged then). */
   async insertBatch(origin: BatchOrigin, batch: FaceBatch, receivedAt: Date): Promise<StoredBatch> {
     const documents = toEventDocuments(origin, batch, receivedAt);
-    await this.#matcher?.match(origin.tenantId, documents);
+    const firstCapture = Math.min(...documents.map((d) => d.capturedAt.getTime()));
+    const [claim] = await Promise.all([
+      this.#claims.claim(origin.tenantId, batch, hourKey(firstCapture)),
+      this.#matcher?.match(origin.tenantId, documents),
+    ]);
+    if (claim === "conflict") return { accepted: 0, duplicate: false, conflict: true };
     const stored = await this.insertDocuments(origin.tenantId, documents);
     await this.#afterStore?.(origin.tenantId, documents, stored.duplicate);
     return stored;

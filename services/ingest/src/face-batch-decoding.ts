@@ -30,29 +30,35 @@ const BATCH_ID = 1;
 const OBSERVATIONS = 5;
 const UINT64_FIELDS: Record<number, string> = { 2: "frame_seq", 10: "track_id" };
 
-const undecodable = new WeakMap<FaceBatch, string>();
+/** Why a batch could not be decoded: its ack's reason, and the `<field>: <description>` problem. */
+export interface DecodingProblem {
+  reason: "invalid_batch" | "batch_too_large";
+  problem: string;
+}
+
+const undecodable = new WeakMap<FaceBatch, DecodingProblem>();
 
 /** The deserializer of StreamFaces requests: never throws. */
 export function decodeFaceBatch(bytes: Buffer): FaceBatch {
   if (bytes.length > MAX_BATCH_BYTES) {
     const batch = FaceBatch.fromPartial({ batchId: readBatchId(bytes) });
-    undecodable.set(
-      batch,
-      `batch: ${bytes.length} bytes encoded; a batch is at most ${MAX_BATCH_BYTES} bytes (4 MiB): split it into smaller batches`,
-    );
+    undecodable.set(batch, {
+      reason: "batch_too_large",
+      problem: `batch: ${bytes.length} bytes encoded; a batch is at most ${MAX_BATCH_BYTES} bytes (4 MiB): split it into smaller batches`,
+    });
     return batch;
   }
   try {
     return FaceBatch.decode(bytes);
   } catch (err) {
     const batch = FaceBatch.fromPartial({ batchId: readBatchId(bytes) });
-    undecodable.set(batch, explain(bytes, err));
+    undecodable.set(batch, { reason: "invalid_batch", problem: explain(bytes, err) });
     return batch;
   }
 }
 
 /** Why `batch` could not be decoded, or undefined when it was decoded normally. */
-export function decodingProblem(batch: FaceBatch): string | undefined {
+export function decodingProblem(batch: FaceBatch): DecodingProblem | undefined {
   return undecodable.get(batch);
 }
 

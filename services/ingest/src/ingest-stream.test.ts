@@ -66,6 +66,8 @@ describe("IngestService.StreamFaces", () => {
       duplicate: false,
       rejected: false,
       error: "",
+      reason: "",
+      violations: [],
     });
     assert.equal(
       (await stream.finish()).code,
@@ -275,6 +277,13 @@ describe("IngestService.StreamFaces", () => {
       assert.equal(rejected!.accepted, 0, name);
       if (typeof reason === "string") assert.equal(rejected!.error, reason, name);
       else assert.match(rejected!.error, reason, name);
+      // The same, for programs: a stable reason and the violation's field and description.
+      assert.equal(rejected!.reason, "invalid_batch", name);
+      assert.deepEqual(
+        rejected!.violations.map((v) => `${v.field}: ${v.description}`),
+        [rejected!.error],
+        name,
+      );
       assert.deepEqual(
         [accepted!.accepted, accepted!.rejected],
         [2, false],
@@ -287,6 +296,51 @@ describe("IngestService.StreamFaces", () => {
       cases.length * 2,
       "rejected batches store nothing",
     );
+  });
+
+  it("lists every violation of a batch, not just the first, each with its field", async () => {
+    const stream = new WorkerStream(client, worker);
+    const bad = makeBatch({
+      siteId: "a/b",
+      observations: [
+        makeObservation({ detScore: 2, quality: -1 }),
+        makeObservation({}),
+        makeObservation({ bbox: undefined, landmarks: [1] }),
+      ],
+    });
+    const [ack] = await stream.exchange(bad);
+    assert.equal(ack!.reason, "invalid_batch");
+    assert.deepEqual(
+      ack!.violations.map((v) => v.field),
+      [
+        "site_id",
+        "observations[0].det_score",
+        "observations[0].quality",
+        "observations[2].bbox",
+        "observations[2].landmarks",
+      ],
+    );
+    assert.match(ack!.error, /^site_id: .*; observations\[0\]\.det_score: 2 is not in \[0, 1\]; /);
+    await stream.finish();
+  });
+
+  it("treats batch_id as an idempotency key: other content under a stored id is refused, storing nothing", async () => {
+    const stream = new WorkerStream(client, worker);
+    const first = makeBatch({ workerId: "w-conflict-a", observations: 2 });
+    const reused = { ...makeBatch({ workerId: "w-conflict-b", observations: 5 }), batchId: first.batchId };
+    const [stored, conflict, replay, conflictAgain] = await stream.exchange(first, reused, first, reused);
+    assert.deepEqual([stored!.accepted, stored!.duplicate, stored!.rejected], [2, false, false]);
+    for (const refused of [conflict!, conflictAgain!]) {
+      assert.deepEqual([refused.rejected, refused.accepted, refused.reason], [true, 0, "batch_id_conflict"]);
+      assert.deepEqual(
+        refused.violations.map((v) => v.field),
+        ["batch_id"],
+      );
+    }
+    assert.deepEqual([replay!.accepted, replay!.duplicate, replay!.rejected], [0, true, false]);
+    await stream.finish();
+    assert.equal((await eventsOf(admin, "w-conflict-a")).length, 2);
+    assert.equal((await eventsOf(admin, "w-conflict-b")).length, 0, "nothing of the conflicting batch");
   });
 
   it("answers a frame_seq or track_id beyond 2^53 - 1 with a rejected ack; the stream stays open and the replay is rejected alike", async () => {

@@ -3,6 +3,7 @@ import { permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
 import type { TokenClaims } from "@facerec/shared/tokens/claims.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import type { Metadata } from "@grpc/grpc-js";
+import { type Rejection, rejection } from "./batch-validation.ts";
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/;
 
@@ -28,16 +29,24 @@ export async function authenticateWorker(metadata: Metadata, verifier: TokenVeri
 
 /**
  * Why a batch falls outside the site or worker limits of the key the stream's token came from
- * (`site_not_allowed: …`, `worker_not_allowed: …`), or undefined when it may be stored. Refused
- * batches are rejected by their ack; the stream stays open.
+ * (`site_not_allowed`, `worker_not_allowed`), or undefined when it may be stored. Refused batches
+ * are rejected by their ack; the stream stays open.
  */
-export function batchScopeProblem(
+export function batchScopeRejection(
   claims: Pick<TokenClaims, "sites" | "workers">,
   batch: { siteId: string; workerId: string },
-): string | undefined {
+): Rejection | undefined {
   if (claims.sites && !claims.sites.includes(batch.siteId))
-    return `site_not_allowed: the API key may stream only for sites ${claims.sites.join(", ")}, not ${batch.siteId}; check SITE_ID or the key's sites in the dashboard`;
+    return rejection(
+      "site_not_allowed",
+      "site_id",
+      `the API key may stream only for sites ${claims.sites.join(", ")}, not ${batch.siteId}; check SITE_ID or the key's sites in the dashboard`,
+    );
   if (claims.workers && !claims.workers.includes(batch.workerId))
-    return `worker_not_allowed: the API key may stream only as workers ${claims.workers.join(", ")}, not ${batch.workerId}; check WORKER_ID or the key's workers in the dashboard`;
+    return rejection(
+      "worker_not_allowed",
+      "worker_id",
+      `the API key may stream only as workers ${claims.workers.join(", ")}, not ${batch.workerId}; check WORKER_ID or the key's workers in the dashboard`,
+    );
   return undefined;
 }

@@ -246,7 +246,10 @@ export class Uplink implements FaceSink {
       inFlight.delete(ack.batchId);
       if (ack.rejected) {
         // The server will never accept this batch as it is; keeping it would block the queue forever.
-        this.#o.log.error({ batchId: ack.batchId, error: ack.error }, "ingest rejected a batch; dropping it");
+        this.#o.log.error(
+          { batchId: ack.batchId, reason: ack.reason, error: ack.error },
+          "ingest rejected a batch; dropping it",
+        );
         this.#o.telemetry.recordError(new Error(`batch rejected: ${ack.error}`), "uplink");
       }
       this.#o.queue.remove(ack.batchId).then(

@@ -31,7 +31,10 @@ export const protobufFileName = "facerec/ingest/v1/ingest.proto";
 export interface FaceBatch {
   /**
    * Client-made unique id (a UUID, e.g. UUIDv7); 1 to 64 characters of [A-Za-z0-9_-].
-   * Replaying a batch with the same id is a no-op.
+   * Replaying a batch with the same id and content is a no-op; the same id with other content
+   * (any field of the batch or its observations) is rejected with `batch_id_conflict`. Conflicts
+   * are found among batches whose first observations were captured in the same UTC hour (a replay
+   * always is: its content is the same).
    */
   batchId: string;
   /** The worker's id (WORKER_ID); 1 to 64 characters of [A-Za-z0-9._-]. */
@@ -102,8 +105,30 @@ export interface IngestAck {
   duplicate: boolean;
   /** True when the batch was refused; nothing was written. Do not resend it unchanged. */
   rejected: boolean;
-  /** Why the batch was rejected, e.g. `observations[3].embedding: length 2040 is not embedding_dim*4`. */
+  /**
+   * Why the batch was rejected, for people: the violations as `<field>: <description>`, joined by
+   * "; ", e.g. `observations[3].embedding: length 2040 is not embedding_dim*4`.
+   */
   error: string;
+  /**
+   * Why the batch was rejected, for programs: a stable code, empty unless rejected.
+   *   invalid_batch      fields break the rules of FaceBatch/FaceObservation; `violations` lists
+   *                      them. Fix the producer; a corrected batch needs a new batch_id.
+   *   batch_too_large    encoded over 4 MiB; split it into smaller batches (new batch_ids).
+   *   batch_id_conflict  batch_id was stored before with different content; nothing was stored.
+   *                      Send this content under a new batch_id.
+   */
+  reason: string;
+  /** Every rule the batch breaks, in field order (at most 100; `error` says when there are more). */
+  violations: FieldViolation[];
+}
+
+/** One broken rule, as google.rpc.BadRequest.FieldViolation has it. */
+export interface FieldViolation {
+  /** Path of the field, e.g. `observations[3].embedding`. */
+  field: string;
+  /** What is wrong and what is allowed. */
+  description: string;
 }
 
 function createBaseFaceBatch(): FaceBatch {
@@ -658,7 +683,7 @@ export const BoundingBox: MessageFns<BoundingBox> = {
 };
 
 function createBaseIngestAck(): IngestAck {
-  return { batchId: "", accepted: 0, duplicate: false, rejected: false, error: "" };
+  return { batchId: "", accepted: 0, duplicate: false, rejected: false, error: "", reason: "", violations: [] };
 }
 
 export const IngestAck: MessageFns<IngestAck> = {
@@ -677,6 +702,12 @@ export const IngestAck: MessageFns<IngestAck> = {
     }
     if (message.error !== "") {
       writer.uint32(42).string(message.error);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    for (const v of message.violations) {
+      FieldViolation.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -734,6 +765,22 @@ export const IngestAck: MessageFns<IngestAck> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.violations.push(FieldViolation.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -757,6 +804,10 @@ export const IngestAck: MessageFns<IngestAck> = {
       duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
       rejected: isSet(object.rejected) ? globalThis.Boolean(object.rejected) : false,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      violations: globalThis.Array.isArray(object?.violations)
+        ? object.violations.map((e: any) => FieldViolation.fromJSON(e))
+        : [],
     };
   },
 
@@ -777,6 +828,12 @@ export const IngestAck: MessageFns<IngestAck> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.violations?.length) {
+      obj.violations = message.violations.map((e) => FieldViolation.toJSON(e));
+    }
     return obj;
   },
 
@@ -790,6 +847,93 @@ export const IngestAck: MessageFns<IngestAck> = {
     message.duplicate = object.duplicate ?? false;
     message.rejected = object.rejected ?? false;
     message.error = object.error ?? "";
+    message.reason = object.reason ?? "";
+    message.violations = object.violations?.map((e) => FieldViolation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFieldViolation(): FieldViolation {
+  return { field: "", description: "" };
+}
+
+export const FieldViolation: MessageFns<FieldViolation> = {
+  encode(message: FieldViolation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldViolation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFieldViolation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FieldViolation {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+    };
+  },
+
+  toJSON(message: FieldViolation): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FieldViolation>, I>>(base?: I): FieldViolation {
+    return FieldViolation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FieldViolation>, I>>(object: I): FieldViolation {
+    const message = createBaseFieldViolation();
+    message.field = object.field ?? "";
+    message.description = object.description ?? "";
     return message;
   },
 };
@@ -804,10 +948,12 @@ export type IngestServiceService = typeof IngestServiceService;
 export const IngestServiceService = {
   /**
    * StreamFaces receives batches of observations and acknowledges each one after it is durably
-   * stored. Delivery is at-least-once from the worker and exactly-once in effect: a batch whose
-   * batch_id was already stored for the tenant is acknowledged with duplicate = true and stored
-   * nothing. A malformed batch is acknowledged with rejected = true and an error; the stream stays
-   * open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
+   * stored. Delivery is at-least-once from the worker and exactly-once in effect, like an
+   * idempotency key: a batch whose batch_id was already stored for the tenant with the same content
+   * is acknowledged with duplicate = true and stores nothing (or only what a cut-short earlier write
+   * left out); the same batch_id with different content is refused (reason `batch_id_conflict`)
+   * and stores nothing. A malformed batch is acknowledged with rejected = true, a reason and its
+   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
    * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
    * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
    * rules below allow does). Workers should open a new stream with a fresh token before the current
@@ -827,10 +973,12 @@ export const IngestServiceService = {
 export interface IngestServiceServer extends UntypedServiceImplementation {
   /**
    * StreamFaces receives batches of observations and acknowledges each one after it is durably
-   * stored. Delivery is at-least-once from the worker and exactly-once in effect: a batch whose
-   * batch_id was already stored for the tenant is acknowledged with duplicate = true and stored
-   * nothing. A malformed batch is acknowledged with rejected = true and an error; the stream stays
-   * open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
+   * stored. Delivery is at-least-once from the worker and exactly-once in effect, like an
+   * idempotency key: a batch whose batch_id was already stored for the tenant with the same content
+   * is acknowledged with duplicate = true and stores nothing (or only what a cut-short earlier write
+   * left out); the same batch_id with different content is refused (reason `batch_id_conflict`)
+   * and stores nothing. A malformed batch is acknowledged with rejected = true, a reason and its
+   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
    * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
    * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
    * rules below allow does). Workers should open a new stream with a fresh token before the current
@@ -842,10 +990,12 @@ export interface IngestServiceServer extends UntypedServiceImplementation {
 export interface IngestServiceClient extends Client {
   /**
    * StreamFaces receives batches of observations and acknowledges each one after it is durably
-   * stored. Delivery is at-least-once from the worker and exactly-once in effect: a batch whose
-   * batch_id was already stored for the tenant is acknowledged with duplicate = true and stored
-   * nothing. A malformed batch is acknowledged with rejected = true and an error; the stream stays
-   * open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
+   * stored. Delivery is at-least-once from the worker and exactly-once in effect, like an
+   * idempotency key: a batch whose batch_id was already stored for the tenant with the same content
+   * is acknowledged with duplicate = true and stores nothing (or only what a cut-short earlier write
+   * left out); the same batch_id with different content is refused (reason `batch_id_conflict`)
+   * and stores nothing. A malformed batch is acknowledged with rejected = true, a reason and its
+   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
    * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
    * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
    * rules below allow does). Workers should open a new stream with a fresh token before the current

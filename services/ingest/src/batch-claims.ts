@@ -1,0 +1,58 @@
+/**
+ * Which content each batch id was stored with, so that a batch id is an exact idempotency key: the
+ * same id with the same content is a replay, the same id with other content is refused
+ * (`batch_id_conflict`) before anything of it is written, instead of being merged into the first
+ * batch's events or dropped as their duplicate.
+ *
+ * A claim is one small document per batch, `_id` the batch id, in `batches_<hour>` of the listing's
+ * database, the hour being that of the batch's first capture: a replay has the same first capture,
+ * so it finds its claim (by `_id`, a scan of one hour's claims, only ever on a replay or a conflict;
+ * a new batch costs one insert), and retention drops claims with their hour. Two batches under one
+ * id whose first captures fall in different hours are not compared: their events have different
+ * ids, so neither is lost.
+ */
+import { createHash } from "node:crypto";
+import { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import type { mongo } from "mongoose";
+import type { EventPartitions } from "./event-partitions.ts";
+
+const DUPLICATE_KEY = 11000;
+
+interface ClaimDoc {
+  _id: string;
+  /** SHA-256 of the batch's encoding, base64url. */
+  digest: string;
+}
+
+export type Claim = "new" | "replay" | "conflict";
+
+/** The batch's content, every field of it and its observations, as a digest. */
+export function batchDigest(batch: FaceBatch): string {
+  return createHash("sha256").update(FaceBatch.encode(batch).finish()).digest("base64url");
+}
+
+export class BatchClaims {
+  readonly #partitions: EventPartitions;
+  readonly #writeConcern: mongo.WriteConcernSettings;
+
+  constructor(partitions: EventPartitions, writeConcern: mongo.WriteConcernSettings) {
+    this.#partitions = partitions;
+    this.#writeConcern = writeConcern;
+  }
+
+  /** Claims `batch`'s id for its content, unless it was claimed before; says which it was. */
+  async claim(tenantId: string, batch: FaceBatch, firstCaptureHour: string): Promise<Claim> {
+    const partition = this.#partitions.partition("batches", tenantId, firstCaptureHour);
+    await this.#partitions.record(partition);
+    const claims = this.#partitions.open<ClaimDoc>(partition);
+    const digest = batchDigest(batch);
+    try {
+      await claims.insertOne({ _id: batch.batchId, digest }, { writeConcern: this.#writeConcern });
+      return "new";
+    } catch (err) {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    }
+    const stored = await claims.findOne({ _id: batch.batchId });
+    return stored?.digest === digest ? "replay" : "conflict";
+  }
+}
