@@ -16,12 +16,12 @@ import { AppError, storageUnavailable, unauthenticated } from "@facerec/shared/e
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { TokenClaims } from "@facerec/shared/tokens/claims.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
-import { validateBatch } from "./batch-validation.ts";
+import { rejectedAck, rejection, validateBatch } from "./batch-validation.ts";
 import type { EventStore } from "./event-store.ts";
 import type { KeyUseRecorder } from "./key-use.ts";
 import type { IngestMetrics } from "./metrics.ts";
 import type { ClosableStream } from "./open-streams.ts";
-import { batchScopeProblem } from "./stream-auth.ts";
+import { batchScopeRejection } from "./stream-auth.ts";
 import type { StreamIdentity, WorkerRegistry } from "./worker-registry.ts";
 
 /** setTimeout's limit; tokens live far shorter, but a far-future `exp` must not fire at once. */
@@ -141,19 +141,23 @@ export class FaceStream implements ClosableStream {
   /** Never rejects: a rejected promise waiting in #pending would be an unhandled rejection. */
   async #store(batch: FaceBatch): Promise<Outcome> {
     const { store, retentionMs } = this.#deps;
-    const problem =
-      validateBatch(batch, { now: Date.now(), retentionMs }) ?? batchScopeProblem(this.#claims, batch);
-    if (problem) {
-      return {
-        ack: { batchId: batch.batchId, accepted: 0, duplicate: false, rejected: true, error: problem },
-      };
-    }
+    const refused =
+      validateBatch(batch, { now: Date.now(), retentionMs }) ?? batchScopeRejection(this.#claims, batch);
+    if (refused) return { ack: rejectedAck(batch.batchId, refused) };
     try {
       const stored = await store.insertBatch(
         { tenantId: this.#claims.tid, keyId: this.#claims.sub },
         batch,
         new Date(),
       );
+      if (stored.conflict) {
+        const conflict = rejection(
+          "batch_id_conflict",
+          "batch_id",
+          `${batch.batchId} was stored before with different content, and nothing of this batch was stored; send this content under a new batch_id`,
+        );
+        return { ack: rejectedAck(batch.batchId, conflict) };
+      }
       return {
         ack: {
           batchId: batch.batchId,
@@ -161,6 +165,8 @@ export class FaceStream implements ClosableStream {
           duplicate: stored.duplicate,
           rejected: false,
           error: "",
+          reason: "",
+          violations: [],
         },
       };
     } catch (failure) {
@@ -197,6 +203,7 @@ export class FaceStream implements ClosableStream {
             tenantId: this.#identity.tenantId,
             workerId: head.source.workerId,
             remoteAddress: this.#identity.remoteAddress,
+            observations: ack.accepted,
           });
         }
         if (!this.#call.write(ack)) await once(this.#call, "drain", { signal: this.#closed.signal });
