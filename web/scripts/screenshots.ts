@@ -36,6 +36,7 @@ const KEY_DEFAULTS = {
   allowedSiteIds: [],
   allowedWorkerIds: [],
   allowedCidrs: [],
+  stale: false,
 } as const satisfies Partial<ApiKey>;
 
 function sampleData() {

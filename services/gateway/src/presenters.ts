@@ -8,6 +8,8 @@ const iso = (d: Date | undefined) => d?.toISOString() ?? null;
 
 /** Keys this close to their expiration are flagged (`expiresSoon`) so admins renew or rotate in time. */
 export const EXPIRY_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
+/** Active keys unused this long are flagged (`stale`) as candidates for deactivation. */
+export const STALE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
 
 export function presentApiKey(key: ApiKey) {
   const untilExpiry = key.expiresAt ? key.expiresAt.getTime() - Date.now() : Number.POSITIVE_INFINITY;
@@ -21,6 +23,10 @@ export function presentApiKey(key: ApiKey) {
     status: !key.active ? "inactive" : expired ? "expired" : "active",
     expiresAt: iso(key.expiresAt),
     expiresSoon: key.active && !expired && untilExpiry <= EXPIRY_WARNING_MS,
+    stale:
+      key.active &&
+      !expired &&
+      Date.now() - (key.lastUsedAt ?? key.createdAt ?? new Date()).getTime() >= STALE_AFTER_MS,
     lastUsedAt: iso(key.lastUsedAt),
     lastUsedBy: key.lastWorkerId
       ? { workerId: key.lastWorkerId, remoteAddress: key.lastRemoteAddress }

@@ -34,6 +34,10 @@ export const apiKeySchema = z
     active: z.boolean(),
     status: z.enum(["active", "inactive", "expired"]),
     expiresAt: nullableTimestamp,
+    stale: z.boolean().meta({
+      description:
+        "True for an active key unused (or, if never used, created) 30 days ago or more: a candidate for deactivation.",
+    }),
     expiresSoon: z.boolean().meta({
       description:
         "True for an active key that expires within 7 days: renew or rotate it before workers are refused.",
@@ -212,6 +216,43 @@ export const rotateApiKeyBody = z
   .meta({ example: { gracePeriodSeconds: 86_400 } });
 
 export const apiKeyResponse = z.object({ apiKey: apiKeySchema }).meta({ id: "ApiKeyResponse" });
+
+export const apiKeyUsageQuery = z.strictObject({
+  days: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(90)
+    .optional()
+    .meta({ description: "Days ending today (UTC); default 30." }),
+});
+
+export const apiKeyUsageResponse = z
+  .object({
+    days: z.array(
+      z.object({
+        day: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
+        tokenExchanges: z.number().int(),
+        refusals: z.record(z.string(), z.number().int()).meta({
+          description:
+            "Refused token exchanges by problem code, e.g. `key_inactive`; causes with none are absent.",
+        }),
+        observations: z
+          .number()
+          .int()
+          .meta({ description: "Observations stored from streams with the key's tokens." }),
+      }),
+    ),
+  })
+  .meta({
+    id: "ApiKeyUsage",
+    example: {
+      days: [
+        { day: "2026-12-05", tokenExchanges: 96, refusals: {}, observations: 18_240 },
+        { day: "2026-12-06", tokenExchanges: 41, refusals: { ip_not_allowed: 3 }, observations: 7_310 },
+      ],
+    },
+  });
 
 export const pageQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(500).optional(),

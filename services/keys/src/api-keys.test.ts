@@ -11,6 +11,7 @@ import type { Connection } from "mongoose";
 import { ApiKeys } from "./api-keys.ts";
 import { AuditLog } from "./audit-log.ts";
 import { formatKey, parseKey } from "./key-format.ts";
+import { KeyUsage } from "./key-usage.ts";
 import { keysModels } from "./models.ts";
 import { RevocationHub } from "./revocation-hub.ts";
 
@@ -33,7 +34,14 @@ describe("ApiKeys.verify", () => {
     const models = await keysModels(connection);
     const log = createLogger("test", "silent");
     const revocations = new RevocationHub({ models, log, pollMs: 200 });
-    apiKeys = new ApiKeys({ models, audit: new AuditLog(models), revocations, pepper: randomBytes(32), log });
+    apiKeys = new ApiKeys({
+      models,
+      audit: new AuditLog(models),
+      revocations,
+      pepper: randomBytes(32),
+      log,
+      usage: new KeyUsage(models, log),
+    });
   });
   after(async () => {
     await connection.close();
@@ -81,6 +89,7 @@ describe("ApiKeys.verify", () => {
         models,
         audit: new AuditLog(models),
         revocations: new RevocationHub({ models, log, pollMs }),
+        usage: new KeyUsage(models, log),
         pepper,
         log,
       });

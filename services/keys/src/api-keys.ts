@@ -17,6 +17,7 @@ import {
   validSiteIds,
   validWorkerIds,
 } from "./key-limits.ts";
+import { type KeyUsage, MAX_USAGE_DAYS } from "./key-usage.ts";
 import type { ApiKeyDoc, KeysModels } from "./models.ts";
 import { type RevocationHub, rotationRevocationId } from "./revocation-hub.ts";
 
@@ -54,6 +55,15 @@ export type VerifyResult = {
   issueAfter: Date | undefined;
 };
 
+/** Refusal causes as problem codes, for the usage counts. */
+const REFUSAL_CODES: Partial<Record<VerifyFailure, string>> = {
+  [VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY]: "invalid_api_key",
+  [VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE]: "key_inactive",
+  [VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED]: "key_expired",
+  [VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH]: "tenant_mismatch",
+  [VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED]: "ip_not_allowed",
+};
+
 const refused = (failure: VerifyFailure): VerifyResult => ({
   failure,
   apiKey: undefined,
@@ -67,6 +77,7 @@ export class ApiKeys {
   readonly #revocations: RevocationHub;
   readonly #pepper: Buffer;
   readonly #log: Logger;
+  readonly #usage: KeyUsage;
   readonly #verified = new Map<string, { doc: ApiKeyDoc; until: number }>();
 
   constructor(opts: {
@@ -75,7 +86,9 @@ export class ApiKeys {
     revocations: RevocationHub;
     pepper: Buffer;
     log: Logger;
+    usage: KeyUsage;
   }) {
+    this.#usage = opts.usage;
     this.#keys = opts.models.apiKeys;
     this.#audit = opts.audit;
     this.#revocations = opts.revocations;
@@ -214,6 +227,7 @@ export class ApiKeys {
     const doc = await this.#find(actor, id);
     await this.#keys.deleteOne({ _id: id, tenantId: actor.tenantId });
     this.#verified.delete(id);
+    await this.#usage.forget(id);
     await this.#revocations.revoke(doc, "deleted");
     await this.#audit.record({
       tenantId: actor.tenantId,
@@ -300,13 +314,14 @@ export class ApiKeys {
       doc = await this.#lookup(id);
       secret = doc && matchSecret(doc, presented, now);
     }
-    if (!doc || !secret) return refused(VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY);
-    if (!doc.active) return refused(VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE);
-    if (doc.expiresAt && doc.expiresAt.getTime() <= now)
-      return refused(VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED);
-    if (doc.tenantId !== tenantId) return refused(VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH);
-    if (!addressAllowed(doc.allowedCidrs ?? [], remoteAddress))
-      return refused(VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED);
+    if (!doc) return refused(VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY);
+    const failure = firstFailure(doc, secret ?? undefined, { tenantId, remoteAddress, now });
+    if (failure !== VerifyFailure.VERIFY_FAILURE_UNSPECIFIED) {
+      // Counted on the key's own tenant: its admins see who is knocking with it.
+      this.#usage.refused(doc._id, doc.tenantId, REFUSAL_CODES[failure]!);
+      return refused(failure);
+    }
+    this.#usage.exchanged(doc._id, doc.tenantId);
     this.#touch(doc);
     return {
       failure: VerifyFailure.VERIFY_FAILURE_UNSPECIFIED,
@@ -314,6 +329,14 @@ export class ApiKeys {
       secretExpiresAt: secret === "previous" ? (doc.previousSecretExpiresAt ?? undefined) : undefined,
       issueAfter: doc.tokensRevokedAt ?? undefined,
     };
+  }
+
+  /** The key's use per UTC day, `days` ending today (1..90; 0 means 30). */
+  async usage(actor: Actor, id: string, days: number) {
+    if (!Number.isInteger(days) || days < 0 || days > MAX_USAGE_DAYS)
+      throw invalidArgument("invalid_days", `days must be 1 to ${MAX_USAGE_DAYS}`);
+    const doc = await this.#find(actor, id);
+    return { days: await this.#usage.days(doc._id, doc.tenantId, days || 30) };
   }
 
   async #lookup(id: string): Promise<ApiKeyDoc | null> {
@@ -339,6 +362,7 @@ export class ApiKeys {
     tenantId: string;
     workerId: string;
     remoteAddress: string;
+    observations: number;
   }): Promise<void> {
     if (use.workerId.length > 64 || use.remoteAddress.length > 100)
       throw invalidArgument(
@@ -346,6 +370,9 @@ export class ApiKeys {
         "worker_id must be at most 64 and remote_address 100 characters",
       );
     if (!KEY_ID_PATTERN.test(use.keyId)) return;
+    if (!Number.isSafeInteger(use.observations) || use.observations < 0)
+      throw invalidArgument("invalid_key_use", "observations must be a non-negative integer");
+    this.#usage.streamed(use.keyId, use.tenantId, use.observations);
     // Unconditional (ingest already sends at most one call per key every 30 s): the worker and
     // address must change even when a token exchange set lastUsedAt a moment ago.
     await this.#keys.updateOne(
@@ -382,6 +409,22 @@ export class ApiKeys {
     if (!doc) throw notFound(`API key ${id} not found`);
     return doc;
   }
+}
+
+/** The first check a known key fails, in the documented order; UNSPECIFIED when it passes them all. */
+function firstFailure(
+  doc: ApiKeyDoc,
+  secret: "current" | "previous" | undefined,
+  presenter: { tenantId: string; remoteAddress: string; now: number },
+): VerifyFailure {
+  if (!secret) return VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY;
+  if (!doc.active) return VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE;
+  if (doc.expiresAt && doc.expiresAt.getTime() <= presenter.now)
+    return VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED;
+  if (doc.tenantId !== presenter.tenantId) return VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH;
+  if (!addressAllowed(doc.allowedCidrs ?? [], presenter.remoteAddress))
+    return VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED;
+  return VerifyFailure.VERIFY_FAILURE_UNSPECIFIED;
 }
 
 /** Which of the key's secrets `presented` (its HMAC) is; both are compared, so either takes the same work. */

@@ -67,6 +67,9 @@ export function keysBindings(opts: {
     verifyApiKey: unary(log, "VerifyApiKey", (req) =>
       apiKeys.verify(req.key, req.tenantId, req.remoteAddress),
     ),
+    getApiKeyUsage: unary(log, "GetApiKeyUsage", (req) =>
+      apiKeys.usage(requireActor(req.actor), req.id, req.days),
+    ),
     recordKeyUse: unary(log, "RecordKeyUse", async (req) => {
       await apiKeys.recordStreamUse(req);
       return {};

@@ -82,7 +82,25 @@ const auditEventSchema = new Schema(
 );
 auditEventSchema.index({ tenantId: 1, occurredAt: -1, _id: -1 });
 
+/** One key's use on one UTC day (`_id` is `<keyId>:<YYYY-MM-DD>`), kept 90 days. */
+const keyUsageSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    keyId: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    day: { type: String, required: true },
+    exchanges: { type: Number, default: 0 },
+    observations: { type: Number, default: 0 },
+    /** Refused exchanges by problem code. */
+    refusals: { type: Schema.Types.Mixed, default: {} },
+  },
+  { collection: "key_usage", versionKey: false, minimize: false },
+);
+keyUsageSchema.index({ day: 1 });
+keyUsageSchema.index({ keyId: 1 });
+
 export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema> & { _id: string };
+export type KeyUsageDoc = InferSchemaType<typeof keyUsageSchema> & { _id: string };
 export type RevocationDoc = InferSchemaType<typeof revocationSchema> & { _id: string };
 export type AuditEventDoc = InferSchemaType<typeof auditEventSchema> & { _id: string };
 
@@ -91,6 +109,7 @@ export async function keysModels(connection: Connection) {
     apiKeys: connection.model("ApiKey", apiKeySchema),
     revocations: connection.model("KeyRevocation", revocationSchema),
     auditEvents: connection.model("AuditEvent", auditEventSchema),
+    keyUsage: connection.model("KeyUsage", keyUsageSchema),
   };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return models;

@@ -9,6 +9,7 @@ import { ApiKeys } from "./api-keys.ts";
 import { AuditLog } from "./audit-log.ts";
 import type { KeysConfig } from "./config.ts";
 import { keysBindings } from "./grpc-handlers.ts";
+import { KeyUsage } from "./key-usage.ts";
 import { keysModels } from "./models.ts";
 import { RevocationHub } from "./revocation-hub.ts";
 
@@ -37,7 +38,9 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
   const models = await keysModels(connection);
   const hub = new RevocationHub({ models, log, pollMs: config.REVOCATION_POLL_MS });
   const audit = new AuditLog(models);
+  const usage = new KeyUsage(models, log);
   const apiKeys = new ApiKeys({
+    usage,
     models,
     audit,
     revocations: hub,
@@ -51,11 +54,13 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
     log,
   });
   hub.start();
+  usage.start();
   return {
     port: grpc.port,
     async close() {
       hub.stop();
       await grpc.close();
+      await usage.stop();
       await connection.close();
     },
   };

@@ -44,6 +44,17 @@ export interface ApiKey {
   allowedSiteIds: string[];
   allowedWorkerIds: string[];
   allowedCidrs: string[];
+  /** Active and unused for 30 days: a candidate for deactivation. */
+  stale: boolean;
+}
+
+/** One UTC day of GET /v1/api-keys/{id}/usage. */
+export interface ApiKeyUsageDay {
+  day: string;
+  tokenExchanges: number;
+  /** Refused exchanges by problem code. */
+  refusals: Record<string, number>;
+  observations: number;
 }
 
 /** The limits a key may have; an empty (or, on update, absent) list means none (or unchanged). */

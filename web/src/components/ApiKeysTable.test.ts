@@ -20,6 +20,7 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   allowedSiteIds: [],
   allowedWorkerIds: [],
   allowedCidrs: [],
+  stale: false,
   createdAt: "2025-01-01T00:00:00Z",
   createdBy: "u-1",
   ...over,
@@ -108,6 +109,16 @@ describe("ApiKeysTable", () => {
     expect(rowOf(wrapper, "Worker soon").get(".expires-soon").text()).toBe("expires in 3 days");
     expect(rowOf(wrapper, "Worker later").find(".expires-soon").exists()).toBe(false);
     expect(rowOf(wrapper, "Worker off").find(".expires-soon").exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it("opens a key's details from its name, and flags a key unused for 30 days", async () => {
+    const wrapper = mountTable([key("idle", { stale: true }), key("busy")], { canManage: false });
+    await flushPromises();
+    expect(rowOf(wrapper, "Worker idle").get(".stale").text()).toBe("unused 30+ days");
+    expect(rowOf(wrapper, "Worker busy").find(".stale").exists()).toBe(false);
+    await rowOf(wrapper, "Worker busy").get("button.key-name").trigger("click");
+    expect(wrapper.emitted("details")![0]![0]).toMatchObject({ id: "busy" });
     wrapper.unmount();
   });
 

@@ -21,6 +21,7 @@ const key = (id: string, over: Partial<ApiKey> = {}): ApiKey => ({
   allowedSiteIds: [],
   allowedWorkerIds: [],
   allowedCidrs: [],
+  stale: false,
   createdAt: "2025-01-01T00:00:00Z",
   createdBy: "u-1",
   ...over,

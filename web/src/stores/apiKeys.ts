@@ -6,6 +6,7 @@ import type {
   ApiKey,
   ApiKeyPage,
   ApiKeyStatus,
+  ApiKeyUsageDay,
   CreateApiKeyInput,
   CreatedApiKey,
   UpdateApiKeyInput,
@@ -72,6 +73,11 @@ export const useApiKeysStore = defineStore("apiKeys", () => {
     return rotated;
   }
 
+  /** The key's use per day, oldest first; not kept in the store (a detail view asks each time). */
+  async function usage(id: string, days = 30): Promise<ApiKeyUsageDay[]> {
+    return (await api.get<{ days: ApiKeyUsageDay[] }>(`${keyPath(id)}/usage`, { days })).days;
+  }
+
   async function remove(id: string): Promise<void> {
     try {
       await api.delete(keyPath(id));
@@ -82,5 +88,5 @@ export const useApiKeysStore = defineStore("apiKeys", () => {
     keys.value = keys.value.filter((k) => k.id !== id);
   }
 
-  return { keys, loading, loaded, error, load, create, update, setActive, rotate, remove };
+  return { keys, loading, loaded, error, load, create, update, setActive, rotate, usage, remove };
 });

@@ -7,6 +7,8 @@ import { type AnyRoute, defineRoute } from "../route.ts";
 import {
   apiKeyListResponse,
   apiKeyResponse,
+  apiKeyUsageQuery,
+  apiKeyUsageResponse,
   createApiKeyBody,
   createApiKeyResponse,
   idParams,
@@ -78,6 +80,25 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
       handler: async (ctx, { params, caller }) => {
         const { apiKey } = await callUnary(keys.getApiKey.bind(keys), { actor: caller.actor, id: params.id });
         ctx.body = { apiKey: presentApiKey(apiKey!) };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/v1/api-keys/:id/usage",
+      operationId: "getApiKeyUsage",
+      summary: "A key's use per day: token exchanges, refusals by cause, observations streamed",
+      tag: "api-keys",
+      access: READERS,
+      params: idParams,
+      query: apiKeyUsageQuery,
+      responses: { 200: { description: "One entry per day, oldest first", schema: apiKeyUsageResponse } },
+      handler: async (ctx, { params, query, caller }) => {
+        const { days } = await callUnary(keys.getApiKeyUsage.bind(keys), {
+          actor: caller.actor,
+          id: params.id,
+          days: query.days ?? 30,
+        });
+        ctx.body = { days };
       },
     }),
     defineRoute({

@@ -507,10 +507,50 @@ export interface RecordKeyUseRequest {
   workerId: string;
   /** The stream's client address, without the port. */
   remoteAddress: string;
+  /** Observations stored with the key's tokens since this replica's previous call for the key. */
+  observations: number;
 }
 
 /** RecordKeyUseResponse is empty. */
 export interface RecordKeyUseResponse {
+}
+
+/** GetApiKeyUsageRequest names the key and how many days back. */
+export interface GetApiKeyUsageRequest {
+  /** The caller. */
+  actor:
+    | Actor
+    | undefined;
+  /** The key's id. */
+  id: string;
+  /** Days ending today (UTC): 1 to 90; 0 means 30. */
+  days: number;
+}
+
+/** KeyUsageDay is one UTC day of a key's use. */
+export interface KeyUsageDay {
+  /** The day, `YYYY-MM-DD` (UTC). */
+  day: string;
+  /** Successful token exchanges. */
+  tokenExchanges: number;
+  /**
+   * Refused token exchanges by problem code (`invalid_api_key` for a wrong secret, `key_inactive`,
+   * `key_expired`, `tenant_mismatch`, `ip_not_allowed`); causes with none are absent.
+   */
+  refusals: { [key: string]: number };
+  /** Observations stored from streams with the key's tokens. */
+  observations: number;
+}
+
+export interface KeyUsageDay_RefusalsEntry {
+  key: string;
+  value: number;
+}
+
+/** GetApiKeyUsageResponse is the key's use, oldest day first. */
+export interface GetApiKeyUsageResponse {
+  /** One entry per day of the range. */
+  days: KeyUsageDay[];
 }
 
 /** WatchRevocationsRequest is empty: every subscriber sees every tenant's revocations. */
@@ -2584,7 +2624,7 @@ export const VerifyApiKeyResponse: MessageFns<VerifyApiKeyResponse> = {
 };
 
 function createBaseRecordKeyUseRequest(): RecordKeyUseRequest {
-  return { keyId: "", tenantId: "", workerId: "", remoteAddress: "" };
+  return { keyId: "", tenantId: "", workerId: "", remoteAddress: "", observations: 0 };
 }
 
 export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
@@ -2600,6 +2640,9 @@ export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
     }
     if (message.remoteAddress !== "") {
       writer.uint32(34).string(message.remoteAddress);
+    }
+    if (message.observations !== 0) {
+      writer.uint32(40).int64(message.observations);
     }
     return writer;
   },
@@ -2649,6 +2692,14 @@ export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
             message.remoteAddress = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.observations = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2683,6 +2734,7 @@ export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
         : isSet(object.remote_address)
         ? globalThis.String(object.remote_address)
         : "",
+      observations: isSet(object.observations) ? globalThis.Number(object.observations) : 0,
     };
   },
 
@@ -2700,6 +2752,9 @@ export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
     if (message.remoteAddress !== "") {
       obj.remoteAddress = message.remoteAddress;
     }
+    if (message.observations !== 0) {
+      obj.observations = Math.round(message.observations);
+    }
     return obj;
   },
 
@@ -2712,6 +2767,7 @@ export const RecordKeyUseRequest: MessageFns<RecordKeyUseRequest> = {
     message.tenantId = object.tenantId ?? "";
     message.workerId = object.workerId ?? "";
     message.remoteAddress = object.remoteAddress ?? "";
+    message.observations = object.observations ?? 0;
     return message;
   },
 };
@@ -2764,6 +2820,410 @@ export const RecordKeyUseResponse: MessageFns<RecordKeyUseResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<RecordKeyUseResponse>, I>>(_: I): RecordKeyUseResponse {
     const message = createBaseRecordKeyUseResponse();
+    return message;
+  },
+};
+
+function createBaseGetApiKeyUsageRequest(): GetApiKeyUsageRequest {
+  return { actor: undefined, id: "", days: 0 };
+}
+
+export const GetApiKeyUsageRequest: MessageFns<GetApiKeyUsageRequest> = {
+  encode(message: GetApiKeyUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.days !== 0) {
+      writer.uint32(24).int32(message.days);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetApiKeyUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetApiKeyUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.days = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetApiKeyUsageRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      days: isSet(object.days) ? globalThis.Number(object.days) : 0,
+    };
+  },
+
+  toJSON(message: GetApiKeyUsageRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.days !== 0) {
+      obj.days = Math.round(message.days);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetApiKeyUsageRequest>, I>>(base?: I): GetApiKeyUsageRequest {
+    return GetApiKeyUsageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetApiKeyUsageRequest>, I>>(object: I): GetApiKeyUsageRequest {
+    const message = createBaseGetApiKeyUsageRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.id = object.id ?? "";
+    message.days = object.days ?? 0;
+    return message;
+  },
+};
+
+function createBaseKeyUsageDay(): KeyUsageDay {
+  return { day: "", tokenExchanges: 0, refusals: {}, observations: 0 };
+}
+
+export const KeyUsageDay: MessageFns<KeyUsageDay> = {
+  encode(message: KeyUsageDay, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.day !== "") {
+      writer.uint32(10).string(message.day);
+    }
+    if (message.tokenExchanges !== 0) {
+      writer.uint32(16).int64(message.tokenExchanges);
+    }
+    globalThis.Object.entries(message.refusals).forEach(([key, value]: [string, number]) => {
+      KeyUsageDay_RefusalsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.observations !== 0) {
+      writer.uint32(32).int64(message.observations);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyUsageDay {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyUsageDay();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.day = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokenExchanges = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = KeyUsageDay_RefusalsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.refusals[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.observations = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyUsageDay {
+    return {
+      day: isSet(object.day) ? globalThis.String(object.day) : "",
+      tokenExchanges: isSet(object.tokenExchanges)
+        ? globalThis.Number(object.tokenExchanges)
+        : isSet(object.token_exchanges)
+        ? globalThis.Number(object.token_exchanges)
+        : 0,
+      refusals: isObject(object.refusals)
+        ? (globalThis.Object.entries(object.refusals) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      observations: isSet(object.observations) ? globalThis.Number(object.observations) : 0,
+    };
+  },
+
+  toJSON(message: KeyUsageDay): unknown {
+    const obj: any = {};
+    if (message.day !== "") {
+      obj.day = message.day;
+    }
+    if (message.tokenExchanges !== 0) {
+      obj.tokenExchanges = Math.round(message.tokenExchanges);
+    }
+    if (message.refusals) {
+      const entries = globalThis.Object.entries(message.refusals) as [string, number][];
+      if (entries.length > 0) {
+        obj.refusals = {};
+        entries.forEach(([k, v]) => {
+          obj.refusals[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.observations !== 0) {
+      obj.observations = Math.round(message.observations);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyUsageDay>, I>>(base?: I): KeyUsageDay {
+    return KeyUsageDay.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyUsageDay>, I>>(object: I): KeyUsageDay {
+    const message = createBaseKeyUsageDay();
+    message.day = object.day ?? "";
+    message.tokenExchanges = object.tokenExchanges ?? 0;
+    message.refusals = (globalThis.Object.entries(object.refusals ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.observations = object.observations ?? 0;
+    return message;
+  },
+};
+
+function createBaseKeyUsageDay_RefusalsEntry(): KeyUsageDay_RefusalsEntry {
+  return { key: "", value: 0 };
+}
+
+export const KeyUsageDay_RefusalsEntry: MessageFns<KeyUsageDay_RefusalsEntry> = {
+  encode(message: KeyUsageDay_RefusalsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyUsageDay_RefusalsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyUsageDay_RefusalsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyUsageDay_RefusalsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: KeyUsageDay_RefusalsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyUsageDay_RefusalsEntry>, I>>(base?: I): KeyUsageDay_RefusalsEntry {
+    return KeyUsageDay_RefusalsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyUsageDay_RefusalsEntry>, I>>(object: I): KeyUsageDay_RefusalsEntry {
+    const message = createBaseKeyUsageDay_RefusalsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetApiKeyUsageResponse(): GetApiKeyUsageResponse {
+  return { days: [] };
+}
+
+export const GetApiKeyUsageResponse: MessageFns<GetApiKeyUsageResponse> = {
+  encode(message: GetApiKeyUsageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.days) {
+      KeyUsageDay.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetApiKeyUsageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetApiKeyUsageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.days.push(KeyUsageDay.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetApiKeyUsageResponse {
+    return { days: globalThis.Array.isArray(object?.days) ? object.days.map((e: any) => KeyUsageDay.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: GetApiKeyUsageResponse): unknown {
+    const obj: any = {};
+    if (message.days?.length) {
+      obj.days = message.days.map((e) => KeyUsageDay.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetApiKeyUsageResponse>, I>>(base?: I): GetApiKeyUsageResponse {
+    return GetApiKeyUsageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetApiKeyUsageResponse>, I>>(object: I): GetApiKeyUsageResponse {
+    const message = createBaseGetApiKeyUsageResponse();
+    message.days = object.days?.map((e) => KeyUsageDay.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3137,6 +3597,22 @@ export const KeysServiceService = {
     responseDeserialize: (value: Buffer): RecordKeyUseResponse => RecordKeyUseResponse.decode(value),
   },
   /**
+   * GetApiKeyUsage returns a key's use per day (UTC): token exchanges, refusals by cause and
+   * observations streamed, oldest day first, every day of the range present (zeros included).
+   * Counts are kept per replica for a few seconds before they are written.
+   */
+  getApiKeyUsage: {
+    path: "/facerec.keys.v1.KeysService/GetApiKeyUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetApiKeyUsageRequest): Buffer =>
+      Buffer.from(GetApiKeyUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetApiKeyUsageRequest => GetApiKeyUsageRequest.decode(value),
+    responseSerialize: (value: GetApiKeyUsageResponse): Buffer =>
+      Buffer.from(GetApiKeyUsageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetApiKeyUsageResponse => GetApiKeyUsageResponse.decode(value),
+  },
+  /**
    * WatchRevocations streams key revocations (deactivation, deletion, expiry, end of a
    * rotation's grace period). The first message holds every revocation recent enough to matter
    * for unexpired tokens; later messages arrive as revocations happen on any replica.
@@ -3191,6 +3667,12 @@ export interface KeysServiceServer extends UntypedServiceImplementation {
    * seconds per key; the keys service writes at most that often too.
    */
   recordKeyUse: handleUnaryCall<RecordKeyUseRequest, RecordKeyUseResponse>;
+  /**
+   * GetApiKeyUsage returns a key's use per day (UTC): token exchanges, refusals by cause and
+   * observations streamed, oldest day first, every day of the range present (zeros included).
+   * Counts are kept per replica for a few seconds before they are written.
+   */
+  getApiKeyUsage: handleUnaryCall<GetApiKeyUsageRequest, GetApiKeyUsageResponse>;
   /**
    * WatchRevocations streams key revocations (deactivation, deletion, expiry, end of a
    * rotation's grace period). The first message holds every revocation recent enough to matter
@@ -3349,6 +3831,26 @@ export interface KeysServiceClient extends Client {
     callback: (error: ServiceError | null, response: RecordKeyUseResponse) => void,
   ): ClientUnaryCall;
   /**
+   * GetApiKeyUsage returns a key's use per day (UTC): token exchanges, refusals by cause and
+   * observations streamed, oldest day first, every day of the range present (zeros included).
+   * Counts are kept per replica for a few seconds before they are written.
+   */
+  getApiKeyUsage(
+    request: GetApiKeyUsageRequest,
+    callback: (error: ServiceError | null, response: GetApiKeyUsageResponse) => void,
+  ): ClientUnaryCall;
+  getApiKeyUsage(
+    request: GetApiKeyUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetApiKeyUsageResponse) => void,
+  ): ClientUnaryCall;
+  getApiKeyUsage(
+    request: GetApiKeyUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetApiKeyUsageResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * WatchRevocations streams key revocations (deactivation, deletion, expiry, end of a
    * rotation's grace period). The first message holds every revocation recent enough to matter
    * for unexpired tokens; later messages arrive as revocations happen on any replica.
@@ -3405,6 +3907,21 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
