@@ -141,6 +141,21 @@ describe("hostile input", () => {
     const anon = await t.api("GET", "/v1/api-keys");
     assert.deepEqual([anon.status, anon.body.code], [401, "missing_token"]);
     assert.equal(anon.headers.get("www-authenticate"), "Bearer");
+    for (const header of ["Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer two words"]) {
+      const malformed = await t.api("GET", "/v1/api-keys", { headers: { authorization: header } });
+      assert.deepEqual([malformed.status, malformed.body.code], [401, "invalid_token"], header);
+      assert.equal(malformed.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+    }
+  });
+
+  it("answers a method a route does not take with 405 problem+json and Allow, an unknown method with 501", async () => {
+    const wrong = await t.api("PUT", "/v1/auth/login", { body: {} });
+    assert.deepEqual([wrong.status, wrong.body.code], [405, "method_not_allowed"]);
+    assert.match(wrong.headers.get("content-type") ?? "", /^application\/problem\+json/);
+    assert.equal(wrong.headers.get("allow"), "POST");
+    const unknown = await t.api("PROPFIND", "/v1/events");
+    assert.deepEqual([unknown.status, unknown.body.code], [501, "not_implemented"]);
+    assert.match(unknown.headers.get("content-type") ?? "", /^application\/problem\+json/);
   });
 });
 
@@ -161,6 +176,10 @@ describe("brute force and sessions", () => {
     assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429]);
     assert.equal(last!.body.code, "rate_limited");
     assert.ok(Number(last!.headers.get("retry-after")) > 0);
+    // Seconds until the one-minute window resets, not a Unix time.
+    const reset = Number(last!.headers.get("ratelimit-reset"));
+    assert.ok(reset > 0 && reset <= 60, `RateLimit-Reset ${reset}`);
+    assert.equal(last!.headers.get("ratelimit-remaining"), "0");
   });
 
   it("rate-limits token exchange per client", async () => {

@@ -421,6 +421,7 @@ describe("IngestService.StreamFaces", () => {
     for (const [name, token, code] of [
       ["missing", undefined, "missing_token"],
       ["not a JWT", "not-a-jwt-at-all", "invalid_token"],
+      ["not one bearer token", "two words", "invalid_token"],
       ["tampered payload", `${header}.${tampered}.${signature}`, "invalid_token"],
     ] as const) {
       const stream = new WorkerStream(client, token);

@@ -8,16 +8,23 @@ import { type Rejection, rejection } from "./batch-validation.ts";
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/;
 
 /**
- * Returns the verified claims, or throws UNAUTHENTICATED (missing, malformed, expired or revoked
- * token) or PERMISSION_DENIED (a valid token of another role). The tenant is the token's `tid`.
+ * Returns the verified claims, or throws UNAUTHENTICATED (`missing_token`; `invalid_token` for a
+ * malformed or forged one; expired or revoked) or PERMISSION_DENIED (a valid token of another
+ * role). The tenant is the token's `tid`.
  */
 export async function authenticateWorker(metadata: Metadata, verifier: TokenVerifier): Promise<TokenClaims> {
   const values = metadata.get("authorization");
-  const match = values.length === 1 && typeof values[0] === "string" ? BEARER.exec(values[0]) : null;
-  if (!match) {
+  if (values.length === 0) {
     throw unauthenticated(
       "missing_token",
       "send `authorization: Bearer <token>` metadata with a token from POST /v1/auth/token",
+    );
+  }
+  const match = values.length === 1 && typeof values[0] === "string" ? BEARER.exec(values[0]) : null;
+  if (!match) {
+    throw unauthenticated(
+      "invalid_token",
+      "the authorization metadata is not one `Bearer <token>`; use a token from POST /v1/auth/token",
     );
   }
   const claims = await verifier.verify(match[1]!);

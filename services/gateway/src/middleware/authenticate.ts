@@ -18,10 +18,15 @@ export interface Caller {
 export function authenticate(verifier: TokenVerifier, roles: readonly RoleName[]) {
   return async (ctx: Context, next: Next) => {
     const header = ctx.get("authorization");
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
-    if (!match) {
+    if (!header) {
       throw new Problem(401, "missing_token", "send `Authorization: Bearer <token>`", {
         headers: { "WWW-Authenticate": "Bearer" },
+      });
+    }
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
+    if (!match) {
+      throw new Problem(401, "invalid_token", "the Authorization header is not `Bearer <token>`", {
+        headers: { "WWW-Authenticate": `Bearer error="invalid_token"` },
       });
     }
     let claims: TokenClaims;

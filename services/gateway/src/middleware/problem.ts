@@ -35,6 +35,7 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  501: "Not Implemented",
   503: "Service Unavailable",
 };
 
@@ -109,8 +110,14 @@ function toProblem(err: unknown): Problem {
 export async function problemDetails(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith("/v1/")) {
-      throw new Problem(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+    if (ctx.body === undefined && ctx.path.startsWith("/v1/")) {
+      // What the router answered without a body: no route, a route without this method (its Allow
+      // header set), or a method the API has nowhere.
+      if (ctx.status === 404) throw new Problem(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 405)
+        throw new Problem(405, "method_not_allowed", `${ctx.path} does not take ${ctx.method}`);
+      if (ctx.status === 501)
+        throw new Problem(501, "not_implemented", `the API has no ${ctx.method} requests`);
     }
   } catch (err) {
     const problem = toProblem(err);
