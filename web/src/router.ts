@@ -6,7 +6,7 @@ import {
   type Router,
 } from "vue-router";
 import { api } from "./api/instance.ts";
-import { DASHBOARD_PAGES, HOME_PAGE, pagePath } from "./pages/registry.ts";
+import { DASHBOARD_PAGES, DETAIL_PAGES, HOME_PAGE, pagePath } from "./pages/registry.ts";
 import { useAuthStore } from "./stores/auth.ts";
 
 declare module "vue-router" {
@@ -15,6 +15,8 @@ declare module "vue-router" {
     title?: string;
     /** Reachable without a session. */
     public?: boolean;
+    /** The sidebar page a detail page belongs to. */
+    parent?: string;
   }
 }
 
@@ -35,6 +37,12 @@ const routes: RouteRecordRaw[] = [
         name: page.name,
         component: page.component,
         meta: { title: page.title },
+      })),
+      ...DETAIL_PAGES.map((page) => ({
+        path: page.path,
+        name: page.name,
+        component: page.component,
+        meta: { title: page.title, parent: page.parent },
       })),
       {
         path: ":pathMatch(.*)*",

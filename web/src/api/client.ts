@@ -21,7 +21,15 @@ export interface ApiClient {
   get<T>(path: string, query?: Query): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
-  delete(path: string): Promise<void>;
+  put<T>(path: string, body: unknown): Promise<T>;
+  delete(path: string, query?: Query): Promise<void>;
+  /** A multipart/form-data POST (photo uploads). */
+  upload<T>(path: string, form: FormData): Promise<T>;
+  /**
+   * An open streaming response (Server-Sent Events) with the bearer token, which EventSource
+   * cannot send; the caller reads `body` and aborts through `signal`. Non-2xx answers throw.
+   */
+  stream(path: string, signal: AbortSignal): Promise<Response>;
   /** A binary resource (thumbnails), fetched with the bearer token an <img src> cannot carry. */
   blob(path: string): Promise<Blob>;
   signIn(email: string, password: string): Promise<User>;
@@ -62,16 +70,25 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     return user;
   }
 
-  async function send(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+  async function send(
+    method: string,
+    path: string,
+    body: unknown,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const headers: Record<string, string> = { Accept: accept };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    // FormData sets its own multipart Content-Type (with the boundary).
+    const form = body instanceof FormData;
+    if (body !== undefined && !form) headers["Content-Type"] = "application/json";
     if (accessToken) headers["Authorization"] = `Bearer ${accessToken}`;
     try {
       return await doFetch(baseUrl + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : form ? body : JSON.stringify(body),
         credentials: "same-origin",
+        ...(signal ? { signal } : {}),
       });
     } catch (cause) {
       throw networkError(cause);
@@ -97,14 +114,20 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   }
 
   /** Sends once, and on 401 refreshes the session and sends once more. */
-  async function authorized(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+  async function authorized(
+    method: string,
+    path: string,
+    body: unknown,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const tokenUsed = accessToken;
-    const res = await send(method, path, body, accept);
+    const res = await send(method, path, body, accept, signal);
     if (res.status !== 401 || AUTH_PATHS.has(path)) return res;
     // Another call may have refreshed while this one was in flight: just retry with its token.
     const renewed = accessToken !== null && accessToken !== tokenUsed ? true : (await refresh()) !== null;
     if (renewed) {
-      const retry = await send(method, path, body, accept);
+      const retry = await send(method, path, body, accept, signal);
       if (retry.status !== 401) return retry;
     }
     setSession(null);
@@ -123,7 +146,14 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     get: (path, query) => json("GET", withQuery(path, query)),
     post: (path, body) => json("POST", path, body),
     patch: (path, body) => json("PATCH", path, body),
-    delete: (path) => json<void>("DELETE", path),
+    put: (path, body) => json("PUT", path, body),
+    delete: (path, query) => json<void>("DELETE", withQuery(path, query)),
+    upload: (path, form) => json("POST", path, form),
+    async stream(path, signal) {
+      const res = await authorized("GET", path, undefined, "text/event-stream", signal);
+      if (!res.ok) throw await errorFromResponse(res);
+      return res;
+    },
     async blob(path) {
       const res = await authorized("GET", path, undefined, "image/*");
       if (!res.ok) throw await errorFromResponse(res);

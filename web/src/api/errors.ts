@@ -6,6 +6,7 @@ export interface FieldViolation {
 }
 
 interface ProblemBody {
+  [member: string]: unknown;
   type?: unknown;
   title?: unknown;
   status?: unknown;
@@ -23,6 +24,7 @@ export interface ApiErrorInit {
   type?: string;
   instance?: string;
   fieldErrors?: FieldViolation[];
+  extensions?: Record<string, unknown>;
 }
 
 export class ApiError extends Error {
@@ -36,6 +38,8 @@ export class ApiError extends Error {
   readonly type: string;
   readonly instance: string | undefined;
   readonly fieldErrors: FieldViolation[];
+  /** The problem's other members (e.g. `faces` of a 422 `multiple_faces`), as sent. */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   constructor(init: ApiErrorInit) {
     super(init.detail);
@@ -47,6 +51,7 @@ export class ApiError extends Error {
     this.type = init.type ?? "about:blank";
     this.instance = init.instance;
     this.fieldErrors = init.fieldErrors ?? [];
+    this.extensions = init.extensions ?? {};
   }
 
   /** The server's message about one input field, if it named that field. */
@@ -99,6 +104,7 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
     type: text(body.type),
     instance: text(body.instance),
     fieldErrors: fieldViolations(body.errors),
+    extensions: body,
   });
 }
 

@@ -177,3 +177,118 @@ export interface EventFilters {
   /** RFC 3339 */
   to?: string;
 }
+
+export interface Person {
+  id: string;
+  displayName: string;
+  /** The tenant's own id, unique per tenant. */
+  externalId: string | null;
+  notes: string;
+  labels: string[];
+  watchlist: boolean;
+  faceCount: number;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  /** The most recent sighting, where the server reports it. */
+  lastSighting?: Sighting | null;
+}
+
+export interface PersonPage {
+  people: Person[];
+  nextPageToken: string;
+}
+
+export interface PersonFilters {
+  /** Display name starts with this (any case). */
+  namePrefix?: string;
+  label?: string;
+  watchlist?: boolean;
+}
+
+export interface CreatePersonInput {
+  displayName: string;
+  externalId?: string;
+  notes?: string;
+  labels?: string[];
+  watchlist?: boolean;
+}
+
+/** `externalId: null` clears it; `labels` replaces them. */
+export interface UpdatePersonInput {
+  displayName?: string;
+  externalId?: string | null;
+  notes?: string;
+  labels?: string[];
+  watchlist?: boolean;
+}
+
+export interface PersonFace {
+  id: string;
+  personId: string;
+  /** Where the face was in the enrolment photo, in its pixels. */
+  bbox: BoundingBox;
+  detScore: number;
+  detector: string;
+  embeddings: { model: string; embeddingDim: number }[];
+  cropSize: number;
+  thumbnailUrl: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A face the server found in a photo (listed by a 422 `multiple_faces`). */
+export interface DetectedFace {
+  index: number;
+  bbox: BoundingBox;
+  detScore: number;
+}
+
+export interface FaceSearchResult {
+  searchedFace: DetectedFace;
+  model: string;
+  gallerySize: number;
+  matches: { person: Person; similarity: number; faceId: string }[];
+}
+
+/** One person (or one unknown track) seen at one camera over a span of time. */
+export interface Sighting {
+  id: string;
+  personId: string | null;
+  personName: string | null;
+  watchlist: boolean;
+  trackId: number;
+  workerId: string;
+  siteId: string;
+  cameraId: string;
+  model: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  observations: number;
+  bestSimilarity: number | null;
+  bestEventId: string;
+  bestEventHasThumbnail: boolean;
+}
+
+export interface SightingPage {
+  sightings: Sighting[];
+  nextPageToken: string;
+}
+
+export interface SightingFilters {
+  personId?: string;
+  cameraId?: string;
+  siteId?: string;
+  workerId?: string;
+  /** RFC 3339 */
+  from?: string;
+  /** RFC 3339 */
+  to?: string;
+  identified?: boolean;
+}
+
+/** Decision thresholds per embedding model: the tenant's, and the defaults from the evaluation. */
+export interface RecognitionSettings {
+  thresholds: Record<string, number>;
+  defaults: Record<string, number>;
+}

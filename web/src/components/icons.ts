@@ -16,6 +16,18 @@ export const ICONS = {
   ],
   camera: [{ path: "M3 8h4l2-3h6l2 3h4v12H3z" }, { circle: { cx: 12, cy: 13.5, r: 3.5 } }],
   log: [{ path: "M6 2h9l5 5v15H6z" }, { path: "M15 2v5h5M9 12h8M9 16h8" }],
+  eye: [{ path: "M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z" }, { circle: { cx: 12, cy: 12, r: 3 } }],
+  people: [
+    { circle: { cx: 9, cy: 8, r: 4 } },
+    { path: "M2 21v-1a6 6 0 0 1 6-6h2a6 6 0 0 1 6 6v1M16 4.1a4 4 0 0 1 0 7.8M22 21v-1a6 6 0 0 0-4-5.7" },
+  ],
+  sliders: [
+    { path: "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0" },
+    { circle: { cx: 16, cy: 6, r: 2 } },
+    { circle: { cx: 10, cy: 12, r: 2 } },
+    { circle: { cx: 18, cy: 18, r: 2 } },
+  ],
+  star: [{ path: "M12 3l2.8 5.7 6.2.9-4.5 4.4 1.1 6.2L12 17.3 6.4 20.2l1.1-6.2L3 9.6l6.2-.9z" }],
   menu: [{ path: "M4 6h16M4 12h16M4 18h16" }],
   copy: [
     { rect: { x: 9, y: 9, width: 12, height: 12, rx: 2 } },

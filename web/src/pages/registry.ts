@@ -17,13 +17,47 @@ export interface DashboardPage {
  * so adding a page is its file (and its store) plus one entry here.
  */
 export const DASHBOARD_PAGES: readonly DashboardPage[] = [
+  { name: "sightings", title: "Sightings", icon: "eye", component: () => import("./SightingsPage.vue") },
+  { name: "people", title: "People", icon: "people", component: () => import("./PeoplePage.vue") },
   { name: "api-keys", title: "API Keys", icon: "key", component: () => import("./ApiKeysPage.vue") },
   { name: "workers", title: "Workers", icon: "server", component: () => import("./WorkersPage.vue") },
   { name: "events", title: "Events", icon: "camera", component: () => import("./EventsPage.vue") },
   { name: "audit-log", title: "Audit Log", icon: "log", component: () => import("./AuditLogPage.vue") },
+  {
+    name: "settings-recognition",
+    title: "Recognition",
+    icon: "sliders",
+    component: () => import("./RecognitionSettingsPage.vue"),
+  },
 ];
 
-/** Where "/" and a sign-in without a (valid) redirect lead. */
-export const HOME_PAGE = DASHBOARD_PAGES[0]!;
+/** A page reached from another one (a person from People), not from the sidebar. */
+export interface DetailPage {
+  name: string;
+  /** Under the dashboard, with its parameters (":id"). */
+  path: string;
+  /** The browser tab's title until the page knows better; the page sets its own heading. */
+  title: string;
+  /** The sidebar page it belongs to (highlighted while it is open). */
+  parent: string;
+  component: () => Promise<Component>;
+}
+
+export const DETAIL_PAGES: readonly DetailPage[] = [
+  {
+    name: "person",
+    path: "people/:id",
+    title: "Person",
+    parent: "people",
+    component: () => import("./PersonPage.vue"),
+  },
+];
+
+/**
+ * Where "/" and a sign-in without a (valid) redirect lead. Sightings are meant to be the first
+ * thing people look at, but while the gateway has no /v1/sightings (it is being built) a home page
+ * that answers 404 would greet every sign-in with an error, so API Keys stays home until then.
+ */
+export const HOME_PAGE = DASHBOARD_PAGES.find((page) => page.name === "api-keys")!;
 
 export const pagePath = (page: DashboardPage): string => `/${page.name}`;
