@@ -359,6 +359,31 @@ describe("REST /v1/sightings", () => {
     );
   });
 
+  it("keeps a quiet feed open past the server's request timeout (30 s) with a keep-alive comment every 15 s", async () => {
+    const feed = await FeedReader.open(`${t.url}/v1/sightings/stream`, viewer);
+    try {
+      const opened = performance.now();
+      await until(
+        "two keep-alive comments",
+        async () => feed.comments.filter((c) => c === "keep-alive").length >= 2,
+        40_000,
+      );
+      const waited = performance.now() - opened;
+      assert.ok(waited >= 29_000 && waited < 35_000, `second keep-alive after ${Math.round(waited)} ms`);
+      await stream.exchange(
+        makeBatch({
+          workerId: "w-quiet",
+          siteId: "site-1",
+          cameraId: "cam-quiet",
+          observations: track(12, Date.now(), [0]),
+        }),
+      );
+      await until("a frame after 30 s", async () => feed.frames.some((f) => f.data.cameraId === "cam-quiet"));
+    } finally {
+      feed.close();
+    }
+  });
+
   it("is in the OpenAPI document with examples", async () => {
     const doc = await t.api<{
       paths: Record<
