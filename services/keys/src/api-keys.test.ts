@@ -113,6 +113,43 @@ describe("ApiKeys.verify", () => {
     assert.equal((await b.verify(newKey, "t-a")).failure, VerifyFailure.VERIFY_FAILURE_UNSPECIFIED);
   });
 
+  it("does the same work for an unknown key id as for a known, cached one with a wrong secret: one read each", async () => {
+    const models = await keysModels(connection);
+    const log = createLogger("test", "silent");
+    const keys = new ApiKeys({
+      models,
+      audit: new AuditLog(models),
+      revocations: new RevocationHub({ models, log, pollMs: 200 }),
+      pepper: randomBytes(32),
+      log,
+      usage: new KeyUsage(models, log),
+    });
+    let reads = 0;
+    const findById = models.apiKeys.findById.bind(models.apiKeys);
+    models.apiKeys.findById = ((...args: Parameters<typeof findById>) => {
+      reads += 1;
+      return findById(...args);
+    }) as typeof findById;
+    try {
+      const { key } = await keys.create(actor, { name: "k", role: "worker" });
+      await keys.verify(key, "t-a"); // cached now, as a busy worker's key is
+      const known = formatKey(key.slice(4, 16), "y".repeat(32));
+      const unknown = formatKey("ZZZZZZZZZZZZ", "y".repeat(32));
+      for (const probe of [known, unknown]) {
+        const before = reads;
+        for (let i = 0; i < 5; i++) {
+          assert.equal(
+            (await keys.verify(probe, "t-a")).failure,
+            VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY,
+          );
+        }
+        assert.equal(reads - before, 5, "one database read per attempt, known id or not");
+      }
+    } finally {
+      models.apiKeys.findById = findById;
+    }
+  });
+
   it("records lastUsedAt on first use and at most every 30 s after", async () => {
     const { apiKey, key } = await apiKeys.create(actor, { name: "k", role: "worker" });
     await apiKeys.verify(key, "t-a");

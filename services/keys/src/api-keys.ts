@@ -308,7 +308,9 @@ export class ApiKeys {
     const now = Date.now();
     let doc = await this.#lookup(id);
     let secret = doc && matchSecret(doc, presented, now);
-    // A cached copy may predate a rotation made on another replica: a new secret must work at once.
+    // A wrong secret is always checked against the stored key: a cached copy may predate a rotation
+    // made on another replica (the new secret must work at once), and a known id then costs the
+    // same database read as an unknown one, so timing does not tell which ids exist.
     if (doc && !secret && this.#verified.has(id)) {
       this.#verified.delete(id);
       doc = await this.#lookup(id);
@@ -340,13 +342,12 @@ export class ApiKeys {
   }
 
   async #lookup(id: string): Promise<ApiKeyDoc | null> {
+    const now = Date.now();
     const cached = this.#verified.get(id);
-    if (cached && cached.until > Date.now()) return cached.doc;
+    if (cached && cached.until > now) return cached.doc;
     const doc = await this.#keys.findById(id).lean<ApiKeyDoc>();
     if (doc?.active) {
-      if (this.#verified.size >= VERIFIED_CACHE_MAX)
-        this.#verified.delete(this.#verified.keys().next().value!);
-      this.#verified.set(id, { doc, until: Date.now() + VERIFIED_CACHE_MS });
+      remember(this.#verified, VERIFIED_CACHE_MAX, id, { doc, until: now + VERIFIED_CACHE_MS });
     } else {
       this.#verified.delete(id);
     }
@@ -409,6 +410,12 @@ export class ApiKeys {
     if (!doc) throw notFound(`API key ${id} not found`);
     return doc;
   }
+}
+
+/** Sets a bounded cache entry, dropping the oldest when full. */
+function remember<V>(cache: Map<string, V>, max: number, id: string, value: V): void {
+  if (cache.size >= max && !cache.has(id)) cache.delete(cache.keys().next().value!);
+  cache.set(id, value);
 }
 
 /** The first check a known key fails, in the documented order; UNSPECIFIED when it passes them all. */
