@@ -36,6 +36,7 @@ const DEFAULT_THRESHOLD = 0.908;
 interface ListedEvent {
   id: string;
   batchId: string;
+  frameSeq: string;
   trackId: string;
   personId: string | null;
   similarity: number | null;
@@ -59,7 +60,11 @@ describe("matching every observation against the tenant's gallery", () => {
 
   /** Streams one batch and returns its events as listed, in batch order. */
   const streamAndList = async (observations: FaceObservation[], on = stream) => {
-    const batch = makeBatch({ observations, cameraId: "cam-recognition" });
+    // frameSeq gives the listed events their batch order back (event ids are digests).
+    const batch = makeBatch({
+      observations: observations.map((o, i) => ({ ...o, frameSeq: i + 1 })),
+      cameraId: "cam-recognition",
+    });
     const [ack] = await on.exchange(batch);
     assert.equal(ack!.accepted, observations.length, JSON.stringify(ack));
     const res = await t.api<{ events: ListedEvent[] }>(
@@ -70,7 +75,7 @@ describe("matching every observation against the tenant's gallery", () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const mine = res.body.events.filter((e) => e.batchId === batch.batchId);
     assert.equal(mine.length, observations.length);
-    return mine.sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => e);
+    return mine.sort((a, b) => Number(a.frameSeq) - Number(b.frameSeq));
   };
 
   const enrol = async (identity: string, photoIndex: number) => {
@@ -173,9 +178,9 @@ describe("matching every observation against the tenant's gallery", () => {
     const person = names[0]!;
     const track = 4242;
     const [first, second] = await streamAndList([
-      observation(embeddings.get(person)![3]!, { trackId: track, frameSeq: 1 }),
+      observation(embeddings.get(person)![3]!, { trackId: track }),
       // Not like anyone enrolled on its own (a random unit vector).
-      observation(makeObservation({ embeddingDim: 128 }).embedding, { trackId: track, frameSeq: 2 }),
+      observation(makeObservation({ embeddingDim: 128 }).embedding, { trackId: track }),
     ]);
     assert.ok(first!.personId, "the first observation matches");
     assert.equal(second!.personId, first!.personId);
@@ -217,6 +222,11 @@ describe("matching every observation against the tenant's gallery", () => {
     });
     assert.equal(strict.status, 200, JSON.stringify(strict.body));
     assert.deepEqual(strict.body.thresholds, { [MODEL]: 0.9999 });
+    const otherTenant = await t.createTenant("t-settings-other");
+    const theirs = await t.api<{ thresholds: Record<string, number> }>("GET", "/v1/settings/recognition", {
+      token: otherTenant,
+    });
+    assert.deepEqual(theirs.body.thresholds, {}, "another tenant's settings are its own");
     await until("ingest refuses the match under the tenant's stricter threshold", async () => {
       const [event] = await streamAndList([observation(embeddings.get(person)![4]!)]);
       return event!.personId === null;

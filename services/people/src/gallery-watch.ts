@@ -56,14 +56,17 @@ function toMessages(events: GalleryEvent[]): Omit<WatchGalleryResponse, "resumeT
 export function watchGallery(replica: GalleryReplica, log: Logger) {
   return async (call: ServerWritableStream<WatchGalleryRequest, WatchGalleryResponse>) => {
     let heldBack: GalleryEvent[] | undefined = [];
+    const over = new Promise((resolve) => call.once("close", resolve));
     const send = async (message: Omit<WatchGalleryResponse, "resumeToken">, at = Date.now()) => {
       if (call.destroyed || call.cancelled) return;
       if (!call.write({ ...message, resumeToken: tokenAt(at) }))
-        await new Promise((resolve) => call.once("drain", resolve));
+        await Promise.race([new Promise((resolve) => call.once("drain", resolve)), over]);
     };
+    /** Live changes, one after the other, after everything held back. */
+    let live = Promise.resolve();
     const unsubscribe = replica.subscribe((event) => {
       if (heldBack) heldBack.push(event);
-      else for (const m of toMessages([event])) void send(m);
+      else for (const m of toMessages([event])) live = live.then(() => send(m));
     });
     call.on("cancelled", unsubscribe);
     call.on("close", unsubscribe);
@@ -76,10 +79,13 @@ export function watchGallery(replica: GalleryReplica, log: Logger) {
       } else {
         await sendSnapshot(replica, send, startedAt);
       }
-      const held = heldBack;
+      const held = toMessages(heldBack).filter(
+        (m) => m.added.length + m.removed.length + m.thresholds.length,
+      );
       heldBack = undefined;
-      for (const m of toMessages(held))
-        if (m.added.length + m.removed.length + m.thresholds.length > 0) await send(m);
+      live = (async () => {
+        for (const m of held) await send(m);
+      })();
     } catch (err) {
       log.warn({ err }, "gallery snapshot failed");
       unsubscribe();
