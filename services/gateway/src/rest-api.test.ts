@@ -339,6 +339,21 @@ describe("REST /v1", () => {
       "createApiKey",
     );
     for (const { at, op } of operations) if (op.requestBody) assert.equal(op.requestBody.required, true, at);
+    // The session cookie is part of the contract: where it is read, and which answers set it.
+    type Documented = {
+      parameters?: { in: string; name: string }[];
+      responses: Record<string, { headers?: Record<string, unknown> }>;
+    };
+    const auth = (path: string) => doc.body.paths[path]?.post as Documented;
+    for (const path of ["/v1/auth/refresh", "/v1/auth/logout"]) {
+      assert.deepEqual(
+        auth(path).parameters?.map((p) => [p.in, p.name]),
+        [["cookie", "facerec_refresh"]],
+        path,
+      );
+    }
+    assert.ok(auth("/v1/auth/login").responses["200"]?.headers?.["Set-Cookie"]);
+    assert.ok(auth("/v1/auth/token").responses["200"]?.headers?.["RateLimit-Reset"]);
   });
 
   it("serves health, readiness, metrics and security headers", async () => {

@@ -41,13 +41,27 @@ export interface RouteSpec<
   bodyType?: "application/json" | "multipart/form-data";
   query?: Q;
   params?: P;
-  /** Status → response schema (undefined for empty bodies). */
-  responses: Record<number, { description: string; schema?: Schema; contentType?: string }>;
+  /** Request headers it reads, by their names (e.g. `Idempotency-Key`), validated and documented. */
+  headers?: z.ZodObject;
+  /** Cookies it reads, by their names, validated and documented. */
+  cookies?: z.ZodObject;
+  /** Status → response schema (undefined for empty bodies) and the headers it sets. */
+  responses: Record<
+    number,
+    { description: string; schema?: Schema; contentType?: string; headers?: z.ZodObject }
+  >;
   /** Extra Koa middleware run before validation (e.g. a rate limiter). */
   before?: Middleware[];
   handler: (
     ctx: Context,
-    input: { body: Infer<B>; query: Infer<Q>; params: Infer<P>; caller: Caller },
+    input: {
+      body: Infer<B>;
+      query: Infer<Q>;
+      params: Infer<P>;
+      headers: Record<string, string | undefined>;
+      cookies: Record<string, string | undefined>;
+      caller: Caller;
+    },
   ) => Promise<void>;
 }
 
@@ -64,7 +78,9 @@ export const defineRoute = <
 
 function validate(schema: Schema | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
-  const result = schema.safeParse(camelCaseKeys(value ?? {}));
+  // Body and query fields are also accepted in snake_case (proto3 JSON); header and cookie names are exact.
+  const named = where === "header" || where === "cookie";
+  const result = schema.safeParse(named ? value : camelCaseKeys(value ?? {}));
   if (result.success) return result.data;
   const errors = result.error.issues.map((issue) => ({
     field: [where, ...issue.path.map(String)].join("."),
@@ -84,11 +100,27 @@ export function mountRoutes(router: Router, routes: AnyRoute[], verifier: TokenV
         body: validate(route.body, (ctx.request as { body?: unknown }).body, "body"),
         query: validate(route.query, ctx.query, "query"),
         params: validate(route.params, ctx.params, "path"),
+        headers: (validate(
+          route.headers,
+          read(route.headers, (name) => ctx.get(name)),
+          "header",
+        ) ?? {}) as Record<string, string | undefined>,
+        cookies: (validate(
+          route.cookies,
+          read(route.cookies, (name) => ctx.cookies.get(name)),
+          "cookie",
+        ) ?? {}) as Record<string, string | undefined>,
         caller: ctx.state.caller as Caller,
       };
       await route.handler(ctx, input);
     });
   }
+}
+
+/** The values of the named headers or cookies a route declares (absent ones undefined). */
+function read(names: z.ZodObject | undefined, get: (name: string) => string | undefined) {
+  if (!names) return undefined;
+  return Object.fromEntries(Object.keys(names.shape).map((name) => [name, get(name) || undefined]));
 }
 
 export function openApiDocument(routes: AnyRoute[]) {
@@ -126,17 +158,20 @@ export function openApiDocument(routes: AnyRoute[]) {
           : {}),
         ...(route.query ? { query: route.query } : {}),
         ...(route.params ? { params: route.params } : {}),
+        ...(route.headers ? { headers: route.headers } : {}),
+        ...(route.cookies ? { cookies: route.cookies } : {}),
       },
       responses: {
         ...Object.fromEntries(
           Object.entries(route.responses).map(([status, r]) => [
             status,
-            r.schema
-              ? {
-                  description: r.description,
-                  content: { [r.contentType ?? "application/json"]: { schema: r.schema } },
-                }
-              : { description: r.description },
+            {
+              description: r.description,
+              ...(r.schema
+                ? { content: { [r.contentType ?? "application/json"]: { schema: r.schema } } }
+                : {}),
+              ...(r.headers ? { headers: r.headers } : {}),
+            },
           ]),
         ),
         "4XX": problem,

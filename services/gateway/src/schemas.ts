@@ -108,9 +108,11 @@ export const tokenResponse = z
     accessToken: z.string(),
     tokenType: z.literal("Bearer"),
     expiresIn: z.number().int(),
-    ingestEndpoint: z
-      .string()
-      .meta({ description: "gRPC endpoint for IngestService.StreamFaces, e.g. grpc://host:50051" }),
+    ingestEndpoint: z.string().meta({
+      description:
+        "Where to stream (IngestService.StreamFaces): `grpc://host:port` (plaintext) or `grpcs://host:port` (TLS). gRPC libraries take the `host:port` part as their target (grpc-python, grpc-go, grpc-js), with TLS channel credentials for `grpcs`.",
+      example: "grpc://ingest.example.lan:50051",
+    }),
   })
   .meta({ id: "TokenResponse" });
 

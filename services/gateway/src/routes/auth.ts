@@ -2,6 +2,7 @@
 import type { Session } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { Context } from "koa";
+import { z } from "zod";
 import type { GatewayDeps } from "../deps.ts";
 import { Problem } from "../middleware/problem.ts";
 import { rateLimit } from "../middleware/rate-limit.ts";
@@ -11,6 +12,28 @@ import { jwksResponse, loginBody, sessionResponse, tokenBody, tokenResponse } fr
 
 const REFRESH_COOKIE = "facerec_refresh";
 const SESSION_MARKER_COOKIE = "facerec_session";
+
+/** The refresh cookie as a request reads it (documented for generated clients, which must keep cookies). */
+const refreshCookie = z.object({
+  [REFRESH_COOKIE]: z.string().max(4096).optional().meta({
+    description: "The session's refresh token, set HttpOnly by login and refresh (Path=/v1/auth).",
+  }),
+});
+/** What login, refresh and logout set. */
+const sessionCookies = z.object({
+  "Set-Cookie": z.string().meta({
+    description: `\`${REFRESH_COOKIE}\` (HttpOnly, SameSite=Strict, Path=/v1/auth; the refresh token) and \`${SESSION_MARKER_COOKIE}=1\` (readable by the dashboard: a session exists, no secret); both cleared on logout or a refused refresh.`,
+    example: `${REFRESH_COOKIE}=rt_…; path=/v1/auth; max-age=2592000; samesite=strict; httponly`,
+  }),
+});
+/** What a rate-limited endpoint says of its limit on every answer. */
+const rateLimitHeaders = z.object({
+  "RateLimit-Limit": z
+    .string()
+    .meta({ description: "Requests allowed per minute from this client address." }),
+  "RateLimit-Remaining": z.string().meta({ description: "Requests left in the current minute." }),
+  "RateLimit-Reset": z.string().meta({ description: "Seconds until the minute resets." }),
+});
 
 export function authRoutes(deps: GatewayDeps): AnyRoute[] {
   const { auth, config } = deps;
@@ -55,7 +78,13 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
       access: "public",
       body: loginBody,
       before: [rateLimit("login", config.LOGIN_RATE_LIMIT)],
-      responses: { 200: { description: "Signed in; sets the refresh cookie", schema: sessionResponse } },
+      responses: {
+        200: {
+          description: "Signed in; sets the refresh cookie",
+          schema: sessionResponse,
+          headers: sessionCookies.extend(rateLimitHeaders.shape),
+        },
+      },
       handler: async (ctx, { body }) => {
         const { session } = await callUnary(auth.login.bind(auth), {
           email: body.email,
@@ -73,9 +102,16 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
       summary: "Trade the refresh cookie for a new access token (rotates the cookie)",
       tag: "auth",
       access: "public",
-      responses: { 200: { description: "A new access token", schema: sessionResponse } },
-      handler: async (ctx) => {
-        const refreshToken = ctx.cookies.get(REFRESH_COOKIE);
+      cookies: refreshCookie,
+      responses: {
+        200: {
+          description: "A new access token; the refresh cookie is rotated",
+          schema: sessionResponse,
+          headers: sessionCookies,
+        },
+      },
+      handler: async (ctx, { cookies }) => {
+        const refreshToken = cookies[REFRESH_COOKIE];
         if (!refreshToken) throw new Problem(401, "invalid_refresh_token", "no session; sign in");
         try {
           const { session } = await callUnary(auth.refresh.bind(auth), { refreshToken });
@@ -93,9 +129,10 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
       summary: "End the session of the refresh cookie",
       tag: "auth",
       access: "public",
-      responses: { 204: { description: "Signed out" } },
-      handler: async (ctx) => {
-        const refreshToken = ctx.cookies.get(REFRESH_COOKIE);
+      cookies: refreshCookie,
+      responses: { 204: { description: "Signed out; the cookies are cleared", headers: sessionCookies } },
+      handler: async (ctx, { cookies }) => {
+        const refreshToken = cookies[REFRESH_COOKIE];
         if (refreshToken) await callUnary(auth.logout.bind(auth), { refreshToken });
         setRefreshCookie(ctx, null);
         ctx.status = 204;
@@ -110,7 +147,13 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
       access: "public",
       body: tokenBody,
       before: [rateLimit("token exchange", config.TOKEN_RATE_LIMIT)],
-      responses: { 200: { description: "The access token and where to stream", schema: tokenResponse } },
+      responses: {
+        200: {
+          description: "The access token and where to stream",
+          schema: tokenResponse,
+          headers: rateLimitHeaders,
+        },
+      },
       handler: async (ctx, { body }) => {
         const result = await callUnary(auth.exchangeApiKey.bind(auth), {
           apiKey: body.apiKey,
