@@ -9,7 +9,7 @@ import {
 } from "@facerec/proto/facerec/auth/v1/auth.ts";
 import { type KeysServiceClient, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { forgetBootstrapPassword } from "@facerec/shared/bootstrap-password.ts";
-import { invalidArgument, permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
+import { invalidArgument, notForApiKeys, permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
@@ -219,6 +219,9 @@ export function authBindings(opts: {
     createUser: unary(log, "CreateUser", async (req) => {
       const actor = req.actor;
       if (!actor?.tenantId) throw invalidArgument("missing_actor", "actor with tenant_id is required");
+      // People are added by people: a leaked admin key must not be able to mint lasting human accounts.
+      if (actor.actorType !== ActorType.ACTOR_TYPE_USER)
+        throw notForApiKeys("API keys may not create users; sign in as an admin to add one");
       const role = roleFromProto(req.role);
       if (role !== "admin" && role !== "viewer")
         throw invalidArgument("invalid_role", "role must be admin or viewer");

@@ -139,6 +139,50 @@ describe("API key rotation", () => {
     assert.deepEqual([soon.id, later.id, never.id, inactive.id].map(flag), [true, false, false, false]);
   });
 
+  it("lets an admin API key manage worker and viewer keys only, never users or admin keys; its actions name it", async () => {
+    const { id: machineId, key: machineKey } = await t.createKey(admin, {
+      role: "admin",
+      name: "automation",
+    });
+    const machine = (await tokenOf(machineKey)).accessToken;
+    const user = await t.api("POST", "/v1/users", {
+      token: machine,
+      body: { email: "minted@example.com", password: "a-long-enough-password", role: "admin" },
+    });
+    assertProblem(user, 403, "not_allowed_for_api_keys");
+    const adminKey = await t.api("POST", "/v1/api-keys", {
+      token: machine,
+      body: { name: "x", role: "admin" },
+    });
+    assertProblem(adminKey, 403, "not_allowed_for_api_keys");
+    assertProblem(
+      await rotate(machineId, { gracePeriodSeconds: 0 }, machine),
+      403,
+      "not_allowed_for_api_keys",
+    );
+    const patched = await t.api("PATCH", `/v1/api-keys/${machineId}`, {
+      token: machine,
+      body: { name: "y" },
+    });
+    assertProblem(patched, 403, "not_allowed_for_api_keys");
+
+    const workerKey = await t.api<Key>("POST", "/v1/api-keys", {
+      token: machine,
+      body: { name: "provisioned", role: "worker" },
+    });
+    assert.equal(workerKey.status, 201, JSON.stringify(workerKey.body));
+    const createdId = (workerKey.body.apiKey as Key).id;
+    const audit = await t.api<{ auditEvents: Key[] }>("GET", "/v1/audit-events", { token: admin });
+    const created = audit.body.auditEvents.find(
+      (e) => e.action === "api_key.created" && e.targetId === createdId,
+    );
+    assert.deepEqual(
+      [(created?.actor as Key | undefined)?.actorType, (created?.actor as Key | undefined)?.actorId],
+      ["api_key", machineId],
+      "the audit log links the new key to the key that made it",
+    );
+  });
+
   it("is in the OpenAPI document with an example", async () => {
     const doc = await t.api<{ paths: Record<string, Record<string, Key>> }>("GET", "/v1/openapi.json");
     const op = doc.body.paths["/v1/api-keys/{id}/rotate"]?.post;

@@ -1,9 +1,9 @@
 /** API key lifecycle and verification. Tenant scoping comes from the actor, never from the request body. */
-import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { type Actor, ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { type ApiKey, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
-import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { AppError, invalidArgument, notForApiKeys, notFound } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { roleToProto } from "@facerec/shared/roles.ts";
 import type { RoleName } from "@facerec/shared/tokens/claims.ts";
@@ -104,6 +104,7 @@ export class ApiKeys {
     input: { name: string; role: RoleName; expiresAt?: Date | undefined; limits?: Partial<KeyLimitLists> },
   ) {
     const name = validName(input.name);
+    assertMayManage(actor, input.role);
     if (input.expiresAt) assertFuture(input.expiresAt);
     const limits: KeyLimitLists = {
       allowedSiteIds: validSiteIds(input.limits?.allowedSiteIds ?? []),
@@ -161,6 +162,7 @@ export class ApiKeys {
 
   async update(actor: Actor, id: string, changes: KeyChanges): Promise<ApiKey> {
     const before = await this.#find(actor, id);
+    assertMayManage(actor, before.role);
     const set: Partial<ApiKeyDoc> = {};
     const diff: { field: string; oldValue: string; newValue: string }[] = [];
     if (changes.name !== undefined && validName(changes.name) !== before.name) {
@@ -225,6 +227,7 @@ export class ApiKeys {
 
   async remove(actor: Actor, id: string): Promise<void> {
     const doc = await this.#find(actor, id);
+    assertMayManage(actor, doc.role);
     await this.#keys.deleteOne({ _id: id, tenantId: actor.tenantId });
     this.#verified.delete(id);
     await this.#usage.forget(id);
@@ -250,6 +253,7 @@ export class ApiKeys {
         `grace_period_seconds must be an integer from 0 to ${MAX_GRACE_PERIOD_SECONDS} (7 days)`,
       );
     const before = await this.#find(actor, id);
+    assertMayManage(actor, before.role);
     const now = new Date();
     if (before.previousSecretExpiresAt && before.previousSecretExpiresAt > now)
       throw new AppError(
@@ -410,6 +414,16 @@ export class ApiKeys {
     if (!doc) throw notFound(`API key ${id} not found`);
     return doc;
   }
+}
+
+/**
+ * API keys (machines) manage worker and viewer keys only: an admin key that could create, rotate or
+ * change admin keys would let one leaked key keep admin access after it is revoked. Its actions are
+ * audited with the key as actor, so what a key created is traceable to it.
+ */
+function assertMayManage(actor: Actor, role: string): void {
+  if (actor.actorType === ActorType.ACTOR_TYPE_API_KEY && role === "admin")
+    throw notForApiKeys("API keys may not create, change, rotate or delete admin keys; sign in as an admin");
 }
 
 /** Sets a bounded cache entry, dropping the oldest when full. */

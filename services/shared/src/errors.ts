@@ -30,6 +30,9 @@ export const invalidArgument = (code: string, message: string) =>
 export const notFound = (message: string) => new AppError(status.NOT_FOUND, "not_found", message);
 export const permissionDenied = (message: string) =>
   new AppError(status.PERMISSION_DENIED, "forbidden", message);
+/** What API keys (machines) may not do, whatever their role: create users, or create or change admin keys. */
+export const notForApiKeys = (message: string) =>
+  new AppError(status.PERMISSION_DENIED, "not_allowed_for_api_keys", message);
 export const unauthenticated = (code: string, message: string) =>
   new AppError(status.UNAUTHENTICATED, code, message);
 /** The database did not answer (in time): the call had no effect the caller can rely on; retry. */
