@@ -68,6 +68,11 @@ export class Accounts {
     return ok && user ? user : undefined;
   }
 
+  /** The user with this (normalised) email, if any. */
+  findByEmail(email: string): Promise<UserDoc | null> {
+    return this.#models.users.findOne({ email }).lean<UserDoc>();
+  }
+
   async getUser(id: string): Promise<UserDoc> {
     const user = await this.#models.users.findById(id).lean<UserDoc>();
     if (!user) throw notFound(`user ${id} not found`);

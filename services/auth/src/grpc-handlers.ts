@@ -19,6 +19,7 @@ import { type Accounts, toUser } from "./accounts.ts";
 import type { AuthConfig } from "./config.ts";
 import type { UserDoc } from "./models.ts";
 import type { Sessions } from "./sessions.ts";
+import type { SignInThrottle } from "./sign-in-throttle.ts";
 import type { SigningKeys } from "./signing-keys.ts";
 
 /** The 401 causes of the worker guide's troubleshooting section (and the address limit), by verification failure. */
@@ -49,12 +50,13 @@ export function authBindings(opts: {
   config: AuthConfig;
   accounts: Accounts;
   sessions: Sessions;
+  throttle: SignInThrottle;
   signingKeys: SigningKeys;
   keys: KeysServiceClient;
   audit: AuditServiceClient;
   log: Logger;
 }): ServiceBinding[] {
-  const { config, accounts, sessions, signingKeys, keys, audit, log } = opts;
+  const { config, accounts, sessions, throttle, signingKeys, keys, audit, log } = opts;
 
   const sessionFor = async (user: UserDoc, refreshToken: string): Promise<Session> => ({
     accessToken: await signingKeys.sign(
@@ -95,6 +97,31 @@ export function authBindings(opts: {
       },
     });
 
+  /** Audits that an account's sign-ins are being throttled, with the address that tipped it. */
+  const recordThrottled = async (email: string, req: { remoteAddress: string; userAgent: string }) => {
+    const user = await accounts.findByEmail(email);
+    if (!user) return; // nothing of a tenant to tell; unknown emails are throttled all the same
+    await callUnary(audit.recordAuditEvent.bind(audit), {
+      event: {
+        id: "",
+        tenantId: user.tenantId,
+        action: "user.sign_in_throttled",
+        actor: {
+          tenantId: user.tenantId,
+          actorId: "sign-in-throttle",
+          actorType: ActorType.ACTOR_TYPE_SYSTEM,
+          displayName: "sign-in throttle",
+          remoteAddress: req.remoteAddress,
+          userAgent: req.userAgent,
+        },
+        targetType: "user",
+        targetId: user._id,
+        changes: [],
+        occurredAt: undefined,
+      },
+    });
+  };
+
   const requirePlatformAdmin = async (actor: Actor | undefined) => {
     if (actor?.actorType !== ActorType.ACTOR_TYPE_USER)
       throw permissionDenied("only platform admins may manage tenants");
@@ -106,11 +133,15 @@ export function authBindings(opts: {
     login: unary(log, "Login", async (req) => {
       if (!req.email || !req.password)
         throw invalidArgument("invalid_credentials_format", "email and password are required");
-      const user = await accounts.authenticate(req.email, req.password);
+      const email = req.email.trim().toLowerCase();
+      await throttle.check(email, req.remoteAddress);
+      const user = await accounts.authenticate(email, req.password);
       if (!user) {
         log.info({ remoteAddress: req.remoteAddress }, "sign-in failed");
+        if (await throttle.failed(email, req.remoteAddress)) await recordThrottled(email, req);
         throw unauthenticated("invalid_credentials", "email or password is wrong");
       }
+      await throttle.succeeded(email);
       await recordSignIn(user, "user.signed_in", req);
       // The bootstrap admin has seen the generated password: `npm start` stops printing it.
       if (user.platformAdmin && user.email === config.BOOTSTRAP_ADMIN_EMAIL.toLowerCase())

@@ -51,9 +51,25 @@ const signingKeySchema = new Schema(
 );
 signingKeySchema.index({ createdAt: -1 });
 
+/** Recent failed sign-ins per email (known or not, so throttling does not tell which exist). */
+const signInFailureSchema = new Schema(
+  {
+    /** The normalised email. */
+    _id: { type: String, required: true },
+    failures: { type: Number, required: true },
+    firstFailureAt: { type: Date, required: true },
+    lockedUntil: { type: Date, default: null },
+    /** Addresses that failed for this email in the window (at most 50): the lock applies to them. */
+    addresses: { type: [String], default: [] },
+  },
+  { collection: "sign_in_failures", versionKey: false },
+);
+signInFailureSchema.index({ firstFailureAt: 1 });
+
 export type TenantDoc = InferSchemaType<typeof tenantSchema> & { _id: string };
 export type UserDoc = InferSchemaType<typeof userSchema> & { _id: string };
 export type RefreshTokenDoc = InferSchemaType<typeof refreshTokenSchema> & { _id: string };
+export type SignInFailureDoc = InferSchemaType<typeof signInFailureSchema> & { _id: string };
 export type SigningKeyDoc = InferSchemaType<typeof signingKeySchema> & { _id: string };
 
 export async function authModels(connection: Connection) {
@@ -62,6 +78,7 @@ export async function authModels(connection: Connection) {
     users: connection.model("User", userSchema),
     refreshTokens: connection.model("RefreshToken", refreshTokenSchema),
     signingKeys: connection.model("SigningKey", signingKeySchema),
+    signInFailures: connection.model("SignInFailure", signInFailureSchema),
   };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return models;

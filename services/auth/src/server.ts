@@ -11,6 +11,7 @@ import type { AuthConfig } from "./config.ts";
 import { authBindings } from "./grpc-handlers.ts";
 import { authModels } from "./models.ts";
 import { Sessions } from "./sessions.ts";
+import { SignInThrottle } from "./sign-in-throttle.ts";
 import { SigningKeys } from "./signing-keys.ts";
 
 const SWEEP_MS = 60 * 60 * 1000;
@@ -20,6 +21,7 @@ export async function startAuthService(config: AuthConfig, log: Logger) {
   const models = await authModels(connection);
   const accounts = new Accounts({ models, bcryptCost: config.BCRYPT_COST, log });
   const sessions = new Sessions(models, config.REFRESH_TOKEN_TTL);
+  const throttle = new SignInThrottle(models);
   const signingKeys = new SigningKeys(models, log);
   await signingKeys.start();
 
@@ -51,11 +53,14 @@ export async function startAuthService(config: AuthConfig, log: Logger) {
   const grpc = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.AUTH_PORT,
-    services: authBindings({ config, accounts, sessions, signingKeys, keys, audit, log }),
+    services: authBindings({ config, accounts, sessions, throttle, signingKeys, keys, audit, log }),
     log,
   });
   const sweeper = setInterval(
-    () => sessions.sweep().catch((err: unknown) => log.warn({ err }, "session sweep failed")),
+    () =>
+      Promise.all([sessions.sweep(), throttle.sweep()]).catch((err: unknown) =>
+        log.warn({ err }, "session sweep failed"),
+      ),
     SWEEP_MS,
   );
   return {

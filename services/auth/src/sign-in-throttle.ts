@@ -1,0 +1,72 @@
+/**
+ * Per-account sign-in throttling, on top of the gateway's per-address rate limit (which many
+ * addresses together get around). After FREE_FAILURES wrong passwords for one email within WINDOW_MS,
+ * each further failure locks the email for a doubling delay (1 s, 2 s, 4 s ... at most MAX_LOCK_MS).
+ * While locked, attempts are refused unchecked, but only from addresses that already failed for
+ * this email: the real admin signing in from a clean address is never locked out by an attacker,
+ * and is at most slowed down after failing themself. Kept in the database, so every auth replica
+ * counts the same failures; unknown emails are counted too, so throttling does not reveal accounts.
+ */
+import { AppError } from "@facerec/shared/errors.ts";
+import { status } from "@grpc/grpc-js";
+import type { AuthModels, SignInFailureDoc } from "./models.ts";
+
+export const FREE_FAILURES = 5;
+const WINDOW_MS = 15 * 60_000;
+const MAX_LOCK_MS = 60_000;
+const MAX_ADDRESSES = 50;
+
+export class SignInThrottle {
+  readonly #failures: AuthModels["signInFailures"];
+
+  constructor(models: AuthModels) {
+    this.#failures = models.signInFailures;
+  }
+
+  /** Throws RESOURCE_EXHAUSTED `account_throttled` if `address` must wait before trying `email` again. */
+  async check(email: string, address: string): Promise<void> {
+    const doc = await this.#failures.findById(email).lean<SignInFailureDoc>();
+    const now = Date.now();
+    if (!doc?.lockedUntil || doc.lockedUntil.getTime() <= now || !doc.addresses.includes(address)) return;
+    const seconds = Math.ceil((doc.lockedUntil.getTime() - now) / 1000);
+    throw new AppError(
+      status.RESOURCE_EXHAUSTED,
+      "account_throttled",
+      `too many failed sign-ins for this account; try again in ${seconds} s`,
+    );
+  }
+
+  /** Counts a failure; returns true when it started a lock (worth an audit entry). */
+  async failed(email: string, address: string): Promise<boolean> {
+    const now = Date.now();
+    const doc = await this.#failures.findById(email).lean<SignInFailureDoc>();
+    const fresh = !doc || now - doc.firstFailureAt.getTime() > WINDOW_MS;
+    const failures = fresh ? 1 : doc.failures + 1;
+    const addresses = fresh ? [address] : [...new Set([...doc.addresses, address])].slice(-MAX_ADDRESSES);
+    const over = failures - FREE_FAILURES;
+    const lockedUntil = over >= 0 ? new Date(now + Math.min(1000 * 2 ** over, MAX_LOCK_MS)) : null;
+    await this.#failures.updateOne(
+      { _id: email },
+      {
+        $set: {
+          failures,
+          addresses,
+          lockedUntil,
+          firstFailureAt: fresh ? new Date(now) : doc.firstFailureAt,
+        },
+      },
+      { upsert: true },
+    );
+    return over === 0;
+  }
+
+  /** Forgets failures whose window has passed (no TTL indexes on FerretDB). */
+  async sweep(): Promise<void> {
+    await this.#failures.deleteMany({ firstFailureAt: { $lt: new Date(Date.now() - WINDOW_MS) } });
+  }
+
+  /** A correct password clears the email's failures. */
+  async succeeded(email: string): Promise<void> {
+    await this.#failures.deleteOne({ _id: email });
+  }
+}

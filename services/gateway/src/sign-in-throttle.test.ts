@@ -1,0 +1,58 @@
+/** Per-account sign-in throttling against the real stack: many addresses cannot guess one password fast. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  type ApiResponse,
+  startTestStack,
+  type TestStack,
+} from "@facerec/shared/stack/test-stack.ts";
+
+describe("per-account sign-in throttling", () => {
+  let t: TestStack;
+  before(async () => {
+    // Addresses come from X-Forwarded-For (as behind a proxy), and the per-address limit is out of the way.
+    t = await startTestStack({ TRUST_PROXY: "true", LOGIN_RATE_LIMIT: "1000" });
+  });
+  after(() => t.stop());
+
+  const signIn = (email: string, password: string, from: string): Promise<ApiResponse> =>
+    t.api("POST", "/v1/auth/login", { body: { email, password }, headers: { "x-forwarded-for": from } });
+
+  it("after 5 failures from 5 addresses, locks those addresses out for a doubling delay, not a clean one", async () => {
+    const attackers = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "198.51.100.5"];
+    for (const from of attackers) assert.equal((await signIn(ADMIN_EMAIL, "guess", from)).status, 401);
+
+    // Even the right password is not checked from an address that failed: guessing stops paying.
+    const locked = await signIn(ADMIN_EMAIL, ADMIN_PASSWORD, attackers[0]!);
+    assert.equal(locked.status, 429, JSON.stringify(locked.body));
+    assert.equal(locked.headers.get("content-type"), "application/problem+json");
+    assert.equal(locked.body.code, "account_throttled");
+
+    // The real admin, from an address that never failed, signs in at once.
+    const admin = await signIn(ADMIN_EMAIL, ADMIN_PASSWORD, "203.0.113.50");
+    assert.equal(admin.status, 200, JSON.stringify(admin.body));
+    const token = String(admin.body.accessToken);
+    const audit = await t.api<{ auditEvents: { action: string; actor: { remoteAddress: string } }[] }>(
+      "GET",
+      "/v1/audit-events",
+      { token },
+    );
+    const throttled = audit.body.auditEvents.find((e) => e.action === "user.sign_in_throttled");
+    assert.equal(throttled?.actor.remoteAddress, attackers[4], "the address that tipped it is audited");
+  });
+
+  it("doubles the delay with each further failure, for unknown emails too", async () => {
+    const email = "nobody-here@example.com"; // unknown emails are throttled alike, so 429 reveals nothing
+    const from = "192.0.2.9";
+    for (let i = 0; i < 5; i++) assert.equal((await signIn(email, "guess", from)).status, 401);
+    assert.equal((await signIn(email, "guess", from)).body.code, "account_throttled");
+    await sleep(1100); // the first lock is 1 s
+    assert.equal((await signIn(email, "guess", from)).status, 401, "one more try after the lock");
+    const second = await signIn(email, "guess", from);
+    assert.equal(second.body.code, "account_throttled");
+    assert.match(String(second.body.detail), /try again in 2 s/);
+  });
+});
