@@ -1,0 +1,175 @@
+/**
+ * Sightings live against the real stack: an admin enrols the astronaut (python3-skimage) through the
+ * People pages, opens Sightings, and a worker then streams that face (embedded by the worker's own
+ * detector, aligner and dlib embedder) and a stranger's: the person's sighting appears at the top
+ * without a reload, named, with a watchlist toast; the stranger's reads "Unknown". Screenshots at
+ * desktop and phone width; the Recognition settings page is looked at too.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
+import {
+  faceThumbnail,
+  ingestClient,
+  keyToken,
+  makeBatch,
+  makeObservation,
+  randomEmbedding,
+  WorkerStream,
+  waitForIngest,
+} from "@facerec/shared/stack/test-worker.ts";
+import { alignFace } from "@facerec/worker/src/aligner.ts";
+import { BlazeFaceDetector } from "@facerec/worker/src/detectors/blazeface.ts";
+import { openEmbedder } from "@facerec/worker/src/embedders/index.ts";
+import { MODELS } from "@facerec/worker/src/models/manifest.ts";
+import { requireModel, TEST_MODELS_DIR } from "@facerec/worker/src/test-support/models.ts";
+import { decodeImage } from "@facerec/worker/src/test-support/photos.ts";
+import { placeFace } from "@facerec/worker/tools/eval/identity-eval.ts";
+import type { Browser } from "playwright-core";
+import {
+  assertFreshBuild,
+  launchBrowser,
+  newContext,
+  ProblemWatcher,
+  report,
+  screenshot,
+  seenText,
+  signIn,
+} from "./support.ts";
+
+const ASTRONAUT = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+const NAME = "Eileen Collins";
+
+/** The astronaut's face as a worker streams it: dlib's 128-d embedding of the aligned crop. */
+async function astronautEmbedding(): Promise<Buffer> {
+  requireModel(MODELS.dlib);
+  requireModel(MODELS.blazefaceBack);
+  const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR);
+  const embedder = await openEmbedder("dlib", TEST_MODELS_DIR);
+  try {
+    const placed = await placeFace(detector, decodeImage(ASTRONAUT), 150);
+    assert.ok(placed, "the worker's detector finds the astronaut");
+    const [vector] = await embedder.embed([alignFace(placed.frame, placed.face.landmarks, embedder.crop)]);
+    return Buffer.from(vector!.buffer, vector!.byteOffset, vector!.byteLength);
+  } finally {
+    await Promise.all([detector.close(), embedder.close()]);
+  }
+}
+
+describe("sightings, live, against the real stack", () => {
+  let t: TestStack;
+  let browser: Browser;
+  let embedding: Buffer;
+
+  before(async () => {
+    assertFreshBuild();
+    embedding = await astronautEmbedding();
+    t = await startTestStack();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it("shows the streamed face of an enrolled person as their sighting, live, and a stranger as Unknown", async () => {
+    const admin = await t.login();
+    const created = await t.api<{ person: { id: string } }>("POST", "/v1/people", {
+      token: admin,
+      body: { displayName: NAME, watchlist: true, labels: ["crew"] },
+    });
+    assert.equal(created.status, 201);
+    const form = new FormData();
+    form.set("image", new Blob([readFileSync(ASTRONAUT)], { type: "image/png" }), "astronaut.png");
+    const enrolled = await fetch(`${t.url}/v1/people/${created.body.person.id}/faces`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}` },
+      body: form,
+    });
+    assert.equal(enrolled.status, 201, await enrolled.text());
+
+    const context = await newContext(browser, t);
+    const page = await context.newPage();
+    const watcher = new ProblemWatcher(page);
+    await page.goto("/sign-in");
+    await signIn(page);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sightings" }).click();
+    await page.getByRole("heading", { name: "Sightings", level: 1 }).waitFor();
+    await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+    await page.getByText("No sightings match these filters.").waitFor();
+    await screenshot(page, "desktop-sightings-empty");
+
+    // A worker streams the astronaut's face, then a stranger's on another camera.
+    const ingest = ingestClient(`127.0.0.1:${t.stack.ports.ingest}`);
+    await waitForIngest(ingest);
+    const stream = new WorkerStream(ingest, (await keyToken(t, admin)).token);
+    const observation = (vector: Buffer, trackId: number) =>
+      makeObservation({
+        embedding: vector,
+        embeddingDim: 128,
+        model: MODELS.dlib.id,
+        thumbnailJpeg: faceThumbnail(),
+        trackId,
+        capturedAt: new Date(),
+      });
+    const sent = Date.now();
+    await stream.exchange(makeBatch({ cameraId: "cam-lobby", observations: [observation(embedding, 7)] }));
+    const rows = page.locator(".sightings-table tbody tr");
+    const known = rows.filter({ hasText: NAME });
+    await known.waitFor({ timeout: 15_000 });
+    report(
+      `a streamed face showed as a live sighting ${Date.now() - sent} ms after its batch was acknowledged`,
+    );
+    assert.match(await seenText(known), /cam-lobby/);
+    await known.getByRole("img").waitFor();
+    await page.getByText(`Watchlist: ${NAME} seen at`).waitFor();
+    await screenshot(page, "desktop-sightings-live");
+
+    const stranger = Buffer.from(randomEmbedding(128));
+    await stream.exchange(makeBatch({ cameraId: "cam-yard", observations: [observation(stranger, 8)] }));
+    const unknown = rows.filter({ hasText: "cam-yard" });
+    await unknown.waitFor({ timeout: 15_000 });
+    assert.match(await seenText(unknown), /Unknown/);
+    assert.match(await seenText(rows.first()), /cam-yard/, "the newest sighting is on top");
+
+    // Only the unknown ones, then the person's page lists theirs.
+    await page.getByText("Unknown", { exact: true }).first().waitFor();
+    await page.getByRole("radio", { name: "Unknown" }).check({ force: true });
+    await rows.filter({ hasText: NAME }).waitFor({ state: "detached" });
+    assert.equal(await rows.count(), 1);
+    await page.getByRole("radio", { name: "All" }).check({ force: true });
+    await known.getByRole("link", { name: NAME }).click();
+    await page.getByRole("heading", { name: NAME, level: 1 }).waitFor();
+    await page.locator("ol.timeline li").filter({ hasText: "cam-lobby" }).waitFor();
+    await screenshot(page, "desktop-person-with-sightings");
+
+    await page.goto("/settings-recognition");
+    await page.getByRole("heading", { name: "Recognition settings", level: 1 }).waitFor();
+    await page.getByText(MODELS.dlib.id).waitFor();
+    await screenshot(page, "desktop-recognition-settings");
+
+    const phone = await newContext(browser, t, {
+      viewport: "phone",
+      storageState: await context.storageState(),
+    });
+    const phonePage = await phone.newPage();
+    await phonePage.goto("/sightings");
+    await phonePage.getByRole("heading", { name: "Sightings", level: 1 }).waitFor();
+    await phonePage.locator(".sightings-table tbody tr").filter({ hasText: NAME }).waitFor();
+    await screenshot(phonePage, "phone-sightings");
+    await phonePage.goto("/settings-recognition");
+    await phonePage.getByText("Save thresholds").waitFor();
+    await screenshot(phonePage, "phone-recognition-settings");
+    await phone.close();
+
+    stream.cancel();
+    ingest.close();
+    // Leaving the Sightings page ends its feed on purpose (an aborted fetch).
+    const problems = watcher.problems.filter(
+      (p) => !/request failed: GET .*\/v1\/sightings\/stream: net::ERR_ABORTED/.test(p),
+    );
+    assert.deepEqual(problems, [], "console errors or failed requests");
+    await context.close();
+  });
+});
