@@ -5,6 +5,8 @@
 3. Send a batch, replay it (acknowledged as a duplicate), send a malformed one (rejected by its
    ack; the stream stays open), then one more good batch.
 4. Read the stored events back: GET /v1/events with a viewer key's token.
+5. Open a stream with a malformed token: it ends UNAUTHENTICATED, and the reason is read from the
+   google.rpc.Status trailer (grpcio-status), as any gRPC library's rich error model has it.
 
 Configuration, as for the TypeScript worker:
     API_URL          the gateway, e.g. http://localhost:8080
@@ -31,6 +33,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "gen"))
 
 import grpc  # noqa: E402
 from facerec.ingest.v1 import ingest_pb2, ingest_pb2_grpc  # noqa: E402
+from google.rpc import error_details_pb2  # noqa: E402
+from grpc_status import rpc_status  # noqa: E402
 
 EMBEDDING_DIM = 128
 
@@ -110,7 +114,6 @@ def main() -> None:
     channel = grpc.insecure_channel(ingest_target(token["ingestEndpoint"]))
     stub = ingest_pb2_grpc.IngestServiceStub(channel)
     acks = list(stub.StreamFaces(iter(sent), metadata=[("authorization", f"Bearer {token['accessToken']}")]))
-    channel.close()
 
     check(len(acks) == len(sent), f"one ack per batch ({len(acks)} of {len(sent)})")
     check([a.batch_id for a in acks] == [b.batch_id for b in sent], "acks arrive in order, naming their batch")
@@ -129,6 +132,19 @@ def main() -> None:
     events = rest("GET", f"{api_url}/v1/events?{query}", token=viewer["accessToken"])["events"]
     check(len(events) == 3, f"the 3 stored observations read back over REST ({len(events)})")
     check({e["batchId"] for e in events} == {first.batch_id, last.batch_id}, "each event names its batch")
+
+    try:
+        list(stub.StreamFaces(iter([last]), metadata=[("authorization", "Bearer not.a.token")]))
+        check(False, "a stream with a malformed token ends with an error")
+    except grpc.RpcError as error:
+        status = rpc_status.from_call(error)
+        info = error_details_pb2.ErrorInfo()
+        check(status is not None and status.details[0].Unpack(info), "the error carries a google.rpc.Status")
+        check(
+            error.code() == grpc.StatusCode.UNAUTHENTICATED and (info.reason, info.domain) == ("invalid_token", "facerec.dev"),
+            f"a malformed token ends the stream UNAUTHENTICATED, ErrorInfo reason {info.reason}",
+        )
+    channel.close()
     print("worker flow: all steps as the contract says")
 
 

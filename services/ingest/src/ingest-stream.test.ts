@@ -428,6 +428,12 @@ describe("IngestService.StreamFaces", () => {
       await stream.send(makeBatch());
       const end = await stream.ended;
       assert.deepEqual([end.code, end.errorCode], [status.UNAUTHENTICATED, code], name);
+      // The same code in the rich error model, for libraries that read google.rpc.Status.
+      assert.deepEqual(
+        [end.errorInfo?.reason, end.errorInfo?.domain],
+        [code, "facerec.dev"],
+        `${name}: ErrorInfo`,
+      );
       assert.equal(stream.acks.length, 0, `${name}: nothing is acknowledged`);
     }
   });

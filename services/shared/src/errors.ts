@@ -1,7 +1,17 @@
+import { ErrorInfo } from "@facerec/proto/google/rpc/error_details.ts";
+import { Status } from "@facerec/proto/google/rpc/status.ts";
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
 
-/** Trailing-metadata key that carries an error's stable machine code across gRPC. */
+/** Trailing-metadata key that carries an error's stable machine code across gRPC, for simple clients. */
 export const ERROR_CODE_KEY = "facerec-error-code";
+/**
+ * Trailing-metadata key of the rich error model, a google.rpc.Status, which gRPC libraries decode
+ * (grpcio-status's `rpc_status.from_call`, grpc-go's `status.FromError`).
+ */
+export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+/** ErrorInfo.domain of every facerec error: the reasons (the stable codes) are unique within it. */
+export const ERROR_DOMAIN = "facerec.dev";
+const ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
 
 /**
  * An error with a stable machine `code` (the problem+json `code` at the REST edge) and the gRPC
@@ -21,8 +31,29 @@ export class AppError extends Error {
   toServiceError(): Partial<ServiceError> {
     const metadata = new Metadata();
     metadata.set(ERROR_CODE_KEY, this.code);
+    metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(this.toStatus()).finish()));
     return { code: this.grpcStatus, details: this.message, metadata };
   }
+
+  /** The rich error: its status, message and an ErrorInfo whose reason is `code`. */
+  toStatus(): Status {
+    const info = Buffer.from(
+      ErrorInfo.encode({ reason: this.code, domain: ERROR_DOMAIN, metadata: {} }).finish(),
+    );
+    return {
+      code: this.grpcStatus,
+      message: this.message,
+      details: [{ typeUrl: ERROR_INFO_TYPE, value: info }],
+    };
+  }
+}
+
+/** The ErrorInfo of a google.rpc.Status trailer, when there is one. */
+export function errorInfoOf(metadata: Metadata): ErrorInfo | undefined {
+  const [bytes] = metadata.get(STATUS_DETAILS_KEY);
+  if (!Buffer.isBuffer(bytes)) return undefined;
+  const detail = Status.decode(bytes).details.find((d) => d.typeUrl === ERROR_INFO_TYPE);
+  return detail ? ErrorInfo.decode(detail.value) : undefined;
 }
 
 export const invalidArgument = (code: string, message: string) =>

@@ -19,7 +19,7 @@ import {
   type StatusObject,
   type status,
 } from "@grpc/grpc-js";
-import { ERROR_CODE_KEY } from "../errors.ts";
+import { ERROR_CODE_KEY, errorInfoOf } from "../errors.ts";
 import { TENANT, type TestStack } from "./test-stack.ts";
 
 export interface StreamEnd {
@@ -27,6 +27,8 @@ export interface StreamEnd {
   details: string;
   /** The `facerec-error-code` trailer, when the server sent one. */
   errorCode: string | undefined;
+  /** The ErrorInfo of the `grpc-status-details-bin` trailer (google.rpc.Status), when sent. */
+  errorInfo: { reason: string; domain: string } | undefined;
   /** When the client saw the end (performance.now()). */
   at: number;
 }
@@ -87,6 +89,7 @@ export class WorkerStream {
           code: s.code,
           details: s.details,
           errorCode: typeof errorCode === "string" ? errorCode : undefined,
+          errorInfo: errorInfoOf(s.metadata),
           at: performance.now(),
         };
         this.#notify();
