@@ -58,7 +58,10 @@ export function authBindings(opts: {
 }): ServiceBinding[] {
   const { config, accounts, sessions, throttle, signingKeys, keys, audit, log } = opts;
 
-  const sessionFor = async (user: UserDoc, refreshToken: string): Promise<Session> => ({
+  const sessionFor = async (
+    user: UserDoc,
+    session: { sessionId: string; refreshToken: string },
+  ): Promise<Session> => ({
     accessToken: await signingKeys.sign(
       {
         sub: user._id,
@@ -67,11 +70,12 @@ export function authBindings(opts: {
         styp: "user",
         name: user.email,
         padm: user.platformAdmin ?? false,
+        sid: session.sessionId,
       },
       config.ACCESS_TOKEN_TTL,
     ),
     expiresIn: config.ACCESS_TOKEN_TTL,
-    refreshToken,
+    refreshToken: session.refreshToken,
     refreshExpiresIn: sessions.ttlSeconds,
     user: toUser(user),
   });
@@ -96,6 +100,13 @@ export function authBindings(opts: {
         occurredAt: undefined,
       },
     });
+
+  /** The ended session's access tokens stop working everywhere within a second, as a revoked key's do. */
+  const revokeSession = async (ended: { userId: string; sessionId: string }) => {
+    const user = await accounts.getUser(ended.userId).catch(() => undefined);
+    if (user)
+      await callUnary(keys.revokeSession.bind(keys), { sessionId: ended.sessionId, tenantId: user.tenantId });
+  };
 
   /** Audits that an account's sign-ins are being throttled, with the address that tipped it. */
   const recordThrottled = async (email: string, req: { remoteAddress: string; userAgent: string }) => {
@@ -149,11 +160,12 @@ export function authBindings(opts: {
       return { session: await sessionFor(user, await sessions.open(user._id)) };
     }),
     refresh: unary(log, "Refresh", async (req) => {
-      const { userId, refreshToken } = await sessions.rotate(req.refreshToken);
-      return { session: await sessionFor(await accounts.getUser(userId), refreshToken) };
+      const rotated = await sessions.rotate(req.refreshToken, revokeSession);
+      return { session: await sessionFor(await accounts.getUser(rotated.userId), rotated) };
     }),
     logout: unary(log, "Logout", async (req) => {
-      if (req.refreshToken) await sessions.close(req.refreshToken);
+      const ended = req.refreshToken ? await sessions.close(req.refreshToken) : undefined;
+      if (ended) await revokeSession(ended);
       return {};
     }),
     exchangeApiKey: unary(log, "ExchangeApiKey", async (req) => {

@@ -22,13 +22,20 @@ export class Sessions {
     return this.#ttlMs / 1000;
   }
 
-  /** Starts a new family for a fresh sign-in. */
-  open(userId: string): Promise<string> {
-    return this.#issue(userId, crypto.randomUUID());
+  /** Starts a new family (the session, whose id access tokens carry as `sid`) for a fresh sign-in. */
+  async open(userId: string): Promise<{ sessionId: string; refreshToken: string }> {
+    const sessionId = crypto.randomUUID();
+    return { sessionId, refreshToken: await this.#issue(userId, sessionId) };
   }
 
-  /** Retires `token` and returns its successor with the user it belongs to. */
-  async rotate(token: string): Promise<{ userId: string; refreshToken: string }> {
+  /**
+   * Retires `token` and returns its successor with the user and session it belongs to. A token used
+   * twice ends its session; `onReuse` is told which, so its access tokens can be revoked too.
+   */
+  async rotate(
+    token: string,
+    onReuse: (ended: { userId: string; sessionId: string }) => Promise<void>,
+  ): Promise<{ userId: string; sessionId: string; refreshToken: string }> {
     const now = new Date();
     const retired = await this.#tokens
       .findOneAndUpdate(
@@ -39,7 +46,11 @@ export class Sessions {
     if (retired) {
       if (retired.expiresAt <= now)
         throw unauthenticated("invalid_refresh_token", "session has expired; sign in again");
-      return { userId: retired.userId, refreshToken: await this.#issue(retired.userId, retired.familyId) };
+      return {
+        userId: retired.userId,
+        sessionId: retired.familyId,
+        refreshToken: await this.#issue(retired.userId, retired.familyId),
+      };
     }
     const known = await this.#tokens.findById(digest(token)).lean<RefreshTokenDoc>();
     if (known?.rotatedAt && !known.revokedAt) {
@@ -47,6 +58,7 @@ export class Sessions {
         { familyId: known.familyId, revokedAt: null },
         { $set: { revokedAt: now } },
       );
+      await onReuse({ userId: known.userId, sessionId: known.familyId });
       throw unauthenticated(
         "refresh_token_reused",
         "this session was used twice and has been ended for safety; sign in again",
@@ -55,14 +67,15 @@ export class Sessions {
     throw unauthenticated("invalid_refresh_token", "no valid session; sign in again");
   }
 
-  /** Ends the family of `token`; unknown tokens are ignored. */
-  async close(token: string): Promise<void> {
+  /** Ends the family of `token` and says which session it was; unknown tokens are ignored. */
+  async close(token: string): Promise<{ userId: string; sessionId: string } | undefined> {
     const known = await this.#tokens.findById(digest(token)).lean<RefreshTokenDoc>();
-    if (known)
-      await this.#tokens.updateMany(
-        { familyId: known.familyId, revokedAt: null },
-        { $set: { revokedAt: new Date() } },
-      );
+    if (!known) return undefined;
+    await this.#tokens.updateMany(
+      { familyId: known.familyId, revokedAt: null },
+      { $set: { revokedAt: new Date() } },
+    );
+    return { userId: known.userId, sessionId: known.familyId };
   }
 
   /** Deletes tokens past their expiry (no TTL indexes on FerretDB). */

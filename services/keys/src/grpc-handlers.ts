@@ -18,6 +18,8 @@ import type { ApiKeys } from "./api-keys.ts";
 import { type AuditLog, requireActor } from "./audit-log.ts";
 import type { RevocationHub } from "./revocation-hub.ts";
 
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function keysBindings(opts: {
   apiKeys: ApiKeys;
   audit: AuditLog;
@@ -72,6 +74,12 @@ export function keysBindings(opts: {
     ),
     recordKeyUse: unary(log, "RecordKeyUse", async (req) => {
       await apiKeys.recordStreamUse(req);
+      return {};
+    }),
+    revokeSession: unary(log, "RevokeSession", async (req) => {
+      if (!SESSION_ID.test(req.sessionId) || !req.tenantId)
+        throw invalidArgument("invalid_session", "session_id (a UUID) and tenant_id are required");
+      await hub.revoke({ _id: req.sessionId, tenantId: req.tenantId }, "session_ended");
       return {};
     }),
     watchRevocations: (call: ServerWritableStream<WatchRevocationsRequest, WatchRevocationsResponse>) => {

@@ -52,7 +52,7 @@ const revocationSchema = new Schema(
     recordedAt: { type: Date },
     reason: {
       type: String,
-      enum: ["deactivated", "deleted", "expired", "rotated", "limits_changed"],
+      enum: ["deactivated", "deleted", "expired", "rotated", "limits_changed", "session_ended"],
       required: true,
     },
   },

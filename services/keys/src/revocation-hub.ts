@@ -24,6 +24,7 @@ const REASONS: Record<Reason, RevocationReason> = {
   expired: RevocationReason.REVOCATION_REASON_EXPIRED,
   rotated: RevocationReason.REVOCATION_REASON_ROTATED,
   limits_changed: RevocationReason.REVOCATION_REASON_LIMITS_CHANGED,
+  session_ended: RevocationReason.REVOCATION_REASON_SESSION_ENDED,
 };
 
 export class RevocationHub {

@@ -20,6 +20,8 @@ export const tokenClaimsSchema = z.object({
   styp: z.enum(["user", "api_key"]),
   /** Display name: the user's email or the key's name. */
   name: z.string(),
+  /** A user's session (refresh-token family): signing out revokes its tokens by this id. */
+  sid: z.string().optional(),
   /** Platform admins may manage tenants. */
   padm: z.boolean().optional(),
   /** Set when the API key is limited to sites: the only `site_id`s its token may stream for. */

@@ -104,6 +104,9 @@ export class TokenVerifier {
     if (claims.styp === "api_key" && this.#revocations.isRevoked(claims.sub, claims.iat)) {
       throw unauthenticated("token_revoked", "the API key this token was issued for has been revoked");
     }
+    if (claims.sid && this.#revocations.isRevoked(claims.sid, claims.iat)) {
+      throw unauthenticated("session_ended", "this session was signed out; sign in again");
+    }
     return claims;
   }
 

@@ -183,6 +183,11 @@ export const RevocationReason = {
    * and the worker exchanges the key again.
    */
   REVOCATION_REASON_LIMITS_CHANGED: 5,
+  /**
+   * REVOCATION_REASON_SESSION_ENDED - An admin session ended (sign-out, or a refresh token used twice): key_id is the session id,
+   * the `sid` claim of its access tokens.
+   */
+  REVOCATION_REASON_SESSION_ENDED: 6,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -195,6 +200,7 @@ export namespace RevocationReason {
   export type REVOCATION_REASON_EXPIRED = typeof RevocationReason.REVOCATION_REASON_EXPIRED;
   export type REVOCATION_REASON_ROTATED = typeof RevocationReason.REVOCATION_REASON_ROTATED;
   export type REVOCATION_REASON_LIMITS_CHANGED = typeof RevocationReason.REVOCATION_REASON_LIMITS_CHANGED;
+  export type REVOCATION_REASON_SESSION_ENDED = typeof RevocationReason.REVOCATION_REASON_SESSION_ENDED;
   export type UNRECOGNIZED = typeof RevocationReason.UNRECOGNIZED;
 }
 
@@ -218,6 +224,9 @@ export function revocationReasonFromJSON(object: any): RevocationReason {
     case 5:
     case "REVOCATION_REASON_LIMITS_CHANGED":
       return RevocationReason.REVOCATION_REASON_LIMITS_CHANGED;
+    case 6:
+    case "REVOCATION_REASON_SESSION_ENDED":
+      return RevocationReason.REVOCATION_REASON_SESSION_ENDED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -239,6 +248,8 @@ export function revocationReasonToJSON(object: RevocationReason): string {
       return "REVOCATION_REASON_ROTATED";
     case RevocationReason.REVOCATION_REASON_LIMITS_CHANGED:
       return "REVOCATION_REASON_LIMITS_CHANGED";
+    case RevocationReason.REVOCATION_REASON_SESSION_ENDED:
+      return "REVOCATION_REASON_SESSION_ENDED";
     case RevocationReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -551,6 +562,18 @@ export interface KeyUsageDay_RefusalsEntry {
 export interface GetApiKeyUsageResponse {
   /** One entry per day of the range. */
   days: KeyUsageDay[];
+}
+
+/** RevokeSessionRequest names the session whose access tokens must stop working. */
+export interface RevokeSessionRequest {
+  /** The session id (the `sid` claim), a UUID. */
+  sessionId: string;
+  /** The session's tenant. */
+  tenantId: string;
+}
+
+/** RevokeSessionResponse is empty. */
+export interface RevokeSessionResponse {
 }
 
 /** WatchRevocationsRequest is empty: every subscriber sees every tenant's revocations. */
@@ -3228,6 +3251,151 @@ export const GetApiKeyUsageResponse: MessageFns<GetApiKeyUsageResponse> = {
   },
 };
 
+function createBaseRevokeSessionRequest(): RevokeSessionRequest {
+  return { sessionId: "", tenantId: "" };
+}
+
+export const RevokeSessionRequest: MessageFns<RevokeSessionRequest> = {
+  encode(message: RevokeSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeSessionRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeSessionRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeSessionRequest>, I>>(base?: I): RevokeSessionRequest {
+    return RevokeSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeSessionRequest>, I>>(object: I): RevokeSessionRequest {
+    const message = createBaseRevokeSessionRequest();
+    message.sessionId = object.sessionId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeSessionResponse(): RevokeSessionResponse {
+  return {};
+}
+
+export const RevokeSessionResponse: MessageFns<RevokeSessionResponse> = {
+  encode(_: RevokeSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RevokeSessionResponse {
+    return {};
+  },
+
+  toJSON(_: RevokeSessionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeSessionResponse>, I>>(base?: I): RevokeSessionResponse {
+    return RevokeSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeSessionResponse>, I>>(_: I): RevokeSessionResponse {
+    const message = createBaseRevokeSessionResponse();
+    return message;
+  },
+};
+
 function createBaseWatchRevocationsRequest(): WatchRevocationsRequest {
   return {};
 }
@@ -3628,6 +3796,20 @@ export const KeysServiceService = {
       Buffer.from(WatchRevocationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchRevocationsResponse => WatchRevocationsResponse.decode(value),
   },
+  /**
+   * RevokeSession refuses, everywhere within one second, the access tokens of a signed-out (or
+   * hijacked) admin session: tokens whose `sid` claim is the session id. Called by the auth service.
+   */
+  revokeSession: {
+    path: "/facerec.keys.v1.KeysService/RevokeSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeSessionRequest): Buffer => Buffer.from(RevokeSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeSessionRequest => RevokeSessionRequest.decode(value),
+    responseSerialize: (value: RevokeSessionResponse): Buffer =>
+      Buffer.from(RevokeSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeSessionResponse => RevokeSessionResponse.decode(value),
+  },
 } as const;
 
 export interface KeysServiceServer extends UntypedServiceImplementation {
@@ -3679,6 +3861,11 @@ export interface KeysServiceServer extends UntypedServiceImplementation {
    * for unexpired tokens; later messages arrive as revocations happen on any replica.
    */
   watchRevocations: handleServerStreamingCall<WatchRevocationsRequest, WatchRevocationsResponse>;
+  /**
+   * RevokeSession refuses, everywhere within one second, the access tokens of a signed-out (or
+   * hijacked) admin session: tokens whose `sid` claim is the session id. Called by the auth service.
+   */
+  revokeSession: handleUnaryCall<RevokeSessionRequest, RevokeSessionResponse>;
 }
 
 export interface KeysServiceClient extends Client {
@@ -3864,6 +4051,25 @@ export interface KeysServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchRevocationsResponse>;
+  /**
+   * RevokeSession refuses, everywhere within one second, the access tokens of a signed-out (or
+   * hijacked) admin session: tokens whose `sid` claim is the session id. Called by the auth service.
+   */
+  revokeSession(
+    request: RevokeSessionRequest,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const KeysServiceClient = makeGenericClientConstructor(

@@ -1,4 +1,7 @@
-/** Per-account sign-in throttling against the real stack: many addresses cannot guess one password fast. */
+/**
+ * Admin sessions against the real stack: per-account sign-in throttling (many addresses cannot guess
+ * one password fast) and sign-out that ends the session's access tokens too.
+ */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,8 +12,9 @@ import {
   startTestStack,
   type TestStack,
 } from "@facerec/shared/stack/test-stack.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
 
-describe("per-account sign-in throttling", () => {
+describe("admin sign-in and sign-out", () => {
   let t: TestStack;
   before(async () => {
     // Addresses come from X-Forwarded-For (as behind a proxy), and the per-address limit is out of the way.
@@ -54,5 +58,32 @@ describe("per-account sign-in throttling", () => {
     const second = await signIn(email, "guess", from);
     assert.equal(second.body.code, "account_throttled");
     assert.match(String(second.body.detail), /try again in 2 s/);
+  });
+
+  it("signing out ends the session's access tokens within a second, and only that session's", async () => {
+    const from = "203.0.113.77";
+    const first = await signIn(ADMIN_EMAIL, ADMIN_PASSWORD, from);
+    const other = await signIn(ADMIN_EMAIL, ADMIN_PASSWORD, from);
+    const token = String(first.body.accessToken);
+    const cookie = (first.headers.getSetCookie() ?? []).map((c) => c.split(";")[0]).join("; ");
+    assert.match(cookie, /facerec_refresh=/);
+    assert.equal((await t.api("GET", "/v1/me", { token })).status, 200);
+
+    const out = await t.api("POST", "/v1/auth/logout", { headers: { cookie } });
+    assert.equal(out.status, 204);
+    const refused = await until(
+      "the signed-out session's token is refused",
+      async () => {
+        const me = await t.api("GET", "/v1/me", { token });
+        return me.status === 401 ? me : undefined;
+      },
+      1000,
+    );
+    assert.equal(refused.body.code, "session_ended");
+    assert.equal(
+      (await t.api("GET", "/v1/me", { token: String(other.body.accessToken) })).status,
+      200,
+      "another session of the same admin goes on",
+    );
   });
 });
