@@ -10,7 +10,15 @@
  * 6-hour time range; 10 pages in a row (unfiltered and by camera). The baseline, measured in the same
  * run on the same path: GET /v1/events/{id}/thumbnail, one read by `_id` (the cheapest read there is).
  * Target: p95 <= 200 ms for every shape. Writes bench-results/events.json.
+ *
+ * Then sightings: BENCH_SIGHTINGS closed sightings (default 200,000 at 1M events, as many per hour
+ * for fewer, over the same span and cameras,
+ * one in five of one of 100 people) archived through ingest's own SightingStore, plus 200 open ones,
+ * and the same measurement of GET /v1/sightings: first page, by camera, by person, unknown faces
+ * only, a 6-hour range, 10 pages in a row. Same target, same baseline.
  */
+
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,18 +29,27 @@ import { type RunningFerretDb, startFerretDb } from "@facerec/shared/db/ferretdb
 import { freePort } from "@facerec/shared/net.ts";
 import { startTestStack } from "@facerec/shared/stack/test-stack.ts";
 import { faceThumbnail, randomEmbedding } from "@facerec/shared/stack/test-worker.ts";
+import { hourKey } from "../src/event-partitions.ts";
 import { EventStore, eventId } from "../src/event-store.ts";
 import { ingestModels } from "../src/models.ts";
+import { type SightingDoc, SightingStore } from "../src/sightings/sighting-store.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? (SMOKE_RUN ? 2000 : 1_000_000));
+const TARGET_EVENTS = 1_000_000;
+/** 200,000 at the target's volume; smaller runs keep the density (sightings per hour). */
+const SIGHTINGS = Number(
+  process.env.BENCH_SIGHTINGS ??
+    (SMOKE_RUN ? 400 : Math.round(200_000 * Math.min(1, EVENTS / TARGET_EVENTS))),
+);
+const OPEN_SIGHTINGS = SMOKE_RUN ? 20 : 200;
+const PEOPLE = 100;
 const SAMPLES = SMOKE_RUN ? 3 : 40;
 const PAGE_RUNS = SMOKE_RUN ? 1 : 8;
 const WORKERS = 20;
 const CAMERAS = 40;
 const SITES = 4;
 const DAYS = 30;
-/** The target's volume: smaller runs keep its density (events per hour) over a shorter span. */
-const TARGET_EVENTS = 1_000_000;
+/** The target's volume (TARGET_EVENTS): smaller runs keep its density (events per hour) over a shorter span. */
 const OBSERVATIONS_PER_BATCH = 25;
 const LOADERS = 4;
 const TARGET_P95_MS = 200;
@@ -138,6 +155,50 @@ const loadSeconds = (performance.now() - loadStarted) / 1000;
 console.log(
   `loaded ${loaded} events in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)} events/s)`,
 );
+
+// Sightings over the same span and cameras, in capture order, archived as the tracker archives them.
+const sightingStore = new SightingStore(await ingestModels(connection));
+const personOf = (i: number) => (i % 5 === 0 ? `person-${String((i / 5) % PEOPLE).padStart(3, "0")}` : null);
+const sightingAt = (i: number, at: number): SightingDoc => {
+  const camera = i % CAMERAS;
+  const span = 2000 + (i % 60) * 2000;
+  const personId = personOf(i);
+  return {
+    _id: `${hourKey(at)}-${createHash("sha256").update(`bench ${i}`).digest("base64url").slice(0, 22)}`,
+    tenantId: TENANT,
+    subject: personId ? `p:${personId}` : `t:${workerOf(camera)}:${i}`,
+    personId,
+    trackId: i,
+    workerId: workerOf(camera),
+    siteId: siteOf(camera),
+    cameraId: cameraName(camera),
+    model: "insightface/w600k_r50",
+    firstSeenAt: new Date(at),
+    lastSeenAt: new Date(Math.min(at + span, now - 1)),
+    observations: 1 + (i % 20),
+    bestSimilarity: personId ? 0.9 + (i % 10) / 100 : null,
+    bestEventId: withThumbnail[i % withThumbnail.length] ?? "",
+    bestEventHasThumbnail: true,
+    bestQuality: 0.8,
+    bestDetScore: 0.97,
+    eventKeys: Buffer.alloc(0),
+  };
+};
+const sightingsStarted = performance.now();
+const SIGHTING_CHUNK = 2000;
+for (let from = 0; from < SIGHTINGS; from += SIGHTING_CHUNK) {
+  const chunk: SightingDoc[] = [];
+  for (let i = from; i < Math.min(from + SIGHTING_CHUNK, SIGHTINGS); i++) {
+    chunk.push(sightingAt(i, now - spanMs + (i / SIGHTINGS) * (spanMs - 10 * 60_000)));
+  }
+  await sightingStore.archive(chunk);
+}
+const open = Array.from({ length: OPEN_SIGHTINGS }, (_, i) => sightingAt(SIGHTINGS + i, now - 60_000 + i));
+await sightingStore.writeOpen(open);
+const sightingSeconds = (performance.now() - sightingsStarted) / 1000;
+console.log(
+  `archived ${SIGHTINGS} sightings and opened ${OPEN_SIGHTINGS} in ${sightingSeconds.toFixed(1)} s`,
+);
 await connection.close();
 
 // --- measure --------------------------------------------------------------------------------------
@@ -155,13 +216,13 @@ async function get(path: string): Promise<Sample & { nextPageToken: string }> {
     headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(30_000),
   });
-  const body: { events?: unknown[]; nextPageToken?: string } = {};
+  const body: { events?: unknown[]; sightings?: unknown[]; nextPageToken?: string } = {};
   if ((res.headers.get("content-type") ?? "").includes("json")) Object.assign(body, await res.json());
   else await res.arrayBuffer();
   const ms = performance.now() - started;
   return {
     ms,
-    events: body.events?.length ?? 0,
+    events: body.events?.length ?? body.sightings?.length ?? 0,
     nextPageToken: body.nextPageToken ?? "",
     ...(res.status === 200 ? {} : { failed: res.status }),
   };
@@ -174,14 +235,14 @@ async function sample(pathOf: () => string, count = SAMPLES): Promise<Sample[]> 
 }
 
 /** PAGE_RUNS walks of 10 pages in a row from the first; every page is one sample. */
-async function tenPages(query: () => string): Promise<Sample[]> {
+async function tenPages(query: () => string, path = "/v1/events"): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let run = 0; run < PAGE_RUNS; run++) {
     const base = query();
     let pageToken = "";
     for (let page = 0; page < 10; page++) {
       const sep = base ? "&" : "?";
-      const result = await get(`/v1/events${base}${pageToken ? `${sep}pageToken=${pageToken}` : ""}`);
+      const result = await get(`${path}${base}${pageToken ? `${sep}pageToken=${pageToken}` : ""}`);
       samples.push(result);
       pageToken = result.nextPageToken;
       if (!pageToken) break;
@@ -222,6 +283,15 @@ await measure("first page with embeddings (not a target)", false, () =>
 await measure("unknown camera: a day read, empty page (not a target)", false, () =>
   sample(() => "/v1/events?cameraId=no-such-camera", Math.ceil(SAMPLES / 4)),
 );
+await sample(() => "/v1/sightings", 3);
+await measure("sightings: first page", true, () => sample(() => "/v1/sightings"));
+await measure("sightings: by camera", true, () => sample(() => `/v1/sightings?cameraId=${someCamera()}`));
+await measure("sightings: by person", true, () =>
+  sample(() => `/v1/sightings?personId=${personOf(5 * Math.floor(Math.random() * PEOPLE))}`),
+);
+await measure("sightings: unknown faces only", true, () => sample(() => "/v1/sightings?identified=false"));
+await measure("sightings: 6-hour time range", true, () => sample(() => `/v1/sightings?${someRange()}`));
+await measure("sightings: 10 pages in a row", true, () => tenPages(() => "", "/v1/sightings"));
 await t.stop();
 await ferret?.stop();
 if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -264,6 +334,9 @@ await writeBenchSummary("events", {
   days: round(spanMs / DAY_MS),
   loadSeconds: Math.round(loadSeconds * 10) / 10,
   loadEventsPerSecond: Math.round(loaded / loadSeconds),
+  sightings: SIGHTINGS,
+  openSightings: OPEN_SIGHTINGS,
+  sightingLoadSeconds: Math.round(sightingSeconds * 10) / 10,
   targetP95Ms: TARGET_P95_MS,
   shapes: results,
   ...(SMOKE_RUN ? {} : { allTargetsMet: results.every((r) => r.met !== false) }),

@@ -157,6 +157,7 @@ export function sightingRoutes({ ingest, people, revocations }: GatewayDeps): An
         const body = new PassThrough();
         let frames = Promise.resolve();
         const send = (text: string) => {
+          if (body.writableEnded || body.destroyed) return;
           if (body.writableLength > MAX_UNREAD_BYTES) return body.end();
           body.write(text);
         };

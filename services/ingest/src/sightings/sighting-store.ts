@@ -41,6 +41,8 @@ const BUCKET_CAPACITY = 200;
 /** Hours one page may read; past them (or PAGE_READ_BUDGET_MS) it ends early with a token. */
 const HOURS_PER_PAGE = 24;
 const PAGE_READ_BUDGET_MS = 100;
+/** Hours read at once after the first. */
+const MAX_PARALLEL_HOURS = 3;
 const DUPLICATE_KEY = 11000;
 /** Archive writers unused for this long are forgotten (their documents stay). */
 const IDLE_WRITER_MS = 10 * 60_000;
@@ -233,6 +235,24 @@ export class SightingStore {
     for (const [key, writer] of this.#writers) if (writer.usedAt < cutoff) this.#writers.delete(key);
   }
 
+  /** One hour's archive documents that can hold wanted sightings: a camera's by `_id`, else all that match. */
+  async #buckets(
+    tenantId: string,
+    hour: Partition,
+    filter: Record<string, unknown>,
+    camera: string | undefined,
+  ): Promise<BucketDoc[]> {
+    const { collection } = this.#archive(tenantId, hourKey(hour.start));
+    // By `_id` one at a time, FerretDB converts only the camera's documents, not the whole hour.
+    if (!camera) return collection.find(filter).toArray();
+    const buckets: BucketDoc[] = [];
+    for (let number = 0; ; number++) {
+      const bucket = await collection.findOne({ _id: bucketId(camera, number) });
+      if (!bucket) return buckets;
+      buckets.push(bucket);
+    }
+  }
+
   /**
    * Up to `size` sightings matching `filter`, most recently seen first (ties by id, descending),
    * after `after`. Like event pages, a page may end early (fewer than `size`, with a cursor).
@@ -247,11 +267,14 @@ export class SightingStore {
     const fromMs = filter.fromMs ?? Number.NEGATIVE_INFINITY;
     const wanted = (s: SightingDoc) => matches(s, filter) && (!after || isBefore(s, after));
     const found = new Map<string, SightingDoc>();
-    const open = await this.#open.find({ tenantId }, { projection: { eventKeys: 0 } }).toArray();
+    const [open, listed] = await Promise.all([
+      this.#open.find({ tenantId }, { projection: { eventKeys: 0 } }).toArray(),
+      this.#directory.list("events", tenantId),
+    ]);
     for (const s of open) if (wanted(s)) found.set(s._id, s);
     const isOpen = new Set(open.map((s) => s._id));
 
-    const hours = (await this.#directory.list("events", tenantId))
+    const hours = listed
       .filter(
         (h) =>
           h.start <= Math.min(afterMs, (filter.toMs ?? Number.POSITIVE_INFINITY) - 1) &&
@@ -259,7 +282,6 @@ export class SightingStore {
       )
       .sort((a, b) => b.start - a.start);
     const bucketFilter = {
-      ...(filter.cameraId ? { c: filter.cameraId } : {}),
       ...(filter.workerId ? { w: filter.workerId } : {}),
       ...(filter.siteId ? { s: filter.siteId } : {}),
       ...(filter.personId ? { p: filter.personId } : {}),
@@ -274,11 +296,19 @@ export class SightingStore {
       if (read === HOURS_PER_PAGE || (read > 0 && performance.now() - started > PAGE_READ_BUDGET_MS)) {
         return { sightings: sortNewestFirst(final()), next: { at: new Date(finalFrom), id: "" } };
       }
-      const hour = hours[read++]!;
-      const buckets = await this.#archive(tenantId, hourKey(hour.start))
-        .collection.find(bucketFilter)
-        .toArray();
-      for (const bucket of buckets) {
+      // The first hour alone (it often fills the page), then as many as the rate so far says are
+      // missing, a few at a time so the database reads them in parallel.
+      const perHour = found.size / Math.max(read, 1);
+      const wave =
+        read === 0
+          ? 1
+          : Math.min(MAX_PARALLEL_HOURS, Math.ceil((size + 1 - final().length) / Math.max(perHour, 1)));
+      const batch = hours.slice(read, Math.min(read + wave, HOURS_PER_PAGE));
+      read += batch.length;
+      const bucketsByHour = await Promise.all(
+        batch.map((hour) => this.#buckets(tenantId, hour, bucketFilter, filter.cameraId)),
+      );
+      for (const bucket of bucketsByHour.flat()) {
         for (const line of bucket.v.split("\n")) {
           const s = decode(line, bucket.c, tenantId);
           if (isOpen.has(s._id) || !wanted(s)) continue;
@@ -287,7 +317,7 @@ export class SightingStore {
           if (!seen || seen.observations < s.observations) found.set(s._id, s);
         }
       }
-      finalFrom = hour.start + MAX_SIGHTING_MS;
+      finalFrom = batch[batch.length - 1]!.start + MAX_SIGHTING_MS;
     }
     if (read === hours.length) finalFrom = Number.NEGATIVE_INFINITY;
     const sorted = sortNewestFirst(final());

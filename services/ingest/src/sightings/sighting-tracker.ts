@@ -103,7 +103,8 @@ export class SightingTracker {
   #tail: Promise<void> = Promise.resolve();
   /** The write queued behind the one under way; it takes whatever is dirty when it starts. */
   #next: Promise<void> | undefined;
-  #archiving = false;
+  /** Archiving passes queued or running (the timer adds none while one is). */
+  #archivesQueued = 0;
   /** Stored changes waiting for the feed, by sighting id. */
   #toPublish = new Map<string, { tenantId: string; tracked: Tracked }>();
   readonly #feed = new EventEmitter<Record<string, [WatchSightingsResponse]>>();
@@ -122,7 +123,9 @@ export class SightingTracker {
     if (open.length > 0) this.#log.info({ sightings: open.length }, "took over open sightings");
     this.#timers.push(setInterval(() => this.#publish(), FEED_INTERVAL_MS).unref());
     this.#timers.push(
-      setInterval(() => void this.archiveClosed().catch(() => {}), ARCHIVE_INTERVAL_MS).unref(),
+      setInterval(() => {
+        if (this.#archivesQueued === 0) void this.archiveClosed().catch(() => {});
+      }, ARCHIVE_INTERVAL_MS).unref(),
     );
   }
 
@@ -275,8 +278,7 @@ export class SightingTracker {
    * pass, and forgets them (runs every ARCHIVE_INTERVAL_MS; exposed for tests).
    */
   archiveClosed(now = Date.now()): Promise<void> {
-    if (this.#archiving) return Promise.resolve();
-    this.#archiving = true;
+    this.#archivesQueued++;
     return this.#enqueue(async () => {
       const closed: Tracked[] = [];
       for (const tracked of this.#all) {
@@ -295,7 +297,7 @@ export class SightingTracker {
       }
       for (const tracked of closed) this.#forget(tracked);
     }).finally(() => {
-      this.#archiving = false;
+      this.#archivesQueued--;
     });
   }
 
