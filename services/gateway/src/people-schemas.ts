@@ -121,6 +121,8 @@ const faceIndex = z.coerce
   .number()
   .int()
   .min(0)
+  // An index the service then checks against the faces found; bounded so it fits the proto's uint32.
+  .max(999)
   .optional()
   .meta({ description: "Which face of a photo with several (the index `multiple_faces` listed)." });
 const bbox = z

@@ -96,6 +96,12 @@ describe("people, enrolment and search", () => {
       body: { displayName: "X", externalId: "HR-1" },
     });
     assert.deepEqual([dup.status, dup.body.code], [409, "external_id_taken"]);
+    // Taking another person's externalId by an edit is the same conflict, not a 500.
+    const taken = await t.api<Problem>("PATCH", `/v1/people/${bob.id}`, {
+      token: admin,
+      body: { externalId: "HR-1" },
+    });
+    assert.deepEqual([taken.status, taken.body.code], [409, "external_id_taken"]);
     const bad = await t.api<Problem>("POST", "/v1/people", { token: admin, body: { displayName: "" } });
     assert.deepEqual([bad.status, bad.body.code], [400, "validation_failed"]);
 
@@ -258,8 +264,10 @@ describe("people, enrolment and search", () => {
     const box = several.faces![2]!.bbox;
     assert.equal((await upload(path, admin, group, { bbox: JSON.stringify(box) })).status, 201);
     await expect(group, 422, "face_not_found", { faceIndex: "7" });
-    const badIndex = await upload<Problem>(path, admin, group, { faceIndex: "-1" });
-    assert.deepEqual([badIndex.status, badIndex.body.code], [400, "validation_failed"]);
+    for (const faceIndex of ["-1", "135656755168"]) {
+      const badIndex = await upload<Problem>(path, admin, group, { faceIndex });
+      assert.deepEqual([badIndex.status, badIndex.body.code], [400, "validation_failed"], faceIndex);
+    }
 
     const json = await t.api<Problem>("POST", path, { token: admin, body: { image: "x" } });
     assert.deepEqual([json.status, json.body.code], [415, "unsupported_media_type"]);

@@ -1,6 +1,7 @@
 /** A tenant's people: create, list, read, change, delete; every change audited. */
 import type { Actor, FieldChange } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import type { Person } from "@facerec/proto/facerec/people/v1/people.ts";
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
 import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
 import { status } from "@grpc/grpc-js";
@@ -68,7 +69,7 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Turns a duplicate-key error on (tenant, externalIdKey) into ALREADY_EXISTS. */
 function externalIdTaken(err: unknown, externalId: string): never {
-  if ((err as { code?: number })?.code === 11000)
+  if (isDuplicateKey(err))
     throw new AppError(
       status.ALREADY_EXISTS,
       "external_id_taken",
