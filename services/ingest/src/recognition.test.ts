@@ -283,7 +283,12 @@ describe("matching every observation against the tenant's gallery", () => {
   });
 
   it("keeps ingesting while the people service is down: matching with the last gallery, unmatched without one", async () => {
-    const person = names[0]!;
+    const person = names[4]!;
+    const enrolled = await enrol(person, 0);
+    await until("the enrolment is matchable", async () => {
+      const [event] = await streamAndList([observation(embeddings.get(person)![5]!)]);
+      return event!.personId === enrolled.personId;
+    });
     await t.stack.kill("people");
     const [withLastGallery] = await streamAndList([observation(embeddings.get(person)![5]!)]);
     assert.ok(withLastGallery!.personId, "matched against the gallery received before the outage");

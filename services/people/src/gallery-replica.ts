@@ -19,6 +19,9 @@ import type { GalleryChangeDoc, PeopleModels, RecognitionSettingsDoc } from "./m
 const SKEW_MS = 5000;
 /** Changes are kept this long; a replica that starts reads the faces themselves, not the changes. */
 export const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+/** Change rows per database read, and faces per read: every call stays small whatever the burst. */
+const CHANGES_PER_READ = 500;
+const FACES_PER_READ = 100;
 
 /** A change as subscribers see it: a face's embeddings added, a face removed, a tenant's thresholds. */
 export type GalleryEvent =
@@ -115,40 +118,33 @@ export class GalleryReplica {
    */
   async changesSince(since: number): Promise<GalleryEvent[] | undefined> {
     if (since < Date.now() - CHANGE_RETENTION_MS + SKEW_MS) return undefined;
-    const rows = await this.#models.galleryChanges
-      .find({ at: { $gte: new Date(since - SKEW_MS) } })
-      .sort({ at: 1 })
-      .lean<GalleryChangeDoc[]>();
     const events: GalleryEvent[] = [];
-    const addedIds = [...new Set(rows.filter((r) => r.kind === "added").map((r) => r.faceId))];
-    const faces = new Map(
-      (
-        await this.#models.faces
-          .find({ _id: { $in: addedIds } }, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
-          .lean<FaceVectors[]>()
-      ).map((f) => [f._id, f]),
-    );
-    const tenants = [...new Set(rows.filter((r) => r.kind === "thresholds").map((r) => r.tenantId))];
-    const settings = new Map(
-      (
-        await this.#models.recognitionSettings
-          .find({ _id: { $in: tenants } })
-          .lean<RecognitionSettingsDoc[]>()
-      ).map((s) => [s._id, s.thresholds]),
-    );
-    for (const row of rows) {
-      if (row.kind === "removed")
-        events.push({ kind: "removed", tenantId: row.tenantId, personId: row.personId, faceId: row.faceId });
-      else if (row.kind === "thresholds")
-        events.push({
-          kind: "thresholds",
-          tenantId: row.tenantId,
-          thresholds: settings.get(row.tenantId) ?? {},
-        });
-      else {
-        const face = faces.get(row.faceId);
-        // Gone since: its `removed` row follows.
-        if (face) events.push({ kind: "added", face });
+    for await (const rows of this.#changePages(since - SKEW_MS)) {
+      const faces = await this.#faces([
+        ...new Set(rows.filter((r) => r.kind === "added").map((r) => r.faceId)),
+      ]);
+      const settings = await this.#settingsOf([
+        ...new Set(rows.filter((r) => r.kind === "thresholds").map((r) => r.tenantId)),
+      ]);
+      for (const row of rows) {
+        if (row.kind === "removed")
+          events.push({
+            kind: "removed",
+            tenantId: row.tenantId,
+            personId: row.personId,
+            faceId: row.faceId,
+          });
+        else if (row.kind === "thresholds")
+          events.push({
+            kind: "thresholds",
+            tenantId: row.tenantId,
+            thresholds: settings.get(row.tenantId) ?? {},
+          });
+        else {
+          const face = faces.get(row.faceId);
+          // Gone since: its `removed` row follows.
+          if (face) events.push({ kind: "added", face });
+        }
       }
     }
     return events;
@@ -203,37 +199,68 @@ export class GalleryReplica {
   }
 
   async #poll(): Promise<void> {
-    const rows = await this.#models.galleryChanges
-      .find({ at: { $gte: new Date(this.#cursor - SKEW_MS) } })
-      .sort({ at: 1 })
-      .lean<GalleryChangeDoc[]>();
-    const fresh = rows.filter((r) => !this.#applied.has(r._id));
-    const toRead = new Set<string>();
-    const tenantsToRead = new Set<string>();
-    for (const change of fresh) {
-      this.#applied.set(change._id, change.at.getTime());
-      if (change.kind === "removed") {
-        this.#remove(change.tenantId, change.personId, change.faceId);
-        toRead.delete(change.faceId);
-      } else if (change.kind === "thresholds") tenantsToRead.add(change.tenantId);
-      else toRead.add(change.faceId);
+    // Page by page, each applied before the next is read: a burst of changes (a bulk import) makes
+    // more small database calls, never one that outgrows the call time limit, and progress sticks.
+    for await (const rows of this.#changePages(this.#cursor - SKEW_MS)) {
+      const fresh = rows.filter((r) => !this.#applied.has(r._id));
+      const toRead = new Set<string>();
+      const tenantsToRead = new Set<string>();
+      for (const change of fresh) {
+        if (change.kind === "removed") {
+          this.#remove(change.tenantId, change.personId, change.faceId);
+          toRead.delete(change.faceId);
+        } else if (change.kind === "thresholds") tenantsToRead.add(change.tenantId);
+        else toRead.add(change.faceId);
+      }
+      if (tenantsToRead.size > 0) {
+        const settings = await this.#settingsOf([...tenantsToRead]);
+        for (const tenantId of tenantsToRead) this.#setThresholds(tenantId, settings.get(tenantId));
+      }
+      for (const face of (await this.#faces([...toRead])).values()) this.#add(face);
+      for (const change of fresh) this.#applied.set(change._id, change.at.getTime());
+      const newest = rows.at(-1)!.at.getTime();
+      if (newest > this.#cursor) this.#cursor = newest;
     }
-    if (tenantsToRead.size > 0) {
-      const rows = await this.#models.recognitionSettings
-        .find({ _id: { $in: [...tenantsToRead] } })
-        .lean<RecognitionSettingsDoc[]>();
-      const byTenant = new Map(rows.map((r) => [r._id, r.thresholds]));
-      for (const tenantId of tenantsToRead) this.#setThresholds(tenantId, byTenant.get(tenantId));
-    }
-    if (toRead.size > 0) {
-      const faces = await this.#models.faces
-        .find({ _id: { $in: [...toRead] } }, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
-        .lean<FaceVectors[]>();
-      for (const face of faces) this.#add(face);
-    }
-    const newest = rows.at(-1)?.at.getTime();
-    if (newest !== undefined && newest > this.#cursor) this.#cursor = newest;
     for (const [id, at] of this.#applied) if (at < this.#cursor - 2 * SKEW_MS) this.#applied.delete(id);
+  }
+
+  /** Change rows written at or after `fromMs`, oldest first, in pages of CHANGES_PER_READ. */
+  async *#changePages(fromMs: number): AsyncGenerator<GalleryChangeDoc[]> {
+    let filter: Record<string, unknown> = { at: { $gte: new Date(fromMs) } };
+    for (;;) {
+      const page = await this.#models.galleryChanges
+        .find(filter)
+        .sort({ at: 1, _id: 1 })
+        .limit(CHANGES_PER_READ)
+        .lean<GalleryChangeDoc[]>();
+      if (page.length > 0) yield page;
+      if (page.length < CHANGES_PER_READ) return;
+      const last = page.at(-1)!;
+      filter = { $or: [{ at: { $gt: last.at } }, { at: last.at, _id: { $gt: last._id } }] };
+    }
+  }
+
+  /** Faces by id (their embeddings), FACES_PER_READ per database call; missing ones are gone. */
+  async #faces(ids: string[]): Promise<Map<string, FaceVectors>> {
+    const found = new Map<string, FaceVectors>();
+    for (let i = 0; i < ids.length; i += FACES_PER_READ) {
+      const rows = await this.#models.faces
+        .find(
+          { _id: { $in: ids.slice(i, i + FACES_PER_READ) } },
+          { _id: 1, tenantId: 1, personId: 1, embeddings: 1 },
+        )
+        .lean<FaceVectors[]>();
+      for (const row of rows) found.set(row._id, row);
+    }
+    return found;
+  }
+
+  async #settingsOf(tenantIds: string[]): Promise<Map<string, Record<string, number>>> {
+    if (tenantIds.length === 0) return new Map();
+    const rows = await this.#models.recognitionSettings
+      .find({ _id: { $in: tenantIds } })
+      .lean<RecognitionSettingsDoc[]>();
+    return new Map(rows.map((r) => [r._id, r.thresholds]));
   }
 
   async #sweep(): Promise<void> {

@@ -53,8 +53,15 @@ function toMessages(events: GalleryEvent[]): Omit<WatchGalleryResponse, "resumeT
   return [message];
 }
 
+/** The WatchGallery handler, and `endAll` for shutdown (an open stream would hold the server's graceful close). */
 export function watchGallery(replica: GalleryReplica, log: Logger) {
-  return async (call: ServerWritableStream<WatchGalleryRequest, WatchGalleryResponse>) => {
+  const open = new Set<ServerWritableStream<WatchGalleryRequest, WatchGalleryResponse>>();
+  const endAll = () => {
+    for (const call of open) call.end();
+  };
+  const handler = async (call: ServerWritableStream<WatchGalleryRequest, WatchGalleryResponse>) => {
+    open.add(call);
+    call.once("close", () => open.delete(call));
     let heldBack: GalleryEvent[] | undefined = [];
     const over = new Promise((resolve) => call.once("close", resolve));
     const send = async (message: Omit<WatchGalleryResponse, "resumeToken">, at = Date.now()) => {
@@ -92,6 +99,7 @@ export function watchGallery(replica: GalleryReplica, log: Logger) {
       call.destroy(err as Error);
     }
   };
+  return { handler, endAll };
 }
 
 /** Copied at once (the gallery moves rows as faces come and go), then sent in chunks. */

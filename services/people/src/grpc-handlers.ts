@@ -6,8 +6,7 @@ import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { Faces } from "./faces.ts";
-import type { GalleryReplica } from "./gallery-replica.ts";
-import { watchGallery } from "./gallery-watch.ts";
+import type { watchGallery } from "./gallery-watch.ts";
 import type { People } from "./people.ts";
 import { PhotoRejected } from "./photo.ts";
 import type { RecognitionSettings } from "./recognition-settings.ts";
@@ -33,10 +32,10 @@ export function peopleBindings(opts: {
   people: People;
   faces: Faces;
   settings: RecognitionSettings;
-  replica: GalleryReplica;
+  galleryWatch: ReturnType<typeof watchGallery>;
   log: Logger;
 }): ServiceBinding[] {
-  const { people, faces, settings, replica, log } = opts;
+  const { people, faces, settings, galleryWatch, log } = opts;
   const service: PeopleServiceServer = {
     createPerson: unary(log, "CreatePerson", async (req) => ({
       person: await people.create(requireTenant(req.actor), req),
@@ -92,7 +91,7 @@ export function peopleBindings(opts: {
     updateRecognitionSettings: unary(log, "UpdateRecognitionSettings", async (req) => ({
       settings: await settings.replace(requireTenant(req.actor), req.thresholds),
     })),
-    watchGallery: watchGallery(replica, log),
+    watchGallery: galleryWatch.handler,
   };
   return [
     { name: "facerec.people.v1.PeopleService", definition: PeopleServiceService, implementation: service },

@@ -11,6 +11,7 @@ import type { PeopleConfig } from "./config.ts";
 import { AnalyzerSlot, FaceAnalyzer } from "./face-analyzer.ts";
 import { Faces } from "./faces.ts";
 import { GalleryReplica } from "./gallery-replica.ts";
+import { watchGallery } from "./gallery-watch.ts";
 import { peopleBindings } from "./grpc-handlers.ts";
 import { peopleModels } from "./models.ts";
 import { People } from "./people.ts";
@@ -49,10 +50,11 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
   });
   const people = new People({ models, faces, audit });
   const settings = new RecognitionSettings({ models, replica, audit });
+  const galleryWatch = watchGallery(replica, log);
   const grpc = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.PEOPLE_PORT,
-    services: peopleBindings({ people, faces, settings, replica, log }),
+    services: peopleBindings({ people, faces, settings, galleryWatch, log }),
     log,
     // Photos travel whole: room for the largest accepted one plus the rest of the request.
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },
@@ -67,6 +69,8 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     port: grpc.port,
     async close() {
       replica.stop();
+      // Subscribers (ingest) resubscribe, to another replica or to this one restarted.
+      galleryWatch.endAll();
       await grpc.close();
       auditClient.close();
       await analyzer.close();
