@@ -35,7 +35,6 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
-  501: "Not Implemented",
   503: "Service Unavailable",
 };
 
@@ -111,13 +110,16 @@ export async function problemDetails(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
     if (ctx.body === undefined && ctx.path.startsWith("/v1/")) {
-      // What the router answered without a body: no route, a route without this method (its Allow
-      // header set), or a method the API has nowhere.
+      // What the router answered without a body: no route, or a route that does not take this
+      // method (its Allow header set). The router says 501 for methods it has no routes for at
+      // all (TRACE, PROPFIND, …), but the resource exists and the method is an HTTP one: 405.
       if (ctx.status === 404) throw new Problem(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
-      if (ctx.status === 405)
-        throw new Problem(405, "method_not_allowed", `${ctx.path} does not take ${ctx.method}`);
-      if (ctx.status === 501)
-        throw new Problem(501, "not_implemented", `the API has no ${ctx.method} requests`);
+      if (ctx.status === 405 || ctx.status === 501)
+        throw new Problem(
+          405,
+          "method_not_allowed",
+          `${ctx.path} does not take ${ctx.method}; it takes ${ctx.response.get("Allow")}`,
+        );
     }
   } catch (err) {
     const problem = toProblem(err);

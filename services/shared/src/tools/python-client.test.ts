@@ -3,45 +3,25 @@
  * gRPC stubs from proto/ with grpcio-tools and runs the worker flow (key exchange over REST, a
  * StreamFaces stream with a duplicate and a rejection, events read back over REST) against the real
  * stack. The Python packages come from PyPI into a virtual environment cached under
- * ~/.cache/facerec, reinstalled only when requirements.txt changes.
+ * ~/.cache/facerec (test-support/python-venv.ts), reinstalled only when requirements.txt changes.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { startTestStack, TENANT, type TestStack } from "../stack/test-stack.ts";
+import { pythonEnvironment } from "../test-support/python-venv.ts";
 
 const run = promisify(execFile);
 const EXAMPLE = join(import.meta.dirname, "..", "..", "..", "..", "examples", "python");
-const VENV = join(homedir(), ".cache", "facerec", "python-client-venv");
-const python = join(VENV, "bin", "python");
-
-/** The example's virtual environment, with its requirements installed once per requirements.txt. */
-async function pythonEnvironment(): Promise<void> {
-  const requirements = join(EXAMPLE, "requirements.txt");
-  const digest = createHash("sha256")
-    .update(await readFile(requirements))
-    .digest("hex");
-  const stamp = join(VENV, "requirements.sha256");
-  if (existsSync(stamp) && (await readFile(stamp, "utf8")) === digest) return;
-  await rm(VENV, { recursive: true, force: true });
-  await run("python3", ["-m", "venv", VENV]);
-  await run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements], {
-    timeout: 10 * 60_000,
-  });
-  await writeFile(stamp, digest);
-}
 
 describe("Python client from the published contracts", () => {
   let t: TestStack;
+  let python: string;
 
   before(async () => {
-    await pythonEnvironment();
+    python = join(await pythonEnvironment("python-client-venv", join(EXAMPLE, "requirements.txt")), "python");
     t = await startTestStack();
   });
   after(() => t?.stop());
