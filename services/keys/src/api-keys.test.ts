@@ -28,15 +28,17 @@ describe("ApiKeys.verify", () => {
   let db: TestDatabase;
   let connection: Connection;
   let apiKeys: ApiKeys;
+  let audit: AuditLog;
   before(async () => {
     db = await startTestDatabase();
     connection = await connectDatabase(db.url, db.dbName);
     const models = await keysModels(connection);
     const log = createLogger("test", "silent");
     const revocations = new RevocationHub({ models, log, pollMs: 200 });
+    audit = new AuditLog(models);
     apiKeys = new ApiKeys({
       models,
-      audit: new AuditLog(models),
+      audit,
       revocations,
       pepper: randomBytes(32),
       log,
@@ -148,6 +150,34 @@ describe("ApiKeys.verify", () => {
     } finally {
       models.apiKeys.findById = findById;
     }
+  });
+
+  it("announces each key expiring within 7 days once, as an api_key.expiring audit event, and again for a new date", async () => {
+    const day = 24 * 3600_000;
+    const { apiKey: soon } = await apiKeys.create(actor, {
+      name: "soon",
+      role: "worker",
+      expiresAt: new Date(Date.now() + 3 * day),
+    });
+    await apiKeys.create(actor, {
+      name: "later",
+      role: "worker",
+      expiresAt: new Date(Date.now() + 30 * day),
+    });
+    const events = async () =>
+      (await audit.list(actor, 500, "")).auditEvents.filter((e) => e.action === "api_key.expiring");
+    const before = (await events()).length;
+    await Promise.all([apiKeys.announceExpiring(), apiKeys.announceExpiring()]);
+    await apiKeys.announceExpiring();
+    const announced = (await events()).slice(0, (await events()).length - before);
+    assert.deepEqual(
+      announced.map((e) => e.targetId),
+      [soon!.id],
+      "once, whichever caller got there first",
+    );
+    await apiKeys.update(actor, soon!.id, { expiresAt: new Date(Date.now() + 2 * day) });
+    await apiKeys.announceExpiring();
+    assert.equal((await events()).length - before, 2, "a new expiration is announced again");
   });
 
   it("records lastUsedAt on first use and at most every 30 s after", async () => {

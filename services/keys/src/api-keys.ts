@@ -32,6 +32,17 @@ const NAME_MAX = 100;
  */
 const VERIFIED_CACHE_MS = 10_000;
 const VERIFIED_CACHE_MAX = 10_000;
+/** Keys this close to expiring get one `api_key.expiring` audit event (the webhooks' source). */
+const EXPIRY_NOTICE_MS = 7 * 24 * 60 * 60 * 1000;
+/** The actor of what the keys service does by itself. */
+const SYSTEM_ACTOR = {
+  actorId: "keys-service",
+  actorType: ActorType.ACTOR_TYPE_SYSTEM,
+  displayName: "keys service",
+  remoteAddress: "",
+  userAgent: "",
+};
+
 /** The longest a rotated key's previous secret may keep working. */
 export const MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 60 * 60;
 
@@ -335,6 +346,40 @@ export class ApiKeys {
       secretExpiresAt: secret === "previous" ? (doc.previousSecretExpiresAt ?? undefined) : undefined,
       issueAfter: doc.tokensRevokedAt ?? undefined,
     };
+  }
+
+  /**
+   * Records `api_key.expiring` once for each active key whose expiration is within 7 days (again if
+   * the expiration is changed), for the dashboard's audit log and, when webhooks exist, their
+   * `api_key.expiring` deliveries. Conditional writes make replicas announce each key once.
+   */
+  async announceExpiring(): Promise<number> {
+    const now = Date.now();
+    const soon = await this.#keys
+      .find(
+        { active: true, expiresAt: { $gt: new Date(now), $lte: new Date(now + EXPIRY_NOTICE_MS) } },
+        { _id: 1, tenantId: 1, name: 1, expiresAt: 1, expiryAnnouncedFor: 1 },
+      )
+      .lean<Pick<ApiKeyDoc, "_id" | "tenantId" | "name" | "expiresAt" | "expiryAnnouncedFor">[]>();
+    let announced = 0;
+    for (const key of soon) {
+      if (key.expiryAnnouncedFor?.getTime() === key.expiresAt!.getTime()) continue;
+      const claimed = await this.#keys.updateOne(
+        { _id: key._id, expiryAnnouncedFor: key.expiryAnnouncedFor ?? null },
+        { $set: { expiryAnnouncedFor: key.expiresAt } },
+      );
+      if (claimed.modifiedCount !== 1) continue; // another replica announced it
+      await this.#audit.record({
+        tenantId: key.tenantId,
+        action: "api_key.expiring",
+        actor: { ...SYSTEM_ACTOR, tenantId: key.tenantId },
+        targetType: "api_key",
+        targetId: key._id,
+        changes: [{ field: "expiresAt", oldValue: "", newValue: key.expiresAt!.toISOString() }],
+      });
+      announced += 1;
+    }
+    return announced;
   }
 
   /** The key's use per UTC day, `days` ending today (1..90; 0 means 30). */

@@ -20,6 +20,8 @@ const apiKeySchema = new Schema(
     lastRemoteAddress: { type: String, default: "" },
     /** When tokens issued up to now were last revoked while the key stayed usable (rotation, new limits). */
     tokensRevokedAt: { type: Date, default: null },
+    /** The expiresAt an `api_key.expiring` event was recorded for, so each expiration is announced once. */
+    expiryAnnouncedFor: { type: Date, default: null },
     /** When the secret was last rotated. */
     rotatedAt: { type: Date, default: null },
     /** HMAC of the secret before the last rotation, valid until previousSecretExpiresAt. */

@@ -33,6 +33,9 @@ async function loadPepper(config: KeysConfig, log: Logger): Promise<Buffer> {
   }
 }
 
+/** How often keys nearing their expiration are looked for (they are announced days ahead). */
+const EXPIRY_CHECK_MS = 60_000;
+
 export async function startKeysService(config: KeysConfig, log: Logger) {
   const connection = await connectDatabase(config.MONGO_URL!, config.MONGO_DB);
   const models = await keysModels(connection);
@@ -55,9 +58,15 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
   });
   hub.start();
   usage.start();
+  const announcer = setInterval(
+    () => apiKeys.announceExpiring().catch((err: unknown) => log.warn({ err }, "expiry announcement failed")),
+    EXPIRY_CHECK_MS,
+  );
+  announcer.unref();
   return {
     port: grpc.port,
     async close() {
+      clearInterval(announcer);
       hub.stop();
       await grpc.close();
       await usage.stop();
