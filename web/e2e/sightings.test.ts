@@ -163,6 +163,30 @@ describe("sightings, live, against the real stack", () => {
     await screenshot(phonePage, "phone-recognition-settings");
     await phone.close();
 
+    // A viewer reads the same pages without a control that changes anything.
+    const viewerMade = await t.api("POST", "/v1/users", {
+      token: admin,
+      body: { email: "viewer@example.com", password: "viewer-password-for-e2e", role: "viewer" },
+    });
+    assert.equal(viewerMade.status, 201, JSON.stringify(viewerMade.body));
+    const viewerContext = await newContext(browser, t);
+    const viewerPage = await viewerContext.newPage();
+    const viewerWatcher = new ProblemWatcher(viewerPage);
+    await viewerPage.goto("/people");
+    await signIn(viewerPage, "viewer@example.com", "viewer-password-for-e2e");
+    await viewerPage.locator(".people-table tbody tr").filter({ hasText: NAME }).waitFor();
+    for (const name of ["Add person", "Delete"])
+      assert.equal(await viewerPage.getByRole("button", { name }).count(), 0, `no ${name} for a viewer`);
+    await viewerPage.getByRole("link", { name: NAME }).click();
+    await viewerPage.getByRole("img", { name: `Enrolled face 1 of ${NAME}` }).waitFor();
+    for (const name of ["Edit", "Add face", "Delete person…", "Remove"])
+      assert.equal(await viewerPage.getByRole("button", { name }).count(), 0, `no ${name} for a viewer`);
+    assert.equal(await viewerPage.getByRole("switch").count(), 0, "no watchlist switch for a viewer");
+    await viewerPage.getByRole("button", { name: "Find similar" }).waitFor();
+    await screenshot(viewerPage, "desktop-viewer-person");
+    viewerWatcher.assertClean("the People pages for a viewer");
+    await viewerContext.close();
+
     stream.cancel();
     ingest.close();
     // Leaving the Sightings page ends its feed on purpose (an aborted fetch).

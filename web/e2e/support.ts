@@ -72,7 +72,12 @@ export function launchBrowser(): Promise<Browser> {
 export async function newContext(
   browser: Browser,
   t: TestStack,
-  opts: { viewport?: ViewportName; storageState?: Awaited<ReturnType<BrowserContext["storageState"]>> } = {},
+  opts: {
+    viewport?: ViewportName;
+    storageState?: Awaited<ReturnType<BrowserContext["storageState"]>>;
+    /** Ignores the pages' Content-Security-Policy (to exercise what a stricter policy blocks). */
+    bypassCSP?: boolean;
+  } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
     baseURL: t.url,
@@ -80,6 +85,7 @@ export async function newContext(
     // Fixed, so relative times and dates read the same on every machine.
     locale: "en-US",
     ...(opts.storageState ? { storageState: opts.storageState } : {}),
+    ...(opts.bypassCSP ? { bypassCSP: true } : {}),
   });
   // Everything here answers in milliseconds; a wait that long means the thing never happened.
   context.setDefaultTimeout(10_000);

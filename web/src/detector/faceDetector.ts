@@ -23,11 +23,13 @@ export function loadFaceDetector(): Promise<FaceDetector> {
   loading ??= (async () => {
     const { FaceDetector, FilesetResolver } = await import("@mediapipe/tasks-vision");
     const fileset = await FilesetResolver.forVisionTasks(__FACE_DETECTOR_ASSETS__.wasmBase);
-    return FaceDetector.createFromOptions(fileset, {
-      baseOptions: { modelAssetPath: __FACE_DETECTOR_ASSETS__.model, delegate: "CPU" },
-      runningMode: "IMAGE",
-      minDetectionConfidence: MIN_DETECTION_CONFIDENCE,
-    });
+    return quietInfoLogs(() =>
+      FaceDetector.createFromOptions(fileset, {
+        baseOptions: { modelAssetPath: __FACE_DETECTOR_ASSETS__.model, delegate: "CPU" },
+        runningMode: "IMAGE",
+        minDetectionConfidence: MIN_DETECTION_CONFIDENCE,
+      }),
+    );
   })();
   loading.catch(() => {
     loading = null;
@@ -35,10 +37,10 @@ export function loadFaceDetector(): Promise<FaceDetector> {
   return loading;
 }
 
-/** The faces in a decoded image, largest first. */
+/** The faces in a decoded image, left to right (numbered so in the dialog, as the server lists them). */
 export async function detectFaces(image: HTMLImageElement | ImageBitmap): Promise<BrowserDetection[]> {
   const detector = await loadFaceDetector();
-  const { detections } = detector.detect(image);
+  const { detections } = await quietInfoLogs(async () => detector.detect(image));
   return detections
     .filter((d) => d.boundingBox !== undefined)
     .map((d) => ({
@@ -50,7 +52,26 @@ export async function detectFaces(image: HTMLImageElement | ImageBitmap): Promis
       },
       score: d.categories[0]?.score ?? 0,
     }))
-    .sort((a, b) => b.bbox.width * b.bbox.height - a.bbox.width * a.bbox.height);
+    .sort((a, b) => a.bbox.x - b.bbox.x);
+}
+
+/**
+ * MediaPipe's wasm writes TFLite's informational lines ("INFO: Created TensorFlow Lite XNNPACK
+ * delegate for CPU.") to stderr, which lands in console.error and reads as a failure in DevTools.
+ * While `run` runs (the detector starting, or detecting), lines starting "INFO: " are dropped;
+ * everything else passes through.
+ */
+async function quietInfoLogs<T>(run: () => Promise<T>): Promise<T> {
+  const error = console.error;
+  console.error = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && args[0].startsWith("INFO: ")) return;
+    error(...args);
+  };
+  try {
+    return await run();
+  } finally {
+    console.error = error;
+  }
 }
 
 /** Why a detector failed to load, in words (MediaPipe rejects with Events or plain strings too). */
