@@ -351,7 +351,9 @@ export class ApiKeys {
   /**
    * Records `api_key.expiring` once for each active key whose expiration is within 7 days (again if
    * the expiration is changed), for the dashboard's audit log and, when webhooks exist, their
-   * `api_key.expiring` deliveries. Conditional writes make replicas announce each key once.
+   * `api_key.expiring` deliveries. The event's id is derived from the key and its expiration, so
+   * replicas racing each other record it once (a unique _id is atomic on FerretDB too; a
+   * conditional update is not).
    */
   async announceExpiring(): Promise<number> {
     const now = Date.now();
@@ -364,20 +366,28 @@ export class ApiKeys {
     let announced = 0;
     for (const key of soon) {
       if (key.expiryAnnouncedFor?.getTime() === key.expiresAt!.getTime()) continue;
-      const claimed = await this.#keys.updateOne(
-        { _id: key._id, expiryAnnouncedFor: key.expiryAnnouncedFor ?? null },
-        { $set: { expiryAnnouncedFor: key.expiresAt } },
-      );
-      if (claimed.modifiedCount !== 1) continue; // another replica announced it
-      await this.#audit.record({
-        tenantId: key.tenantId,
-        action: "api_key.expiring",
-        actor: { ...SYSTEM_ACTOR, tenantId: key.tenantId },
-        targetType: "api_key",
-        targetId: key._id,
-        changes: [{ field: "expiresAt", oldValue: "", newValue: key.expiresAt!.toISOString() }],
-      });
-      announced += 1;
+      const recorded = await this.#audit
+        .record(
+          {
+            tenantId: key.tenantId,
+            action: "api_key.expiring",
+            actor: { ...SYSTEM_ACTOR, tenantId: key.tenantId },
+            targetType: "api_key",
+            targetId: key._id,
+            changes: [{ field: "expiresAt", oldValue: "", newValue: key.expiresAt!.toISOString() }],
+          },
+          `expiring:${key._id}:${key.expiresAt!.getTime()}`,
+        )
+        .then(
+          () => true,
+          (err: { code?: number }) => {
+            if (err?.code !== 11000) throw err;
+            return false; // another replica recorded it
+          },
+        );
+      // Remembered on the key so the next sweeps skip it without trying again.
+      await this.#keys.updateOne({ _id: key._id }, { $set: { expiryAnnouncedFor: key.expiresAt } });
+      if (recorded) announced += 1;
     }
     return announced;
   }

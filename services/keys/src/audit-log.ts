@@ -38,9 +38,10 @@ export class AuditLog {
     this.#events = models.auditEvents;
   }
 
-  async record(entry: AuditEntry): Promise<AuditEvent> {
+  /** Appends an event; a given `id` makes an event that several replicas may record a single one. */
+  async record(entry: AuditEntry, id: string = crypto.randomUUID()): Promise<AuditEvent> {
     const doc = await this.#events.create({
-      _id: crypto.randomUUID(),
+      _id: id,
       tenantId: entry.tenantId,
       action: entry.action,
       actor: {
