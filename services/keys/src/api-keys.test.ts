@@ -180,6 +180,18 @@ describe("ApiKeys.verify", () => {
     assert.equal((await events()).length - before, 2, "a new expiration is announced again");
   });
 
+  it("lets one of two racing rotations win; the other is told to reload", async () => {
+    const { apiKey } = await apiKeys.create(actor, { name: "k", role: "worker" });
+    const results = await Promise.allSettled([
+      apiKeys.rotate(actor, apiKey!.id, 0),
+      apiKeys.rotate(actor, apiKey!.id, 0),
+    ]);
+    const won = results.filter((r) => r.status === "fulfilled");
+    assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
+    const key = (won[0] as PromiseFulfilledResult<{ key: string }>).value.key;
+    assert.equal((await apiKeys.verify(key, "t-a")).failure, VerifyFailure.VERIFY_FAILURE_UNSPECIFIED);
+  });
+
   it("records lastUsedAt on first use and at most every 30 s after", async () => {
     const { apiKey, key } = await apiKeys.create(actor, { name: "k", role: "worker" });
     await apiKeys.verify(key, "t-a");

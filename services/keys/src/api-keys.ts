@@ -276,7 +276,32 @@ export class ApiKeys {
     if (!current) throw notFound(`API key ${id} not found`);
     const key = generateKey(id);
     const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
-    // Conditional on the secret it replaces, so two racing rotations cannot both succeed.
+    // Audited first, under an id derived from the rotation it follows: of two racing rotations only
+    // one can record it (a unique _id is atomic on FerretDB; a conditional update is not).
+    await this.#audit
+      .record(
+        {
+          tenantId: actor.tenantId,
+          action: "api_key.rotated",
+          actor,
+          targetType: "api_key",
+          targetId: id,
+          changes: [
+            { field: "rotatedAt", oldValue: iso(before.rotatedAt), newValue: now.toISOString() },
+            { field: "previousSecretExpiresAt", oldValue: "", newValue: iso(previousSecretExpiresAt ?? now) },
+          ],
+        },
+        `rotated:${id}:${before.rotatedAt?.getTime() ?? 0}`,
+      )
+      .catch((err: { code?: number }) => {
+        if (err?.code === 11000)
+          throw new AppError(
+            status.ABORTED,
+            "concurrent_rotation",
+            "the key was rotated meanwhile; reload it",
+          );
+        throw err;
+      });
     const after = await this.#keys
       .findOneAndUpdate(
         { _id: id, tenantId: actor.tenantId, rotatedAt: before.rotatedAt ?? null },
@@ -298,17 +323,6 @@ export class ApiKeys {
     // Without a grace period the old secret's tokens end now; otherwise the sweep ends them when it runs out.
     if (!previousSecretExpiresAt)
       await this.#revocations.revoke(after, "rotated", rotationRevocationId(id, now), now);
-    await this.#audit.record({
-      tenantId: actor.tenantId,
-      action: "api_key.rotated",
-      actor,
-      targetType: "api_key",
-      targetId: id,
-      changes: [
-        { field: "rotatedAt", oldValue: iso(before.rotatedAt), newValue: now.toISOString() },
-        { field: "previousSecretExpiresAt", oldValue: "", newValue: iso(previousSecretExpiresAt ?? now) },
-      ],
-    });
     return { apiKey: toApiKey(after), key: key.plaintext };
   }
 
