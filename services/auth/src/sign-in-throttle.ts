@@ -39,24 +39,25 @@ export class SignInThrottle {
   /** Counts a failure; returns true when it started a lock (worth an audit entry). */
   async failed(email: string, address: string): Promise<boolean> {
     const now = Date.now();
-    const doc = await this.#failures.findById(email).lean<SignInFailureDoc>();
-    const fresh = !doc || now - doc.firstFailureAt.getTime() > WINDOW_MS;
-    const failures = fresh ? 1 : doc.failures + 1;
-    const addresses = fresh ? [address] : [...new Set([...doc.addresses, address])].slice(-MAX_ADDRESSES);
-    const over = failures - FREE_FAILURES;
-    const lockedUntil = over >= 0 ? new Date(now + Math.min(1000 * 2 ** over, MAX_LOCK_MS)) : null;
-    await this.#failures.updateOne(
-      { _id: email },
-      {
-        $set: {
-          failures,
-          addresses,
-          lockedUntil,
-          firstFailureAt: fresh ? new Date(now) : doc.firstFailureAt,
+    // A window that has passed starts over.
+    await this.#failures.deleteOne({ _id: email, firstFailureAt: { $lt: new Date(now - WINDOW_MS) } });
+    // $inc rather than read-then-write, so parallel guesses from many addresses are all counted.
+    const doc = await this.#failures
+      .findOneAndUpdate(
+        { _id: email },
+        {
+          $inc: { failures: 1 },
+          $addToSet: { addresses: address },
+          $setOnInsert: { firstFailureAt: new Date(now) },
         },
-      },
-      { upsert: true },
-    );
+        { upsert: true, returnDocument: "after" },
+      )
+      .lean<SignInFailureDoc>();
+    const over = (doc?.failures ?? 1) - FREE_FAILURES;
+    if (over < 0) return false;
+    const lockedUntil = new Date(now + Math.min(1000 * 2 ** over, MAX_LOCK_MS));
+    const addresses = (doc?.addresses ?? []).slice(-MAX_ADDRESSES);
+    await this.#failures.updateOne({ _id: email }, { $set: { lockedUntil, addresses } });
     return over === 0;
   }
 

@@ -60,6 +60,18 @@ describe("admin sign-in and sign-out", () => {
     assert.match(String(second.body.detail), /try again in 2 s/);
   });
 
+  it("counts guesses sent in parallel from many addresses, every one", async () => {
+    const email = "parallel@example.com";
+    const addresses = Array.from({ length: 8 }, (_, i) => `192.0.2.${100 + i}`);
+    const answers = await Promise.all(addresses.map((from) => signIn(email, "guess", from)));
+    assert.ok(answers.every((a) => a.status === 401 || a.body.code === "account_throttled"));
+    // 8 failures: the last lock is 2^(8-5) = 8 s; lost counts would leave a shorter one.
+    const next = await signIn(email, "guess", addresses[0]!);
+    assert.equal(next.body.code, "account_throttled");
+    const seconds = Number(/try again in (\d+) s/.exec(String(next.body.detail))?.[1]);
+    assert.ok(seconds > 4 && seconds <= 8, `locked for ${seconds} s`);
+  });
+
   it("signing out ends the session's access tokens within a second, and only that session's", async () => {
     const from = "203.0.113.77";
     const first = await signIn(ADMIN_EMAIL, ADMIN_PASSWORD, from);
