@@ -10,7 +10,7 @@ export interface IngestToken {
 
 /**
  * The four causes of the guide's "401 Authentication Errors" section, each with what the operator
- * should do (the guide's check, said as an action).
+ * should do (the guide's check, said as an action), and the address limit a key may have.
  */
 export const AUTH_FAILURE_FIXES: Readonly<Record<string, string>> = {
   invalid_api_key:
@@ -18,6 +18,9 @@ export const AUTH_FAILURE_FIXES: Readonly<Record<string, string>> = {
   key_inactive: "check key status: activate the key in the dashboard (API Keys)",
   key_expired: "check expiration: extend the key in the dashboard, or create a new one",
   tenant_mismatch: "check tenant ID: set TENANT_ID to the tenant the API key belongs to",
+  // Not in the guide: keys limited to address ranges (the dashboard's "Allowed addresses").
+  ip_not_allowed:
+    "check the key's allowed addresses in the dashboard: this worker's address is outside them (behind a proxy, check the gateway's TRUST_PROXY)",
 };
 
 /** The API answered 401: the key itself is unusable until an operator acts. */
