@@ -102,6 +102,6 @@ export const sightingListResponse = z
 
 export const sightingStreamBody = z.string().meta({
   description:
-    "Server-Sent Events: `event: sighting.started` or `event: sighting.updated`, an opaque `id`, and `data`: a Sighting as JSON; a `: keep-alive` comment every 15 s. Each sighting is sent at most about twice a second. Send the same `Authorization: Bearer` header as to other routes (read it with fetch, not EventSource). The stream ends when the token expires or is revoked: reconnect with a fresh token.",
+    "Server-Sent Events: `event: sighting.started` or `event: sighting.updated`, an opaque `id`, and `data`: a Sighting as JSON; a `: keep-alive` comment every 15 s. Changes are sent about once a second (each sighting at most once per second). Send the same `Authorization: Bearer` header as to other routes (read it with fetch, not EventSource). The stream ends when the token expires or is revoked: reconnect with a fresh token.",
   example: `event: sighting.started\nid: ${EXAMPLE.id}.17\ndata: ${JSON.stringify(EXAMPLE)}\n\n: keep-alive\n\n`,
 });

@@ -181,7 +181,6 @@ const sightingAt = (i: number, at: number): SightingDoc => {
     bestEventHasThumbnail: true,
     bestQuality: 0.8,
     bestDetScore: 0.97,
-    eventKeys: Buffer.alloc(0),
   };
 };
 const sightingsStarted = performance.now();
@@ -194,7 +193,7 @@ for (let from = 0; from < SIGHTINGS; from += SIGHTING_CHUNK) {
   await sightingStore.archive(chunk);
 }
 const open = Array.from({ length: OPEN_SIGHTINGS }, (_, i) => sightingAt(SIGHTINGS + i, now - 60_000 + i));
-await sightingStore.writeOpen(open);
+await sightingStore.writeSnapshot("bench-replica", open);
 const sightingSeconds = (performance.now() - sightingsStarted) / 1000;
 console.log(
   `archived ${SIGHTINGS} sightings and opened ${OPEN_SIGHTINGS} in ${sightingSeconds.toFixed(1)} s`,

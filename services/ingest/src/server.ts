@@ -41,8 +41,8 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const gemm = await openGemmScorer();
   const store = new EventStore(models, new Matcher({ follower: gallery, scorer: gemm.scorer, log }));
   const sightings = new SightingStore(models);
-  const tracker = new SightingTracker({ store: sightings, log });
-  // Before any stream: the sightings an earlier process wrote lately must be known to replays.
+  const tracker = new SightingTracker({ store: sightings, events: store, log });
+  // Before any stream: an earlier process's open sightings are rebuilt from the stored events.
   await tracker.start();
   store.afterStore((tenantId, documents, duplicate) => tracker.record(tenantId, documents, duplicate));
   const registry = new WorkerRegistry({

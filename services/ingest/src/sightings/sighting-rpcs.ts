@@ -27,8 +27,9 @@ export function sightingHandlers(deps: {
     listSightings: unary(log, "ListSightings", async (req) => {
       const size = clampPageSize(req.pageSize, DEFAULT_PAGE_SIZE);
       const after = req.pageToken ? decodePageToken(req.pageToken) : undefined;
+      const tenantId = tenantOf(req.actor);
       const page = await store.page(
-        tenantOf(req.actor),
+        tenantId,
         {
           personId: req.personId,
           cameraId: req.cameraId,
@@ -40,6 +41,7 @@ export function sightingHandlers(deps: {
         },
         after,
         size,
+        tracker.live(tenantId),
       );
       return {
         sightings: page.sightings.map(toSighting),

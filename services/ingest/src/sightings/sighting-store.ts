@@ -3,9 +3,10 @@
  * collection for any filtered read and for every update, even by `_id` (measured: 25 upserts by
  * `_id` into a collection of 1,400 sightings took 1.1 s; into an empty one 57 ms):
  *
- * - open sightings, the ones that may still change, in `sightings_open` (all tenants, one document
- *   each, written whole on every change before the batch is acknowledged): it holds what was seen in
- *   the last few minutes, so its updates stay cheap;
+ * - open sightings, the ones that may still change, are the tracker's, in memory; each ingest
+ *   replica writes a snapshot of its own every second to `sightings_open`, packed (`<replica>~<n>`,
+ *   up to SNAPSHOT_CHUNK sightings as lines of JSON), for the other replicas' pages and for the
+ *   replica that takes them over after a restart;
  * - closed ones, archived by the tracker once nothing can extend them, packed like the event listing
  *   (event-listing.ts): per tenant and UTC hour of the sighting's start, `sightings_<yyyymmddhh>` in
  *   the tenant's event database of that day (event-partitions.ts), documents `<camera>~<n>` of up to
@@ -13,9 +14,8 @@
  *
  * A page reads the open sightings and then hours newest first: a sighting of hour H was last seen
  * before H + 1 h + MAX_SIGHTING_MS, so once hour H is read, what was found from H + MAX_SIGHTING_MS
- * on is final. A sighting archived but not yet removed from the open ones (a crash in between) is
- * shown once. Retention comes with the events: a day's database is dropped once its hours expired;
- * open sightings older than the retention are removed by the tracker's archiving long before.
+ * on is final. A sighting both archived and in a snapshot (a crash in between) is shown once.
+ * Retention comes with the events: a day's database is dropped once its hours expired.
  */
 import type { Sighting } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
@@ -34,10 +34,10 @@ import type { IngestModels } from "../models.ts";
 export const SIGHTING_GAP_MS = 30_000;
 /** A longer stay continues as a new sighting (pages rely on this bound, see above). */
 export const MAX_SIGHTING_MS = 10 * 60_000;
-/** FerretDB wedges on large bulk writes (100+ upserts); stay well below. */
-const WRITE_CHUNK = 25;
 /** Sightings per archive document: it is rewritten whole on every append, so it stays a few tens of KiB. */
 const BUCKET_CAPACITY = 200;
+/** Open sightings per snapshot document. */
+const SNAPSHOT_CHUNK = 300;
 /** Hours one page may read; past them (or PAGE_READ_BUDGET_MS) it ends early with a token. */
 const HOURS_PER_PAGE = 24;
 const PAGE_READ_BUDGET_MS = 100;
@@ -68,11 +68,6 @@ export interface SightingDoc {
   /** Quality and detection score of the best event, to rank later observations against it. */
   bestQuality: number;
   bestDetScore: number;
-  /**
-   * The observations' keys (9 bytes each, from their event ids), while open: a replayed batch
-   * finds its events here and is not counted twice, also after a restart. Not archived.
-   */
-  eventKeys: Buffer;
 }
 
 export interface SightingFilter {
@@ -115,19 +110,34 @@ interface BucketWriter {
   usedAt: number;
 }
 
+interface SnapshotDoc {
+  /** `<replica>~<n>` */
+  _id: string;
+  replica: string;
+  n: number;
+  /** One open sighting per line: tenant, camera, then as archived (see encode). */
+  v: string;
+}
+
+/** An ingest replica's open sightings, as its pages read them. */
+export interface LiveSightings {
+  replicaId: string;
+  sightings: SightingDoc[];
+}
+
 const SIGHTING_ID = /^(\d{10})-[A-Za-z0-9_-]{22}$/;
 const bucketId = (camera: string, number: number) => `${camera}~${number}`;
 
 export class SightingStore {
   readonly #partitions: EventPartitions;
   readonly #directory: PartitionDirectory;
-  readonly #open: mongo.Collection<SightingDoc>;
+  readonly #open: mongo.Collection<SnapshotDoc>;
   readonly #writers = new Map<string, BucketWriter>();
 
   constructor(models: IngestModels) {
     this.#partitions = new EventPartitions(models.database);
     this.#directory = new PartitionDirectory(this.#partitions);
-    this.#open = models.database.collection<SightingDoc>("sightings_open");
+    this.#open = models.database.collection<SnapshotDoc>("sightings_open");
   }
 
   #archive(
@@ -139,36 +149,44 @@ export class SightingStore {
     return { partition, collection };
   }
 
-  /** Writes open sightings whole (insert or replace), in chunks; throws when the database fails. */
-  async writeOpen(docs: SightingDoc[]): Promise<void> {
-    for (let i = 0; i < docs.length; i += WRITE_CHUNK) {
-      await this.#open.bulkWrite(
-        docs
-          .slice(i, i + WRITE_CHUNK)
-          .map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-        { ordered: false, writeConcern: DURABLE_WRITE },
+  /** Replaces `replicaId`'s snapshot of its open sightings; throws when the database fails. */
+  async writeSnapshot(replicaId: string, open: SightingDoc[]): Promise<void> {
+    let n = 0;
+    for (let i = 0; i < open.length; i += SNAPSHOT_CHUNK, n++) {
+      const lines = open.slice(i, i + SNAPSHOT_CHUNK).map(encodeOpen);
+      await this.#open.replaceOne(
+        { _id: `${replicaId}~${n}` },
+        { replica: replicaId, n, v: lines.join("\n") },
+        { upsert: true, writeConcern: DURABLE_WRITE },
       );
     }
+    await this.#open.deleteMany({ replica: replicaId, n: { $gte: n } }, { writeConcern: DURABLE_WRITE });
   }
 
-  /** Every tenant's open sightings (a starting tracker takes them over). */
-  loadOpen(): Promise<SightingDoc[]> {
-    return this.#open.find({}).toArray();
+  /** Every replica's snapshot of open sightings, by replica. */
+  async snapshots(): Promise<Map<string, SightingDoc[]>> {
+    const docs = await this.#open.find({}).toArray();
+    const byReplica = new Map<string, SightingDoc[]>();
+    for (const doc of docs) {
+      const list = byReplica.get(doc.replica) ?? [];
+      for (const line of doc.v ? doc.v.split("\n") : []) list.push(decodeOpen(line));
+      byReplica.set(doc.replica, list);
+    }
+    return byReplica;
   }
 
-  /**
-   * Moves closed sightings to their hours' archive, then out of the open ones. A crash in between
-   * leaves a sighting in both (pages show it once; the next process archives it again).
-   */
+  /** Removes the snapshots of replicas whose open sightings were taken over. */
+  async dropSnapshots(replicaIds: string[]): Promise<void> {
+    if (replicaIds.length === 0) return;
+    await this.#open.deleteMany({ replica: { $in: replicaIds } }, { writeConcern: DURABLE_WRITE });
+  }
+
+  /** Appends closed sightings to their hours' archive. */
   async archive(docs: SightingDoc[]): Promise<void> {
     const byBucket = Map.groupBy(docs, (d) => `${d.tenantId}\n${hourOf(d._id)}\n${d.cameraId}`);
     for (const ofBucket of byBucket.values()) {
       const first = ofBucket[0]!;
       await this.#append(first.tenantId, hourOf(first._id), first.cameraId, ofBucket);
-    }
-    for (let i = 0; i < docs.length; i += WRITE_CHUNK) {
-      const ids = docs.slice(i, i + WRITE_CHUNK).map((d) => d._id);
-      await this.#open.deleteMany({ _id: { $in: ids } }, { writeConcern: DURABLE_WRITE });
     }
     this.#forgetIdleWriters();
   }
@@ -184,7 +202,7 @@ export class SightingStore {
     }
     writer.usedAt = Date.now();
     await this.#partitions.record(partition);
-    let pending = docs.map(encode);
+    let pending = docs.map((d) => JSON.stringify(encode(d)));
     while (pending.length > 0) {
       if (writer.lines.length >= BUCKET_CAPACITY) {
         Object.assign(writer, { number: writer.number + 1, claimed: false, lines: [] });
@@ -201,7 +219,7 @@ export class SightingStore {
 
   /** Writes a bucket whole: claimed by inserting it under the lowest free number, then ours alone. */
   async #store(writer: BucketWriter, lines: string[]): Promise<void> {
-    const decoded = lines.map((line) => decode(line, writer.camera, ""));
+    const decoded = lines.map((line) => decode(JSON.parse(line), writer.camera, ""));
     const doc = {
       c: writer.camera,
       w: [...new Set(decoded.map((d) => d.workerId))],
@@ -262,17 +280,26 @@ export class SightingStore {
     filter: SightingFilter,
     after: Cursor | undefined,
     size: number,
+    live: LiveSightings,
   ): Promise<SightingPage> {
     const afterMs = after ? after.at.getTime() - (after.id === "" ? 1 : 0) : Number.POSITIVE_INFINITY;
     const fromMs = filter.fromMs ?? Number.NEGATIVE_INFINITY;
     const wanted = (s: SightingDoc) => matches(s, filter) && (!after || isBefore(s, after));
     const found = new Map<string, SightingDoc>();
-    const [open, listed] = await Promise.all([
-      this.#open.find({ tenantId }, { projection: { eventKeys: 0 } }).toArray(),
+    /** Keeps the most advanced copy of a sighting found twice (a snapshot and the archive, ...). */
+    const keep = (s: SightingDoc) => {
+      const seen = found.get(s._id);
+      if (!seen || seen.observations < s.observations) found.set(s._id, s);
+    };
+    const [snapshots, listed] = await Promise.all([
+      this.snapshots(),
       this.#directory.list("events", tenantId),
     ]);
-    for (const s of open) if (wanted(s)) found.set(s._id, s);
-    const isOpen = new Set(open.map((s) => s._id));
+    const open = [...live.sightings];
+    for (const [replica, sightings] of snapshots) {
+      if (replica !== live.replicaId) open.push(...sightings.filter((s) => s.tenantId === tenantId));
+    }
+    for (const s of open) if (wanted(s)) keep(s);
 
     const hours = listed
       .filter(
@@ -310,11 +337,8 @@ export class SightingStore {
       );
       for (const bucket of bucketsByHour.flat()) {
         for (const line of bucket.v.split("\n")) {
-          const s = decode(line, bucket.c, tenantId);
-          if (isOpen.has(s._id) || !wanted(s)) continue;
-          // Archived twice (a crash between archiving and removing it from the open ones): the later.
-          const seen = found.get(s._id);
-          if (!seen || seen.observations < s.observations) found.set(s._id, s);
+          const s = decode(JSON.parse(line), bucket.c, tenantId);
+          if (wanted(s)) keep(s);
         }
       }
       finalFrom = batch[batch.length - 1]!.start + MAX_SIGHTING_MS;
@@ -363,9 +387,27 @@ function sortNewestFirst(sightings: SightingDoc[]): SightingDoc[] {
   );
 }
 
-/** One archived sighting: a JSON array in a fixed order, without what the bucket or hour says. */
-function encode(s: SightingDoc): string {
-  return JSON.stringify([
+type Encoded = [
+  string,
+  string,
+  string | null,
+  number,
+  string,
+  string,
+  string,
+  number,
+  number,
+  number,
+  number | null,
+  string,
+  number,
+  number,
+  number,
+];
+
+/** One archived sighting: a fixed-order array without what the bucket or hour says. */
+function encode(s: SightingDoc): Encoded {
+  return [
     s._id,
     s.subject,
     s.personId,
@@ -381,10 +423,10 @@ function encode(s: SightingDoc): string {
     s.bestEventHasThumbnail ? 1 : 0,
     s.bestQuality,
     s.bestDetScore,
-  ]);
+  ];
 }
 
-function decode(line: string, cameraId: string, tenantId: string): SightingDoc {
+function decode(fields: Encoded, cameraId: string, tenantId: string): SightingDoc {
   const [
     _id,
     subject,
@@ -401,23 +443,7 @@ function decode(line: string, cameraId: string, tenantId: string): SightingDoc {
     hasThumbnail,
     bestQuality,
     bestDetScore,
-  ] = JSON.parse(line) as [
-    string,
-    string,
-    string | null,
-    number,
-    string,
-    string,
-    string,
-    number,
-    number,
-    number,
-    number | null,
-    string,
-    number,
-    number,
-    number,
-  ];
+  ] = fields;
   return {
     _id,
     tenantId,
@@ -436,8 +462,14 @@ function decode(line: string, cameraId: string, tenantId: string): SightingDoc {
     bestEventHasThumbnail: hasThumbnail === 1,
     bestQuality,
     bestDetScore,
-    eventKeys: Buffer.alloc(0),
   };
+}
+
+const encodeOpen = (s: SightingDoc) => JSON.stringify([s.tenantId, s.cameraId, encode(s)]);
+
+function decodeOpen(line: string): SightingDoc {
+  const [tenantId, cameraId, fields] = JSON.parse(line) as [string, string, Encoded];
+  return decode(fields, cameraId, tenantId);
 }
 
 /** The internal API's shape of a stored sighting. */

@@ -11,30 +11,35 @@
  *   it and the sighting stays within MAX_SIGHTING_MS (10 min) and MAX_OBSERVATIONS; else it starts
  *   a new one.
  *
- * Replays: every open sighting keeps its observations' event keys (in memory and stored), so an
- * event seen again, in a replayed batch or the rest of a half-written one, is not counted twice. A
- * sighting stays open until it was last seen RETAIN_MS ago (capture time); then it is archived and
- * forgotten. A batch whose events are all stored already (a duplicate) is taken as counted when
- * they were captured longer ago than that: their sighting, if any, is closed.
+ * Nothing is written on the acknowledgement path (a write per batch made ingest 20 times slower
+ * on FerretDB): sightings change in memory, and once a second the tracker archives the closed ones
+ * (last seen RETAIN_MS ago) and writes a snapshot of the open ones (sighting-store.ts), then
+ * publishes what changed to the live feed.
  *
- * Crashes: write before acknowledging. `record` resolves once the sightings it touched are stored
- * (one write loop for all streams: whatever arrives during a write goes in the next, chunked), so an
- * acknowledged batch is in its sightings. A batch stored but not acknowledged (the process died
- * before its sightings were written) is replayed by its worker; its events are then duplicates,
- * unknown to the open sightings the next process loads at start-up, so they are counted, unless
- * captured more than RETAIN_MS before the replay (then the events are stored, not in a sighting).
+ * Replays: a batch whose events were all stored before (a duplicate) was counted when it was first
+ * stored, or by the rebuild below, so it is skipped. Of any other batch, events already in an open
+ * sighting are skipped (the rest of a half-written batch), the others counted.
+ *
+ * Crashes: the events are the journal. A starting tracker takes over the open sightings of the
+ * snapshots and rebuilds them from the stored events (ids are derived from a sighting's first event,
+ * so a rebuilt sighting keeps its id), together with every sighting of their tenants begun since
+ * RETAIN_MS ago: what the dead process counted but had not written yet is counted again, once.
+ * Lost: the sightings of a tenant none of whose sightings were open in the last snapshot (at most
+ * a second of them), and events stored more than RETAIN_MS before a restart whose sighting had not
+ * been written (their events are kept).
  */
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
+import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import {
   SightingChangeKind,
   type WatchSightingsResponse,
 } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
-import { bytesOf } from "@facerec/shared/db/binary.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { hourKey } from "../event-partitions.ts";
 import type { FaceEventDoc } from "../models.ts";
 import {
+  type LiveSightings,
   MAX_SIGHTING_MS,
   SIGHTING_GAP_MS,
   type SightingDoc,
@@ -42,21 +47,18 @@ import {
   toSighting,
 } from "./sighting-store.ts";
 
-/** Bounds a sighting's stored event keys (9 bytes each: 18 KiB). */
+/** Bounds a sighting (and the event keys it keeps in memory). */
 export const MAX_OBSERVATIONS = 2000;
 /** A sighting stays open (in memory and in the open collection) until last seen this long ago. */
 export const RETAIN_MS = 2 * 60_000;
-/** How often closed sightings are archived, and how long unchanged before they are. */
-const ARCHIVE_INTERVAL_MS = 1000;
-/** Archived per pass: a pass holds up the writes that acknowledgements wait for. */
-const ARCHIVE_BATCH = 500;
-/** Changes are published at most this often, so a busy sighting is one frame per interval, not per batch. */
-const FEED_INTERVAL_MS = 500;
-/** A failed write is retried this soon even when no batch asks for it. */
-const RETRY_MS = 1000;
-/** Bytes of an event key: 72 of the 132 bits of the event id's digest. */
+/** How often closed sightings are archived and open ones snapshotted, and how long unchanged before archiving. */
+const PERSIST_INTERVAL_MS = 1000;
+/** Archived per pass, so that a pass stays short. */
+const ARCHIVE_BATCH = 2000;
+/** An event key: 72 of the 132 bits of the event id's digest. */
 const EVENT_KEY_CHARS = 12;
-const EVENT_KEY_BYTES = 9;
+/** Events read per page while rebuilding. */
+const REBUILD_PAGE = 500;
 
 /** What a sighting needs of an event. */
 export type Observation = Pick<
@@ -90,69 +92,73 @@ type Listener = (change: WatchSightingsResponse) => void;
 /** An event id is `<hour>-<22 base64url characters>`; its key is the start of the digest. */
 const eventKey = (eventId: string) => eventId.slice(11, 11 + EVENT_KEY_CHARS);
 
+/** What rebuilding needs of the event store. */
+export interface EventSource {
+  list(
+    tenantId: string,
+    query: { from: Date; pageSize: number; pageToken: string; includeEmbeddings: false },
+  ): Promise<{ events: FaceEvent[]; nextPageToken: string }>;
+}
+
 export class SightingTracker {
+  /** This process's name on its snapshot. */
+  readonly replicaId = crypto.randomUUID();
   readonly #store: SightingStore;
+  readonly #events: EventSource;
   readonly #log: Logger;
   /** Latest sighting of each subject at each camera: `<tenant>\n<camera>\n<subject>`. */
   readonly #latest = new Map<string, Tracked>();
   /** Every sighting in memory, by `<tenant>\n<event key>` of each of its observations. */
   readonly #byEvent = new Map<string, Tracked>();
   readonly #all = new Set<Tracked>();
-  #dirty = new Set<Tracked>();
-  /** Every write in order: writes of dirty sightings and archiving passes never overlap. */
-  #tail: Promise<void> = Promise.resolve();
-  /** The write queued behind the one under way; it takes whatever is dirty when it starts. */
-  #next: Promise<void> | undefined;
-  /** Archiving passes queued or running (the timer adds none while one is). */
-  #archivesQueued = 0;
-  /** Stored changes waiting for the feed, by sighting id. */
-  #toPublish = new Map<string, { tenantId: string; tracked: Tracked }>();
+  /** Changed since the last snapshot. */
+  #changed = new Set<Tracked>();
+  #persisting: Promise<void> | undefined;
   readonly #feed = new EventEmitter<Record<string, [WatchSightingsResponse]>>();
-  #timers: NodeJS.Timeout[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { store: SightingStore; log: Logger }) {
+  constructor(opts: { store: SightingStore; events: EventSource; log: Logger }) {
     this.#store = opts.store;
+    this.#events = opts.events;
     this.#log = opts.log;
     this.#feed.setMaxListeners(0);
   }
 
-  /** Takes over the open sightings (an earlier process's), then starts the feed and the archiving. */
+  /**
+   * Takes over the open sightings of the snapshots (an earlier process's) by rebuilding them from
+   * the stored events, writes its own snapshot, then persists every PERSIST_INTERVAL_MS.
+   */
   async start(now = Date.now()): Promise<void> {
-    const open = await this.#store.loadOpen();
-    for (const doc of open) this.#adopt(doc, now);
-    if (open.length > 0) this.#log.info({ sightings: open.length }, "took over open sightings");
-    this.#timers.push(setInterval(() => this.#publish(), FEED_INTERVAL_MS).unref());
-    this.#timers.push(
-      setInterval(() => {
-        if (this.#archivesQueued === 0) void this.archiveClosed().catch(() => {});
-      }, ARCHIVE_INTERVAL_MS).unref(),
-    );
+    const snapshots = await this.#store.snapshots();
+    const taken = [...snapshots.values()].flat();
+    for (const [tenantId, open] of Map.groupBy(taken, (s) => s.tenantId)) {
+      await this.#rebuild(tenantId, open, now);
+    }
+    for (const tracked of this.#all) tracked.unpublished = false;
+    await this.#store.writeSnapshot(this.replicaId, this.#open_());
+    await this.#store.dropSnapshots([...snapshots.keys()]);
+    this.#changed.clear();
+    if (taken.length > 0) {
+      this.#log.info({ taken: taken.length, rebuilt: this.#all.size }, "rebuilt open sightings from events");
+    }
+    this.#timer = setInterval(() => {
+      if (!this.#persisting) void this.persist().catch(() => {});
+    }, PERSIST_INTERVAL_MS).unref();
   }
 
   stop(): void {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
+    clearInterval(this.#timer);
   }
 
   /**
-   * Adds a stored batch's events (`duplicate`: every one was stored before) and resolves once the
-   * sightings they belong to are stored; rejects when that write fails (the batch must not be
-   * acknowledged, and its replay will find its events here).
+   * Adds a stored batch's events (`duplicate`: every one was stored before, so counted already).
+   * Synchronous in effect: nothing is written before the batch's acknowledgement.
    */
   async record(tenantId: string, events: Observation[], duplicate: boolean, now = Date.now()): Promise<void> {
-    let touched = false;
+    if (duplicate) return;
     for (const event of events) {
-      const known = this.#byEvent.get(`${tenantId}\n${eventKey(event._id)}`);
-      if (known) {
-        // Counted already; its sighting may still be waiting for its write (the flush waits for it).
-        touched = true;
-        continue;
-      }
-      if (duplicate && event.capturedAt.getTime() < now - RETAIN_MS) continue;
-      this.#add(tenantId, event, now);
-      touched = true;
+      if (!this.#byEvent.has(`${tenantId}\n${eventKey(event._id)}`)) this.#add(tenantId, event, now);
     }
-    if (touched) await this.#flush();
   }
 
   /** Calls `listener` with each stored change of `tenantId`'s sightings until the returned function is called. */
@@ -161,9 +167,89 @@ export class SightingTracker {
     return () => this.#feed.off(tenantId, listener);
   }
 
+  /** This process's open sightings of `tenantId`, for pages. */
+  live(tenantId: string): LiveSightings {
+    return {
+      replicaId: this.replicaId,
+      sightings: [...this.#all].filter((t) => t.doc.tenantId === tenantId).map((t) => ({ ...t.doc })),
+    };
+  }
+
+  /**
+   * Archives the sightings last seen more than RETAIN_MS ago and unchanged for a while, writes the
+   * snapshot of the rest, then publishes what changed (every PERSIST_INTERVAL_MS; exposed for tests).
+   */
+  persist(now = Date.now()): Promise<void> {
+    const run = (this.#persisting ?? Promise.resolve()).then(() => this.#persist(now));
+    const settled = run.finally(() => {
+      if (this.#persisting === settled) this.#persisting = undefined;
+    });
+    this.#persisting = settled.catch(() => {});
+    return settled;
+  }
+
+  async #persist(now: number): Promise<void> {
+    const closed: Tracked[] = [];
+    for (const tracked of this.#all) {
+      if (closed.length === ARCHIVE_BATCH) break;
+      const idle = tracked.changedAt <= now - PERSIST_INTERVAL_MS;
+      if (idle && tracked.doc.lastSeenAt.getTime() < now - RETAIN_MS) closed.push(tracked);
+    }
+    const changed = [...this.#changed];
+    if (closed.length === 0 && changed.length === 0) return;
+    this.#changed = new Set();
+    try {
+      // Archived first, then out of the snapshot: a crash in between leaves it in both (shown once).
+      if (closed.length > 0) await this.#store.archive(closed.map((t) => ({ ...t.doc })));
+      for (const tracked of closed) this.#forget(tracked);
+      await this.#store.writeSnapshot(this.replicaId, this.#open_());
+    } catch (err) {
+      for (const tracked of changed) this.#changed.add(tracked);
+      this.#log.warn({ err }, "writing sightings failed; retrying");
+      throw err;
+    }
+    this.#publish(changed);
+  }
+
+  #open_(): SightingDoc[] {
+    return [...this.#all].map((t) => t.doc);
+  }
+
+  /**
+   * Recounts a tenant's sightings from its stored events: those open in a snapshot from their first
+   * observation, every other one begun since RETAIN_MS ago (older ones are archived).
+   */
+  async #rebuild(tenantId: string, open: SightingDoc[], now: number): Promise<void> {
+    const recent = now - RETAIN_MS;
+    const firstOf = new Map(
+      open.map((s) => [`${tenantId}\n${s.cameraId}\n${s.subject}`, s.firstSeenAt.getTime()]),
+    );
+    const from = Math.min(recent, ...firstOf.values());
+    const events: FaceEvent[] = [];
+    let pageToken = "";
+    do {
+      const page = await this.#events.list(tenantId, {
+        from: new Date(from),
+        pageSize: REBUILD_PAGE,
+        pageToken,
+        includeEmbeddings: false,
+      });
+      events.push(...page.events);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    // Oldest first, as they were seen.
+    for (const e of events.reverse()) {
+      const observation = fromFaceEvent(e);
+      const at = observation.capturedAt.getTime();
+      const first = firstOf.get(`${tenantId}\n${e.cameraId}\n${subjectOf(observation)}`);
+      if (at < recent && (first === undefined || at < first)) continue;
+      if (!this.#byEvent.has(`${tenantId}\n${eventKey(e.id)}`)) this.#add(tenantId, observation, now);
+    }
+  }
+
   #add(tenantId: string, event: Observation, now: number): void {
     const personId = event.personId ?? null;
-    const subject = personId ? `p:${personId}` : `t:${event.workerId}:${event.trackId}`;
+    const subject = subjectOf(event);
     const slot = `${tenantId}\n${event.cameraId}\n${subject}`;
     const at = event.capturedAt.getTime();
     const latest = this.#latest.get(slot);
@@ -191,7 +277,7 @@ export class SightingTracker {
     tracked.keys.add(key);
     this.#byEvent.set(`${tenantId}\n${key}`, tracked);
     tracked.changedAt = now;
-    this.#dirty.add(tracked);
+    this.#changed.add(tracked);
   }
 
   #open(tenantId: string, subject: string, slot: string, first: Observation): Tracked {
@@ -216,99 +302,19 @@ export class SightingTracker {
       bestEventHasThumbnail: first.hasThumbnail,
       bestQuality: Number.NEGATIVE_INFINITY,
       bestDetScore: Number.NEGATIVE_INFINITY,
-      eventKeys: Buffer.alloc(0),
     };
     const tracked: Tracked = { doc, keys: new Set(), slot, changedAt: 0, unpublished: true };
     this.#all.add(tracked);
     return tracked;
   }
 
-  /** A sighting written by an earlier process: known, so that replays of its events are not counted again. */
-  #adopt(doc: SightingDoc, now: number): void {
-    const keys = new Set<string>();
-    const bytes = doc.eventKeys ? bytesOf(doc.eventKeys) : Buffer.alloc(0);
-    for (let i = 0; i + EVENT_KEY_BYTES <= bytes.length; i += EVENT_KEY_BYTES) {
-      keys.add(bytes.subarray(i, i + EVENT_KEY_BYTES).toString("base64url"));
-    }
-    const slot = `${doc.tenantId}\n${doc.cameraId}\n${doc.subject}`;
-    const tracked: Tracked = { doc, keys, slot, changedAt: now, unpublished: false };
-    this.#all.add(tracked);
-    for (const key of keys) this.#byEvent.set(`${doc.tenantId}\n${key}`, tracked);
-    const latest = this.#latest.get(slot);
-    if (!latest || latest.doc.lastSeenAt < doc.lastSeenAt) this.#latest.set(slot, tracked);
-  }
-
-  /** Runs `task` after every write queued before it. */
-  #enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.#tail.then(task);
-    this.#tail = run.catch(() => {});
-    return run;
-  }
-
-  /** Resolves once everything dirty now is stored: joins the write queued next, or queues one. */
-  #flush(): Promise<void> {
-    if (this.#next) return this.#next;
-    const next = this.#enqueue(() => {
-      this.#next = undefined;
-      return this.#write();
-    });
-    this.#next = next;
-    return next;
-  }
-
-  async #write(): Promise<void> {
-    const batch = [...this.#dirty];
-    this.#dirty = new Set();
-    if (batch.length === 0) return;
-    try {
-      await this.#store.writeOpen(batch.map(stored));
-    } catch (err) {
-      // Still dirty: the next write (a replay's, or the retry) stores them.
-      for (const tracked of batch) this.#dirty.add(tracked);
-      this.#log.warn({ err, sightings: batch.length }, "writing sightings failed; retrying");
-      setTimeout(() => void this.#flush().catch(() => {}), RETRY_MS).unref();
-      throw err;
-    }
-    for (const tracked of batch)
-      this.#toPublish.set(tracked.doc._id, { tenantId: tracked.doc.tenantId, tracked });
-  }
-
-  /**
-   * Archives the sightings last seen more than RETAIN_MS ago, stored and unchanged since the last
-   * pass, and forgets them (runs every ARCHIVE_INTERVAL_MS; exposed for tests).
-   */
-  archiveClosed(now = Date.now()): Promise<void> {
-    this.#archivesQueued++;
-    return this.#enqueue(async () => {
-      const closed: Tracked[] = [];
-      for (const tracked of this.#all) {
-        if (closed.length === ARCHIVE_BATCH) break;
-        const idle = tracked.changedAt <= now - ARCHIVE_INTERVAL_MS;
-        if (idle && tracked.doc.lastSeenAt.getTime() < now - RETAIN_MS && !this.#dirty.has(tracked)) {
-          closed.push(tracked);
-        }
-      }
-      if (closed.length === 0) return;
-      try {
-        await this.#store.archive(closed.map(stored));
-      } catch (err) {
-        this.#log.warn({ err, sightings: closed.length }, "archiving sightings failed; retrying");
-        return;
-      }
-      for (const tracked of closed) this.#forget(tracked);
-    }).finally(() => {
-      this.#archivesQueued--;
-    });
-  }
-
-  #publish(): void {
-    const pending = this.#toPublish;
-    this.#toPublish = new Map();
-    for (const { tenantId, tracked } of pending.values()) {
+  #publish(changed: Tracked[]): void {
+    for (const tracked of changed) {
       const kind = tracked.unpublished
         ? SightingChangeKind.SIGHTING_CHANGE_KIND_STARTED
         : SightingChangeKind.SIGHTING_CHANGE_KIND_UPDATED;
       tracked.unpublished = false;
+      const tenantId = tracked.doc.tenantId;
       if (this.#feed.listenerCount(tenantId) === 0) continue;
       this.#feed.emit(tenantId, { kind, sighting: toSighting(tracked.doc) });
     }
@@ -329,9 +335,26 @@ export class SightingTracker {
   }
 }
 
-/** The document of a sighting as stored while open. */
-function stored({ doc, keys }: Tracked): SightingDoc {
-  return { ...doc, eventKeys: Buffer.concat([...keys].map((k) => Buffer.from(k, "base64url"))) };
+/** Whom an observation is of: its person, else its track (or the untracked unknowns) at its worker. */
+function subjectOf(event: Observation): string {
+  return event.personId ? `p:${event.personId}` : `t:${event.workerId}:${event.trackId}`;
+}
+
+function fromFaceEvent(e: FaceEvent): Observation {
+  return {
+    _id: e.id,
+    workerId: e.workerId,
+    siteId: e.siteId,
+    cameraId: e.cameraId,
+    capturedAt: e.capturedAt!,
+    detScore: e.detScore,
+    model: e.model,
+    quality: e.quality,
+    trackId: e.trackId,
+    hasThumbnail: e.hasThumbnail,
+    personId: e.personId || null,
+    similarity: e.personId ? e.similarity : null,
+  };
 }
 
 /** Whether an observation at `at` belongs to `doc`: close enough in time, within the sighting's bounds. */

@@ -2668,8 +2668,8 @@ export const IngestQueryServiceService = {
   },
   /**
    * WatchSightings streams the actor's tenant's sightings as they start and change, from now on
-   * (no history: list first, then watch). Changes are sent once they are durably stored, each
-   * sighting at most about twice a second. A consumer that falls behind is ended with
+   * (no history: list first, then watch). Changes are sent about once a second, once stored,
+   * each sighting at most once a second. A consumer that falls behind is ended with
    * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
    */
   watchSightings: {
@@ -2702,8 +2702,8 @@ export interface IngestQueryServiceServer extends UntypedServiceImplementation {
   listSightings: handleUnaryCall<ListSightingsRequest, ListSightingsResponse>;
   /**
    * WatchSightings streams the actor's tenant's sightings as they start and change, from now on
-   * (no history: list first, then watch). Changes are sent once they are durably stored, each
-   * sighting at most about twice a second. A consumer that falls behind is ended with
+   * (no history: list first, then watch). Changes are sent about once a second, once stored,
+   * each sighting at most once a second. A consumer that falls behind is ended with
    * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
    */
   watchSightings: handleServerStreamingCall<WatchSightingsRequest, WatchSightingsResponse>;
@@ -2782,8 +2782,8 @@ export interface IngestQueryServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * WatchSightings streams the actor's tenant's sightings as they start and change, from now on
-   * (no history: list first, then watch). Changes are sent once they are durably stored, each
-   * sighting at most about twice a second. A consumer that falls behind is ended with
+   * (no history: list first, then watch). Changes are sent about once a second, once stored,
+   * each sighting at most once a second. A consumer that falls behind is ended with
    * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
    */
   watchSightings(
