@@ -155,7 +155,7 @@ describe("REST /v1/sightings", () => {
       acks.map((a) => a.accepted),
       [3, 1, 1],
     );
-    // The ack comes after the sightings are stored: no waiting needed.
+    // Listed as soon as the ack arrives: the ingest that stored them pages its open sightings from memory.
     const page = await list();
     assert.equal(page.status, 200, JSON.stringify(page.body));
     assert.equal(page.body.sightings.length, 2);

@@ -181,11 +181,13 @@ export class SightingTracker {
    */
   persist(now = Date.now()): Promise<void> {
     const run = (this.#persisting ?? Promise.resolve()).then(() => this.#persist(now));
-    const settled = run.finally(() => {
-      if (this.#persisting === settled) this.#persisting = undefined;
-    });
-    this.#persisting = settled.catch(() => {});
-    return settled;
+    const pending: Promise<void> = run
+      .catch(() => {})
+      .finally(() => {
+        if (this.#persisting === pending) this.#persisting = undefined;
+      });
+    this.#persisting = pending;
+    return run;
   }
 
   async #persist(now: number): Promise<void> {
