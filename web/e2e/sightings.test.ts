@@ -211,11 +211,7 @@ describe("sightings, live, against the real stack", () => {
 
     stream.cancel();
     ingest.close();
-    // Leaving the Sightings page ends its feed on purpose (an aborted fetch).
-    const problems = watcher.problems.filter(
-      (p) => !/request failed: GET .*\/v1\/sightings\/stream: net::ERR_ABORTED/.test(p),
-    );
-    assert.deepEqual(problems, [], "console errors or failed requests");
+    watcher.assertClean("the Sightings pages");
     await context.close();
   });
 });

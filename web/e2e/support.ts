@@ -92,6 +92,8 @@ export async function newContext(
   return context;
 }
 
+const LIVE_FEED_PATH = "/v1/sightings/stream";
+
 /** A response the test provokes on purpose (a failed refresh, say): not a problem. */
 export interface Expected {
   status: number;
@@ -116,11 +118,14 @@ export class ProblemWatcher {
       this.problems.push(`console error: ${message.text()} (${url || "no url"})`);
     });
     page.on("pageerror", (error) => this.problems.push(`uncaught: ${error.stack ?? error.message}`));
-    page.on("requestfailed", (request) =>
+    page.on("requestfailed", (request) => {
+      // The Sightings page closes its live feed when it is left: an abort on purpose.
+      const aborted = request.failure()?.errorText === "net::ERR_ABORTED";
+      if (aborted && new URL(request.url()).pathname === LIVE_FEED_PATH) return;
       this.problems.push(
         `request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`,
-      ),
-    );
+      );
+    });
     page.on("response", (response) => {
       if (response.status() < 400) return;
       const url = new URL(response.url());

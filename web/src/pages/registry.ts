@@ -53,11 +53,7 @@ export const DETAIL_PAGES: readonly DetailPage[] = [
   },
 ];
 
-/**
- * Where "/" and a sign-in without a (valid) redirect lead. Sightings are meant to be the first
- * thing people look at, but while the gateway has no /v1/sightings (it is being built) a home page
- * that answers 404 would greet every sign-in with an error, so API Keys stays home until then.
- */
-export const HOME_PAGE = DASHBOARD_PAGES.find((page) => page.name === "api-keys")!;
+/** Where "/" and a sign-in without a (valid) redirect lead: who was seen, the first thing people look at. */
+export const HOME_PAGE = DASHBOARD_PAGES[0]!;
 
 export const pagePath = (page: DashboardPage): string => `/${page.name}`;
