@@ -9,7 +9,6 @@ import cors from "@koa/cors";
 import Router from "@koa/router";
 import Koa from "koa";
 import serve from "koa-static";
-import { register } from "prom-client";
 import type { GatewayDeps } from "./deps.ts";
 import { problemDetails } from "./middleware/problem.ts";
 import { requestContext } from "./middleware/request-context.ts";
@@ -22,8 +21,8 @@ import { eventRoutes } from "./routes/events.ts";
 import { faceSearchRoutes } from "./routes/face-search.ts";
 import { meRoutes } from "./routes/me.ts";
 import { peopleRoutes } from "./routes/people.ts";
-import { sightingRoutes } from "./routes/sightings.ts";
 import { recognitionSettingsRoutes } from "./routes/recognition-settings.ts";
+import { sightingRoutes } from "./routes/sightings.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { userRoutes } from "./routes/users.ts";
 import { workerRoutes } from "./routes/workers.ts";
@@ -63,10 +62,6 @@ export function createApp(
     const readiness = await opts.readiness();
     ctx.status = readiness.ready ? 200 : 503;
     ctx.body = readiness;
-  });
-  router.get("/metrics", async (ctx) => {
-    ctx.type = register.contentType;
-    ctx.body = await register.metrics();
   });
   router.get("/v1/openapi.json", (ctx) => {
     ctx.body = openapi;

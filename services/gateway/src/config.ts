@@ -1,5 +1,12 @@
 import { fileURLToPath } from "node:url";
-import { DEFAULT_PORTS, logLevel, optionalString, parseConfig, port } from "@facerec/shared/config.ts";
+import {
+  DEFAULT_PORTS,
+  logLevel,
+  optionalString,
+  parseConfig,
+  port,
+  serviceEnv,
+} from "@facerec/shared/config.ts";
 import { z } from "zod";
 
 export const gatewayConfigSchema = z.object({
@@ -7,6 +14,10 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
   /** Public interface; 0.0.0.0 so browsers and workers on other machines can reach it. */
   GATEWAY_HOST: z.string().default("0.0.0.0"),
+  /** Serve Prometheus metrics on this port at /metrics (BIND_HOST), not on the public port; unset disables it. */
+  GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Interface of the metrics port; containers set 0.0.0.0 for the scraper. */
+  BIND_HOST: serviceEnv.BIND_HOST,
   AUTH_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.auth}`),
   KEYS_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.keys}`),
   INGEST_PORT: port(DEFAULT_PORTS.ingest),

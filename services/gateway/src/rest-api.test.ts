@@ -1,6 +1,7 @@
 /** Every REST endpoint's success path, against the real stack. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { freePort } from "@facerec/shared/net.ts";
 import { ADMIN_EMAIL, startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 
 type Key = {
@@ -19,8 +20,10 @@ type Key = {
 describe("REST /v1", () => {
   let t: TestStack;
   let admin: string;
+  let metricsPort: number;
   before(async () => {
-    t = await startTestStack();
+    metricsPort = await freePort();
+    t = await startTestStack({ GATEWAY_METRICS_PORT: String(metricsPort) });
     admin = await t.login();
   });
   after(() => t.stop());
@@ -360,8 +363,11 @@ describe("REST /v1", () => {
     assert.equal((await t.api("GET", "/healthz")).status, 200);
     const ready = await t.api<{ ready: boolean; checks: Record<string, boolean> }>("GET", "/readyz");
     assert.deepEqual([ready.status, ready.body.ready], [200, true]);
-    const metrics = await t.api("GET", "/metrics");
-    assert.match(String(metrics.body), /http_request_duration_seconds_bucket/);
+    // Metrics on their own port only: the public one does not expose them.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /http_request_duration_seconds_bucket/);
+    const onPublicPort = await t.api("GET", "/metrics");
+    assert.doesNotMatch(String(onPublicPort.body), /http_request_duration_seconds/);
     const res = await t.api("GET", "/v1/me", { token: admin });
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/);

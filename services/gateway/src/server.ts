@@ -8,10 +8,11 @@ import { PeopleServiceClient } from "@facerec/proto/facerec/people/v1/people.ts"
 import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { MAX_MESSAGE_BYTES } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { serveMetrics } from "@facerec/shared/metrics-server.ts";
 import { MAX_PHOTO_BYTES } from "@facerec/shared/photo-limits.ts";
 import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
-import { collectDefaultMetrics } from "prom-client";
+import { collectDefaultMetrics, register } from "prom-client";
 import { createApp, type Readiness } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 
@@ -67,11 +68,16 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
   );
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.GATEWAY_PORT;
+  const metricsServer =
+    config.GATEWAY_METRICS_PORT === undefined
+      ? undefined
+      : await serveMetrics(register, config.BIND_HOST, config.GATEWAY_METRICS_PORT);
   log.info({ port }, "gateway listening");
   return {
     port,
     revocations,
     async close() {
+      await metricsServer?.close();
       revocations.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,5 +1,4 @@
 /** Prometheus metrics of the ingest service, served at /metrics on INGEST_METRICS_PORT when it is set. */
-import { createServer } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export function createIngestMetrics() {
@@ -39,21 +38,3 @@ export function createIngestMetrics() {
 }
 
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
-
-export async function serveMetrics(metrics: IngestMetrics, host: string, port: number) {
-  const server = createServer((req, res) => {
-    if (req.method !== "GET" || req.url !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
-      () => res.writeHead(500).end(),
-    );
-  });
-  // A port in use rejects (runService names the variable) instead of crashing on an unhandled event.
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
-  return {
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}

@@ -8,6 +8,7 @@ import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { serveMetrics } from "@facerec/shared/metrics-server.ts";
 import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { status } from "@grpc/grpc-js";
@@ -19,7 +20,7 @@ import { ingestBinding, queryBinding } from "./grpc-handlers.ts";
 import { KeyUseRecorder } from "./key-use.ts";
 import { moveLegacyEvents } from "./legacy-events.ts";
 import { Matcher } from "./matcher.ts";
-import { createIngestMetrics, serveMetrics } from "./metrics.ts";
+import { createIngestMetrics } from "./metrics.ts";
 import { ingestModels } from "./models.ts";
 import { OpenStreams } from "./open-streams.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
@@ -115,7 +116,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const metricsServer =
     config.INGEST_METRICS_PORT === undefined
       ? undefined
-      : await serveMetrics(metrics, config.BIND_HOST, config.INGEST_METRICS_PORT);
+      : await serveMetrics(metrics.registry, config.BIND_HOST, config.INGEST_METRICS_PORT);
   registry.start();
   sweeper.start();
   void moveLegacyEvents(models.database, store, log).catch((err: unknown) =>

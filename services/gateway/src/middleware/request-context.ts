@@ -6,7 +6,7 @@ import { Histogram } from "prom-client";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Polled by orchestrators and the stack runner every few seconds: logged at debug, not info. */
-const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
+const PROBES = new Set(["/healthz", "/readyz"]);
 
 const httpDuration = new Histogram({
   name: "http_request_duration_seconds",
