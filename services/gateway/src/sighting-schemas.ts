@@ -4,6 +4,7 @@
  * `GET /v1/sightings/stream`.
  */
 import { z } from "zod";
+import { personSchema } from "./people-schemas.ts";
 
 const timestamp = z.iso.datetime({ offset: true });
 const nameId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9._-]");
@@ -105,3 +106,14 @@ export const sightingStreamBody = z.string().meta({
     "Server-Sent Events: `event: sighting.started` or `event: sighting.updated`, an opaque `id`, and `data`: a Sighting as JSON; a `: keep-alive` comment every 15 s. Changes are sent about once a second (each sighting at most once per second). Send the same `Authorization: Bearer` header as to other routes (read it with fetch, not EventSource). The stream ends when the token expires or is revoked: reconnect with a fresh token.",
   example: `event: sighting.started\nid: ${EXAMPLE.id}.17\ndata: ${JSON.stringify(EXAMPLE)}\n\n: keep-alive\n\n`,
 });
+
+export const personWithLastSightingResponse = z
+  .object({
+    person: personSchema.extend({
+      lastSighting: sightingSchema.nullable().meta({
+        description:
+          "The person's most recent sighting; null when none was found in the last week of sightings.",
+      }),
+    }),
+  })
+  .meta({ id: "PersonWithLastSighting" });

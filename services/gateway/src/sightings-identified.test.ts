@@ -153,6 +153,26 @@ describe("sightings of recognised people", () => {
     assert.equal(listed!.watchlist, true);
     assert.equal(listed!.observations, sighting.observations + 2);
     assert.ok(listed!.bestSimilarity! > 0.9 && listed!.bestSimilarity! <= 1, `${listed!.bestSimilarity}`);
+    // GET /v1/people/{id} carries the last sighting; someone never seen has none.
+    const detail = await t.api<{ person: { lastSighting: Sighting | null } }>(
+      "GET",
+      `/v1/people/${personId}`,
+      {
+        token: viewer,
+      },
+    );
+    assert.equal(detail.status, 200);
+    assert.deepEqual(detail.body.person.lastSighting, listed);
+    const unseen = await t.api<{ person: { id: string } }>("POST", "/v1/people", {
+      token: admin,
+      body: { displayName: "Never Seen" },
+    });
+    const unseenDetail = await t.api<{ person: { lastSighting: Sighting | null } }>(
+      "GET",
+      `/v1/people/${unseen.body.person.id}`,
+      { token: viewer },
+    );
+    assert.equal(unseenDetail.body.person.lastSighting, null);
     await until("the feed names the person", async () => text.includes(`"personName":"Davis King"`));
     assert.match(text, /event: sighting\.(started|updated)\nid: [^\n]+\ndata: \{[^\n]*"watchlist":true/);
     feed.abort();

@@ -19,12 +19,16 @@ import {
 } from "../people-schemas.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
 import { idParams } from "../schemas.ts";
+import { personWithLastSightingResponse } from "../sighting-schemas.ts";
+import { lastSightingFinder } from "./sightings.ts";
 
 const READERS = ["viewer", "admin"] as const;
 const ADMINS = ["admin"] as const;
 const TAG = "people";
 
-export function peopleRoutes({ people }: GatewayDeps): AnyRoute[] {
+export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
+  const { people } = deps;
+  const lastSighting = lastSightingFinder(deps);
   return [
     defineRoute({
       method: "get",
@@ -77,13 +81,17 @@ export function peopleRoutes({ people }: GatewayDeps): AnyRoute[] {
       tag: TAG,
       access: READERS,
       params: idParams,
-      responses: { 200: { description: "The person", schema: personResponse } },
+      responses: {
+        200: { description: "The person, with their last sighting", schema: personWithLastSightingResponse },
+      },
       handler: async (ctx, { params, caller }) => {
         const { person } = await callUnary(people.getPerson.bind(people), {
           actor: caller.actor,
           id: params.id,
         });
-        ctx.body = { person: presentPerson(person!) };
+        ctx.body = {
+          person: { ...presentPerson(person!), lastSighting: await lastSighting(caller.actor, params.id) },
+        };
       },
     }),
     defineRoute({

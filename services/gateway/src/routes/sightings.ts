@@ -94,6 +94,35 @@ function presentSighting(s: Sighting, person: PersonInfo) {
   };
 }
 
+/** Pages of sightings read at most when looking for a person's last one (a page reads up to a day). */
+const LAST_SIGHTING_PAGES = 7;
+
+/** A function finding a person's most recent sighting (or null), for GET /v1/people/{id}. */
+export function lastSightingFinder({ ingest, people }: Pick<GatewayDeps, "ingest" | "people">) {
+  const names = new PersonNames(people);
+  return async (actor: Actor, personId: string) => {
+    let pageToken = "";
+    for (let page = 0; page < LAST_SIGHTING_PAGES; page++) {
+      const found = await callUnary(ingest.listSightings.bind(ingest), {
+        actor,
+        personId,
+        cameraId: "",
+        siteId: "",
+        workerId: "",
+        from: undefined,
+        to: undefined,
+        identified: true,
+        pageSize: 1,
+        pageToken,
+      });
+      if (found.sightings.length > 0) return (await names.present(actor, found.sightings))[0]!;
+      pageToken = found.nextPageToken;
+      if (!pageToken) break;
+    }
+    return null;
+  };
+}
+
 export function sightingRoutes({ ingest, people, revocations }: GatewayDeps): AnyRoute[] {
   const names = new PersonNames(people);
   return [
