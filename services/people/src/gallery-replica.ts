@@ -19,9 +19,11 @@ import type { GalleryChangeDoc, PeopleModels, RecognitionSettingsDoc } from "./m
 const SKEW_MS = 5000;
 /** Changes are kept this long; a replica that starts reads the faces themselves, not the changes. */
 export const CHANGE_RETENTION_MS = 60 * 60 * 1000;
-/** Change rows per database read, and faces per read: every call stays small whatever the burst. */
+/** Change rows per database read: every call stays small whatever the burst. */
 const CHANGES_PER_READ = 500;
-const FACES_PER_READ = 100;
+/** Faces read by `_id` at once; past FULL_READ_FACES, the collection is read once instead. */
+const FACE_READERS = 8;
+const FULL_READ_FACES = 1000;
 
 /** A change as subscribers see it: a face's embeddings added, a face removed, a tenant's thresholds. */
 export type GalleryEvent =
@@ -118,33 +120,28 @@ export class GalleryReplica {
    */
   async changesSince(since: number): Promise<GalleryEvent[] | undefined> {
     if (since < Date.now() - CHANGE_RETENTION_MS + SKEW_MS) return undefined;
+    const rows: GalleryChangeDoc[] = [];
+    for await (const page of this.#changePages(since - SKEW_MS)) rows.push(...page);
+    const faces = await this.#faces([
+      ...new Set(rows.filter((r) => r.kind === "added").map((r) => r.faceId)),
+    ]);
+    const settings = await this.#settingsOf([
+      ...new Set(rows.filter((r) => r.kind === "thresholds").map((r) => r.tenantId)),
+    ]);
     const events: GalleryEvent[] = [];
-    for await (const rows of this.#changePages(since - SKEW_MS)) {
-      const faces = await this.#faces([
-        ...new Set(rows.filter((r) => r.kind === "added").map((r) => r.faceId)),
-      ]);
-      const settings = await this.#settingsOf([
-        ...new Set(rows.filter((r) => r.kind === "thresholds").map((r) => r.tenantId)),
-      ]);
-      for (const row of rows) {
-        if (row.kind === "removed")
-          events.push({
-            kind: "removed",
-            tenantId: row.tenantId,
-            personId: row.personId,
-            faceId: row.faceId,
-          });
-        else if (row.kind === "thresholds")
-          events.push({
-            kind: "thresholds",
-            tenantId: row.tenantId,
-            thresholds: settings.get(row.tenantId) ?? {},
-          });
-        else {
-          const face = faces.get(row.faceId);
-          // Gone since: its `removed` row follows.
-          if (face) events.push({ kind: "added", face });
-        }
+    for (const row of rows) {
+      if (row.kind === "removed")
+        events.push({ kind: "removed", tenantId: row.tenantId, personId: row.personId, faceId: row.faceId });
+      else if (row.kind === "thresholds")
+        events.push({
+          kind: "thresholds",
+          tenantId: row.tenantId,
+          thresholds: settings.get(row.tenantId) ?? {},
+        });
+      else {
+        const face = faces.get(row.faceId);
+        // Gone since: its `removed` row follows.
+        if (face) events.push({ kind: "added", face });
       }
     }
     return events;
@@ -199,28 +196,27 @@ export class GalleryReplica {
   }
 
   async #poll(): Promise<void> {
-    // Page by page, each applied before the next is read: a burst of changes (a bulk import) makes
-    // more small database calls, never one that outgrows the call time limit, and progress sticks.
-    for await (const rows of this.#changePages(this.#cursor - SKEW_MS)) {
-      const fresh = rows.filter((r) => !this.#applied.has(r._id));
-      const toRead = new Set<string>();
-      const tenantsToRead = new Set<string>();
-      for (const change of fresh) {
-        if (change.kind === "removed") {
-          this.#remove(change.tenantId, change.personId, change.faceId);
-          toRead.delete(change.faceId);
-        } else if (change.kind === "thresholds") tenantsToRead.add(change.tenantId);
-        else toRead.add(change.faceId);
-      }
-      if (tenantsToRead.size > 0) {
-        const settings = await this.#settingsOf([...tenantsToRead]);
-        for (const tenantId of tenantsToRead) this.#setThresholds(tenantId, settings.get(tenantId));
-      }
-      for (const face of (await this.#faces([...toRead])).values()) this.#add(face);
-      for (const change of fresh) this.#applied.set(change._id, change.at.getTime());
-      const newest = rows.at(-1)!.at.getTime();
-      if (newest > this.#cursor) this.#cursor = newest;
+    // Read in pages (no database call grows with a burst of changes, e.g. a bulk import), applied together.
+    const rows: GalleryChangeDoc[] = [];
+    for await (const page of this.#changePages(this.#cursor - SKEW_MS)) rows.push(...page);
+    const fresh = rows.filter((r) => !this.#applied.has(r._id));
+    const toRead = new Set<string>();
+    const tenantsToRead = new Set<string>();
+    for (const change of fresh) {
+      if (change.kind === "removed") {
+        this.#remove(change.tenantId, change.personId, change.faceId);
+        toRead.delete(change.faceId);
+      } else if (change.kind === "thresholds") tenantsToRead.add(change.tenantId);
+      else toRead.add(change.faceId);
     }
+    if (tenantsToRead.size > 0) {
+      const settings = await this.#settingsOf([...tenantsToRead]);
+      for (const tenantId of tenantsToRead) this.#setThresholds(tenantId, settings.get(tenantId));
+    }
+    for (const face of (await this.#faces([...toRead])).values()) this.#add(face);
+    for (const change of fresh) this.#applied.set(change._id, change.at.getTime());
+    const newest = rows.at(-1)?.at.getTime();
+    if (newest !== undefined && newest > this.#cursor) this.#cursor = newest;
     for (const [id, at] of this.#applied) if (at < this.#cursor - 2 * SKEW_MS) this.#applied.delete(id);
   }
 
@@ -240,18 +236,33 @@ export class GalleryReplica {
     }
   }
 
-  /** Faces by id (their embeddings), FACES_PER_READ per database call; missing ones are gone. */
+  /**
+   * Faces by id (their embeddings); missing ones are gone. One `_id` read each, FACE_READERS at a
+   * time: FerretDB converts every document an `$in` or a scan touches, but only the match of an
+   * `_id` lookup, so this stays cheap however large the gallery.
+   */
   async #faces(ids: string[]): Promise<Map<string, FaceVectors>> {
     const found = new Map<string, FaceVectors>();
-    for (let i = 0; i < ids.length; i += FACES_PER_READ) {
-      const rows = await this.#models.faces
-        .find(
-          { _id: { $in: ids.slice(i, i + FACES_PER_READ) } },
-          { _id: 1, tenantId: 1, personId: 1, embeddings: 1 },
-        )
-        .lean<FaceVectors[]>();
-      for (const row of rows) found.set(row._id, row);
+    if (ids.length > FULL_READ_FACES) {
+      // A bulk import: one pass over the collection (cursor batches) beats thousands of lookups.
+      const wanted = new Set(ids);
+      const all = this.#models.faces
+        .find({}, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
+        .lean<FaceVectors[]>()
+        .cursor({ batchSize: 200 });
+      for await (const face of all) if (wanted.has(face._id)) found.set(face._id, face);
+      return found;
     }
+    const queue = [...ids];
+    const reader = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const face = await this.#models.faces
+          .findOne({ _id: id }, { _id: 1, tenantId: 1, personId: 1, embeddings: 1 })
+          .lean<FaceVectors>();
+        if (face) found.set(face._id, face);
+      }
+    };
+    await Promise.all(Array.from({ length: FACE_READERS }, reader));
     return found;
   }
 
