@@ -24,7 +24,7 @@ export function useDeletePerson(): (person: Person) => Promise<boolean> {
           h("div", { class: "delete-person" }, [
             h(
               "p",
-              `Their ${person.faceCount === 1 ? "enrolled face" : `${person.faceCount} enrolled faces`}, crops and embeddings are deleted and cannot be recovered. Past sightings stay, as "Unknown".`,
+              `Their ${person.faceCount === 1 ? "enrolled face" : `${person.faceCount} enrolled faces`}, crops and embeddings are deleted and cannot be recovered. Their past sightings are kept, without their name.`,
             ),
             erasureOffered
               ? h(
