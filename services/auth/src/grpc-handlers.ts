@@ -214,7 +214,7 @@ export function authBindings(opts: {
     rotateSigningKey: unary(log, "RotateSigningKey", async (req) => {
       const actor = await requirePlatformAdmin(req.actor);
       // Audited before the key is stored: a failed audit (keys service down) rotates nothing.
-      const kid = await signingKeys.rotate((newKid) =>
+      const { kid, activeFrom } = await signingKeys.rotate((newKid) =>
         callUnary(audit.recordAuditEvent.bind(audit), {
           event: {
             id: "",
@@ -228,7 +228,7 @@ export function authBindings(opts: {
           },
         }),
       );
-      return { kid };
+      return { kid, activeFrom };
     }),
     getUser: unary(log, "GetUser", async (req) => {
       const user = await accounts.getUser(req.id);

@@ -46,6 +46,8 @@ const signingKeySchema = new Schema(
     privateJwk: { type: Schema.Types.Mixed, required: true },
     publicJwk: { type: Schema.Types.Mixed, required: true },
     createdAt: { type: Date, required: true },
+    /** When it starts signing (published from createdAt on); absent on keys made before: createdAt. */
+    activeFrom: { type: Date },
   },
   { collection: "signing_keys", versionKey: false },
 );

@@ -37,12 +37,22 @@ describe("signing-key rotation", () => {
       userAgent: "test",
     };
 
-    const { kid } = await callUnary(auth.rotateSigningKey.bind(auth), { actor });
+    // The gateway fetches the key set now, as any traffic would make it do.
+    assert.equal((await t.api("GET", "/v1/me", { token: oldToken })).status, 200);
+    const { kid, activeFrom } = await callUnary(auth.rotateSigningKey.bind(auth), { actor });
     assert.notEqual(kid, kidOf(oldToken));
+    const jwksAtOnce = await t.api<{ keys: { kid: string }[] }>("GET", "/v1/auth/jwks");
+    assert.ok(
+      jwksAtOnce.body.keys.some((k) => k.kid === kid),
+      "published at once",
+    );
+    assert.notEqual(kidOf((await t.exchange(key)).body.accessToken as string), kid, "not signing yet");
+    await new Promise((r) => setTimeout(r, activeFrom!.getTime() - Date.now()));
     const newWorkerToken = (await t.exchange(key)).body.accessToken as string;
     assert.equal(kidOf(newWorkerToken), kid);
 
-    // The gateway has the old key set cached: the unknown kid makes it refetch instead of refusing.
+    // The gateway's key set predates the new key: the unknown kid makes it refetch (the last fetch
+    // is more than the refetch interval ago, since the key signs only that much later) instead of refusing.
     for (const token of [newWorkerToken, oldWorkerToken, oldToken]) {
       assert.equal((await t.api("GET", "/v1/me", { token })).status, 200);
     }

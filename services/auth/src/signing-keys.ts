@@ -1,8 +1,12 @@
 /**
  * Ed25519 signing keys kept in the database so every auth replica signs with the same keys and a
- * rotation on one replica is honoured everywhere: the newest key signs (each replica re-reads every
- * RELOAD_MS), and the JWKS always comes straight from the database so verifiers that see a new
- * `kid` can fetch it from any replica at once.
+ * rotation on one replica is honoured everywhere: the newest active key signs (each replica re-reads
+ * every RELOAD_MS), and the JWKS always comes straight from the database.
+ *
+ * A new key is published first and signs only ACTIVATION_LEAD_MS later. Verifiers fetch the JWKS
+ * for an unknown `kid` at most once a second and refuse it at once otherwise (verifier.ts); with
+ * the lead longer than that, any verifier's last fetch before the first token of the new key
+ * already had the key, so no genuine token is refused.
  */
 
 import type { JsonWebKey } from "@facerec/proto/facerec/auth/v1/auth.ts";
@@ -17,6 +21,8 @@ import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJW
 import type { AuthModels, SigningKeyDoc } from "./models.ts";
 
 const RELOAD_MS = 10_000;
+/** Between publishing a new key and signing with it: more than the verifiers' 1 s refetch interval. */
+export const ACTIVATION_LEAD_MS = 2000;
 /** A retired key stays published this long after its successor appeared: longer than any token lives. */
 const RETIRED_KEY_PUBLISHED_MS = 2 * 60 * 60 * 1000;
 
@@ -26,6 +32,8 @@ export class SigningKeys {
   readonly #keys: AuthModels["signingKeys"];
   readonly #log: Logger;
   #current: { kid: string; key: CryptoKey } | undefined;
+  /** The next key, published and not yet active, and when it takes over. */
+  #next: { kid: string; activeFrom: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(models: AuthModels, log: Logger) {
@@ -34,7 +42,8 @@ export class SigningKeys {
   }
 
   async start(): Promise<void> {
-    if ((await this.#keys.countDocuments()) === 0) await this.rotate();
+    // The first key signs at once: no verifier can have fetched a key set before it.
+    if ((await this.#keys.countDocuments()) === 0) await this.#create(Date.now());
     await this.#reload();
     this.#timer = setInterval(
       () => this.#reload().catch((err: unknown) => this.#log.warn({ err }, "signing key reload failed")),
@@ -47,10 +56,16 @@ export class SigningKeys {
   }
 
   /**
-   * Creates a new signing key and makes it current on this replica at once. `audit` runs with the
-   * new key's id before it is stored: when it fails, no key was made.
+   * Creates a new signing key: published now, signing from `activeFrom` on (ACTIVATION_LEAD_MS
+   * later). `audit` runs with the new key's id before it is stored: when it fails, no key was made.
    */
-  async rotate(audit?: (kid: string) => Promise<unknown>): Promise<string> {
+  async rotate(audit?: (kid: string) => Promise<unknown>): Promise<{ kid: string; activeFrom: Date }> {
+    const activeFrom = Date.now() + ACTIVATION_LEAD_MS;
+    const kid = await this.#create(activeFrom, audit);
+    return { kid, activeFrom: new Date(activeFrom) };
+  }
+
+  async #create(activeFrom: number, audit?: (kid: string) => Promise<unknown>): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, {
       crv: "Ed25519",
       extractable: true,
@@ -63,13 +78,14 @@ export class SigningKeys {
       privateJwk: await exportJWK(privateKey),
       publicJwk,
       createdAt: new Date(),
+      activeFrom: new Date(activeFrom),
     });
     await this.#reload();
     return kid;
   }
 
   async sign(subject: TokenSubject, ttlSeconds: number): Promise<string> {
-    if (!this.#current) await this.#reload();
+    if (!this.#current || (this.#next && Date.now() >= this.#next.activeFrom)) await this.#reload();
     const { kid, key } = this.#current!;
     return new SignJWT({ ...subject })
       .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: "JWT" })
@@ -100,7 +116,11 @@ export class SigningKeys {
   }
 
   async #reload(): Promise<void> {
-    const newest = await this.#keys.findOne().sort({ createdAt: -1 }).lean<SigningKeyDoc>();
+    const rows = await this.#keys.find().sort({ createdAt: -1 }).limit(10).lean<SigningKeyDoc[]>();
+    const activeFrom = (row: SigningKeyDoc) => (row.activeFrom ?? row.createdAt).getTime();
+    const newest = rows.find((row) => activeFrom(row) <= Date.now());
+    const next = rows[0] && rows[0] !== newest ? rows[0] : undefined;
+    this.#next = next && { kid: next._id, activeFrom: activeFrom(next) };
     if (!newest) throw new Error("no signing key");
     if (this.#current?.kid === newest._id) return;
     this.#current = {

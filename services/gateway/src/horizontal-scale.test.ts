@@ -121,7 +121,10 @@ describe("horizontal scale: replicas A and B on one database", () => {
         remoteAddress: "",
         userAgent: "",
       };
-      const { kid } = await callUnary(authA.rotateSigningKey.bind(authA), { actor });
+      const { kid, activeFrom } = await callUnary(authA.rotateSigningKey.bind(authA), { actor });
+      // Published at once, signing a moment later (signing-keys.ts): tokens until then keep the old key.
+      assert.notEqual(kidOf((await a.exchange(key)).body.accessToken as string), kid);
+      await sleep(activeFrom!.getTime() - Date.now());
       const rotated = (await a.exchange(key)).body.accessToken as string;
       assert.equal(kidOf(rotated), kid);
       for (const stack of [a, b]) {

@@ -1,6 +1,6 @@
 /**
  * Verifies platform JWTs locally: signature against the auth service's JWKS (cached, refetched
- * when an unknown `kid` shows up), issuer, audience, expiry, the claim shape, and the revocation
+ * when an unknown `kid` shows up, at most once a second), issuer, audience, expiry, the claim shape, and the revocation
  * feed for key-derived tokens. Used by every service that accepts tokens (gateway, ingest).
  */
 
@@ -21,9 +21,11 @@ import type { RevocationFeed } from "./revocation-feed.ts";
 
 /**
  * Unknown `kid`s trigger at most one JWKS fetch per this interval, so garbage tokens cannot flood the
- * auth service; a genuine token with a just-rotated key waits for the next fetch instead of failing.
+ * auth service, and are answered at once otherwise (no request is held waiting for the interval to
+ * pass). The price: a token of a key rotated in less than this after the last fetch is refused
+ * until the interval has passed; a signing-key rotation is a rare, deliberate act.
  */
-const REFETCH_COOLDOWN_MS = 1000;
+const REFETCH_INTERVAL_MS = 1000;
 /** Services share the cluster clock; a small tolerance keeps expiry within the 1 s revocation promise. */
 const CLOCK_TOLERANCE_S = 1;
 /**
@@ -41,7 +43,6 @@ export class TokenVerifier {
   #keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   #fetchedAt = 0;
   #inflight: Promise<void> | undefined;
-  #cooldown: Promise<void> | undefined;
   readonly #verified = new Map<string, TokenClaims>();
 
   constructor(opts: { auth: AuthServiceClient; revocations: RevocationFeed; log: Logger }) {
@@ -85,9 +86,9 @@ export class TokenVerifier {
     try {
       payload = await this.#verifySignature(token);
     } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey) {
-        // Perhaps a signing-key rotation: learn the new key (at most once per cooldown), then try again.
-        await this.#refreshAfterCooldown();
+      if (err instanceof joseErrors.JWKSNoMatchingKey && this.#mayRefetch()) {
+        // Perhaps a signing-key rotation: learn the new key, then try again.
+        await this.refreshKeys();
         payload = await this.#verifySignature(token).catch((e: unknown) => this.#reject(e));
       } else {
         this.#reject(err);
@@ -110,16 +111,9 @@ export class TokenVerifier {
     return claims;
   }
 
-  /** Refetches the JWKS, waiting out the cooldown first; concurrent callers share one fetch. */
-  async #refreshAfterCooldown(): Promise<void> {
-    this.#cooldown ??= (async () => {
-      const wait = this.#fetchedAt + REFETCH_COOLDOWN_MS - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await this.refreshKeys();
-    })().finally(() => {
-      this.#cooldown = undefined;
-    });
-    return this.#cooldown;
+  /** Whether an unknown `kid` may fetch the JWKS now: one is under way (callers share it) or the interval has passed. */
+  #mayRefetch(): boolean {
+    return this.#inflight !== undefined || Date.now() - this.#fetchedAt >= REFETCH_INTERVAL_MS;
   }
 
   async #verifySignature(token: string): Promise<unknown> {

@@ -160,8 +160,13 @@ export interface RotateSigningKeyRequest {
 
 /** RotateSigningKeyResponse names the new key. */
 export interface RotateSigningKeyResponse {
-  /** The new current key id. */
+  /** The new key id. It is in the JWKS at once and signs tokens from `active_from` on. */
   kid: string;
+  /**
+   * When the new key starts signing: a few seconds after it is published, so that every verifier
+   * that fetched the JWKS since knows it before the first token it signs arrives.
+   */
+  activeFrom: Date | undefined;
 }
 
 /** GetUserRequest names a user. */
@@ -1678,13 +1683,16 @@ export const RotateSigningKeyRequest: MessageFns<RotateSigningKeyRequest> = {
 };
 
 function createBaseRotateSigningKeyResponse(): RotateSigningKeyResponse {
-  return { kid: "" };
+  return { kid: "", activeFrom: undefined };
 }
 
 export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
   encode(message: RotateSigningKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.kid !== "") {
       writer.uint32(10).string(message.kid);
+    }
+    if (message.activeFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.activeFrom), writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1710,6 +1718,14 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
             message.kid = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.activeFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1723,13 +1739,23 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
   },
 
   fromJSON(object: any): RotateSigningKeyResponse {
-    return { kid: isSet(object.kid) ? globalThis.String(object.kid) : "" };
+    return {
+      kid: isSet(object.kid) ? globalThis.String(object.kid) : "",
+      activeFrom: isSet(object.activeFrom)
+        ? fromJsonTimestamp(object.activeFrom)
+        : isSet(object.active_from)
+        ? fromJsonTimestamp(object.active_from)
+        : undefined,
+    };
   },
 
   toJSON(message: RotateSigningKeyResponse): unknown {
     const obj: any = {};
     if (message.kid !== "") {
       obj.kid = message.kid;
+    }
+    if (message.activeFrom !== undefined) {
+      obj.activeFrom = message.activeFrom.toISOString();
     }
     return obj;
   },
@@ -1740,6 +1766,7 @@ export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
   fromPartial<I extends Exact<DeepPartial<RotateSigningKeyResponse>, I>>(object: I): RotateSigningKeyResponse {
     const message = createBaseRotateSigningKeyResponse();
     message.kid = object.kid ?? "";
+    message.activeFrom = object.activeFrom ?? undefined;
     return message;
   },
 };
