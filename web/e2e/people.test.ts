@@ -5,9 +5,8 @@
  * person removes them. Screenshots at desktop and phone width go to web/test-results/e2e/.
  *
  * In-browser detection needs WebAssembly, which a Content-Security-Policy allows only with
- * 'wasm-unsafe-eval' in script-src. Where the gateway's policy lacks it, the dialog says detection is
- * unavailable and the server finds the face; this test then checks that path and says so (the
- * detector itself is tested in Chromium by face-detector.test.ts).
+ * 'wasm-unsafe-eval' in script-src, as the gateway's does (where a policy lacks it, the dialog says
+ * detection is unavailable and the server finds the face).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -43,18 +42,14 @@ async function openPeople(page: Page, viewport: ViewportName): Promise<void> {
 describe("people and enrolment against the real stack", () => {
   let t: TestStack;
   let browser: Browser;
-  let wasmAllowed = false;
 
   before(async () => {
     // One after the other: a stack that fails to start must not leave a browser holding the run open.
     t = await startStack();
     browser = await launchBrowser();
+    // The detector is WebAssembly: the gateway's policy must allow compiling it.
     const csp = (await fetch(t.url)).headers.get("content-security-policy") ?? "";
-    wasmAllowed = /script-src[^;]*'wasm-unsafe-eval'/.test(csp);
-    if (!wasmAllowed)
-      report(
-        "the gateway's CSP has no 'wasm-unsafe-eval': the enrolment dialog falls back to the server's detector",
-      );
+    assert.match(csp, /script-src[^;]*'wasm-unsafe-eval'/);
   });
   after(async () => {
     await browser?.close();
@@ -65,8 +60,6 @@ describe("people and enrolment against the real stack", () => {
     const context = await newContext(browser, t);
     const page = await context.newPage();
     const watcher = new ProblemWatcher(page);
-    // The server's refusal of the faceless photo, when the browser cannot refuse it first.
-    watcher.expect({ status: 422, path: /^\/v1\/people\/[^/]+\/faces$/ });
     const cspErrors: string[] = [];
     page.on("console", (m) => {
       if (m.type() === "error" && /WebAssembly|wasm-unsafe-eval|ArrayBuffer instantiation/.test(m.text()))
@@ -91,39 +84,27 @@ describe("people and enrolment against the real stack", () => {
     await page.getByText("No faces yet").waitFor();
 
     // Enrolment: the dialog (and the detector behind it) loads only now.
-    const opened = Date.now();
     await page.getByRole("button", { name: "Add face" }).click();
     const dialog = page.getByRole("dialog").filter({ hasText: "Enrol a face of" });
     const status = dialog.getByRole("status");
     await status.filter({ hasText: /ready|unavailable/ }).waitFor({ timeout: 20_000 });
-    const detectorReady = (await seenText(status)).includes("ready");
-    assert.equal(detectorReady, wasmAllowed, `detector state: ${await seenText(status)}`);
-    if (detectorReady) {
-      const ms = await page.evaluate(
-        () =>
-          (performance.getEntriesByName("face-detector-ready")[0] as PerformanceMark | undefined)?.detail?.ms,
-      );
-      report(`enrolment detector ready ${ms} ms after the dialog opened (budget 2000 ms)`);
-    } else report(`enrolment dialog said detection is unavailable after ${Date.now() - opened} ms`);
+    assert.ok((await seenText(status)).includes("ready"), `detector state: ${await seenText(status)}`);
+    const ms = await page.evaluate(
+      () =>
+        (performance.getEntriesByName("face-detector-ready")[0] as PerformanceMark | undefined)?.detail?.ms,
+    );
+    report(`enrolment detector ready ${ms} ms after the dialog opened (budget 2000 ms)`);
 
-    // A photo without a face is refused plainly: by the browser before upload, or by the server.
+    // A photo without a face is refused plainly, in the browser, before any upload.
     await dialog.locator('input[type="file"]').first().setInputFiles(NO_FACE);
-    if (detectorReady) {
-      await dialog.getByText("No face was found in this photo").waitFor();
-      assert.ok(await dialog.getByRole("button", { name: "Enrol face" }).isDisabled(), "nothing to upload");
-    } else {
-      await dialog.getByRole("button", { name: "Enrol face" }).click();
-      await dialog.locator(".upload-error").waitFor();
-      assert.match(await seenText(dialog.locator(".upload-error")), /no face/i);
-    }
+    await dialog.getByText("No face was found in this photo").waitFor();
+    assert.ok(await dialog.getByRole("button", { name: "Enrol face" }).isDisabled(), "nothing to upload");
     await screenshot(page, "desktop-enrol-no-face");
 
     await dialog.locator('input[type="file"]').first().setInputFiles(ASTRONAUT);
-    if (detectorReady) {
-      await dialog.getByText("One face found.").waitFor();
-      assert.equal(await dialog.locator(".face-box").count(), 1);
-      assert.equal(await dialog.locator(".face-box.chosen").count(), 1, "the one face is chosen");
-    }
+    await dialog.getByText("One face found.").waitFor();
+    assert.equal(await dialog.locator(".face-box").count(), 1);
+    assert.equal(await dialog.locator(".face-box.chosen").count(), 1, "the one face is chosen");
     await screenshot(page, "desktop-enrol-astronaut");
     await dialog.getByRole("button", { name: "Enrol face" }).click();
     await dialog.waitFor({ state: "detached" });
@@ -171,23 +152,12 @@ describe("people and enrolment against the real stack", () => {
     const gone = await t.api("GET", "/v1/people", { token: await t.login() });
     assert.deepEqual((gone.body as { people: unknown[] }).people, []);
 
-    if (!wasmAllowed) {
-      // The policy's refusal of WebAssembly is the one expected console error.
-      assert.ok(cspErrors.length > 0, "WebAssembly was refused by the CSP");
-      watcher.problems.splice(
-        0,
-        watcher.problems.length,
-        ...watcher.problems.filter((p) => !/WebAssembly|wasm-unsafe-eval|ArrayBuffer instantiation/.test(p)),
-      );
-    }
+    assert.deepEqual(cspErrors, [], "WebAssembly allowed by the gateway's policy");
     watcher.assertClean("the People pages");
     await context.close();
   });
 
-  it("finds the faces in the browser, draws them, and enrols the one picked from a photo of two", async (ctx) => {
-    // Where the gateway's CSP forbids WebAssembly the dialog cannot detect; this exercises the
-    // in-browser path as it runs once it is allowed (bypassCSP), and says so.
-    if (!wasmAllowed) ctx.diagnostic("the gateway's CSP forbids WebAssembly: this run bypasses it");
+  it("finds the faces in the browser, draws them, and enrols the one picked from a photo of two", async () => {
     const pair = join(tmpdir(), `astronaut-pair-${process.pid}.png`);
     // Two copies of the astronaut's head side by side (each face about 95 px, a quarter of the width).
     const head = "crop=200:200:125:30";
@@ -210,7 +180,7 @@ describe("people and enrolment against the real stack", () => {
     });
     assert.equal(created.status, 201);
 
-    const context = await newContext(browser, t, { bypassCSP: !wasmAllowed });
+    const context = await newContext(browser, t);
     const page = await context.newPage();
     const watcher = new ProblemWatcher(page);
     await page.goto("/sign-in");

@@ -75,8 +75,6 @@ export async function newContext(
   opts: {
     viewport?: ViewportName;
     storageState?: Awaited<ReturnType<BrowserContext["storageState"]>>;
-    /** Ignores the pages' Content-Security-Policy (to exercise what a stricter policy blocks). */
-    bypassCSP?: boolean;
   } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
@@ -85,7 +83,6 @@ export async function newContext(
     // Fixed, so relative times and dates read the same on every machine.
     locale: "en-US",
     ...(opts.storageState ? { storageState: opts.storageState } : {}),
-    ...(opts.bypassCSP ? { bypassCSP: true } : {}),
   });
   // Everything here answers in milliseconds; a wait that long means the thing never happened.
   context.setDefaultTimeout(10_000);

@@ -11,7 +11,8 @@ import helmet from "koa-helmet";
 
 const directives = {
   defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
+  // WebAssembly compilation only (not eval): the enrolment dialog's face detector (MediaPipe) is wasm.
+  scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
   // naive-ui injects component styles at run time.
   styleSrc: ["'self'", "'unsafe-inline'"],
   imgSrc: ["'self'", "data:", "blob:"],
