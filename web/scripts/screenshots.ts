@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Browser, Page, Route } from "playwright-core";
 import { preview } from "vite";
 import type { ApiKey, AuditEvent, FaceEvent, Worker } from "../src/api/types.ts";
+import { faceEvent } from "../src/testing/fixtures.ts";
 import { launchChromium } from "./chromium.ts";
 
 const webDir = join(import.meta.dirname, "..");
@@ -161,25 +162,26 @@ function sampleData() {
       disconnectReason: "connection_lost",
     },
   ];
-  const events: FaceEvent[] = Array.from({ length: 8 }, (_, i) => ({
-    id: `e${i}`,
-    batchId: `b${i}`,
-    workerId: i % 2 ? "worker-002" : "worker-001",
-    siteId: "s-1",
-    cameraId: i % 2 ? "lobby" : "entrance",
-    capturedAt: minutesAgo(i * 3 + 1),
-    bbox: { x: 120, y: 80, width: 96, height: 110 },
-    detScore: 0.97 - i * 0.02,
-    // Rows 4 on come from a worker in basic mode (no tracking): quality and track not computed.
-    quality: i < 4 ? 0.88 - i * 0.03 : 0,
-    model: "dlib/resnet_v1",
-    embeddingDim: 128,
-    trackId: i < 4 ? String(100 + Math.floor(i / 2)) : "0",
-    thumbnailUrl: i !== 5 ? `/v1/events/e${i}/thumbnail` : null,
-  }));
+  const events: FaceEvent[] = Array.from({ length: 8 }, (_, i) =>
+    faceEvent(`e${i}`, {
+      batchId: `b${i}`,
+      workerId: i % 2 ? "worker-002" : "worker-001",
+      siteId: "s-1",
+      cameraId: i % 2 ? "lobby" : "entrance",
+      capturedAt: minutesAgo(i * 3 + 1),
+      bbox: { x: 120, y: 80, width: 96, height: 110 },
+      detScore: 0.97 - i * 0.02,
+      // Rows 4 on come from a worker in basic mode (no tracking): quality and track not computed.
+      quality: i < 4 ? 0.88 - i * 0.03 : 0,
+      model: "dlib/resnet_v1",
+      embeddingDim: 128,
+      trackId: i < 4 ? String(100 + Math.floor(i / 2)) : "0",
+      thumbnailUrl: i !== 5 ? `/v1/events/e${i}/thumbnail` : null,
+    }),
+  );
   const actor = {
     actorId: "u-1",
-    actorType: "user",
+    actorType: "user" as const,
     displayName: "admin@localhost",
     remoteAddress: "203.0.113.7",
     userAgent: "Mozilla/5.0",

@@ -32,13 +32,9 @@ export interface Readiness {
   checks: Record<string, boolean>;
 }
 
-export function createApp(
-  deps: GatewayDeps,
-  opts: { log: Logger; readiness: () => Promise<Readiness> },
-): Koa {
-  const { config } = deps;
-  const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUST_PROXY_HOPS });
-  const routes = [
+/** Every REST /v1 operation: what the app mounts and what the OpenAPI document (and the dashboard's types) describe. */
+export function apiRoutes(deps: GatewayDeps) {
+  return [
     ...authRoutes(deps),
     ...meRoutes(deps),
     ...apiKeyRoutes(deps),
@@ -52,6 +48,15 @@ export function createApp(
     ...sightingRoutes(deps),
     ...recognitionSettingsRoutes(deps),
   ];
+}
+
+export function createApp(
+  deps: GatewayDeps,
+  opts: { log: Logger; readiness: () => Promise<Readiness> },
+): Koa {
+  const { config } = deps;
+  const app = new Koa({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUST_PROXY_HOPS });
+  const routes = apiRoutes(deps);
   const openapi = openApiDocument(routes);
 
   const router = new Router();

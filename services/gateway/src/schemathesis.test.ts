@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -50,13 +52,17 @@ describe("REST API under Schemathesis", () => {
       "10",
       "--no-color",
     ];
+    // Its cache (.schemathesis/) goes to a scratch folder, not the repository.
+    const cwd = await mkdtemp(join(tmpdir(), "facerec-schemathesis-"));
     const result = await run(join(bin, "st"), args, {
+      cwd,
       timeout: 10 * 60_000,
       maxBuffer: 64 * 1024 * 1024,
     }).then(
       ({ stdout }) => ({ ok: true, stdout }),
       (err: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: `${err.stdout}\n${err.stderr}` }),
     );
+    await rm(cwd, { recursive: true, force: true });
     const summary = result.stdout.split("\n").filter((l) => /generated|failures|Tested:/.test(l));
     process.stdout.write(`schemathesis: ${summary.join(" | ")}\n`);
     assert.ok(result.ok, `Schemathesis found failures:\n${result.stdout.slice(-20_000)}`);

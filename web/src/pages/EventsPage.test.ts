@@ -6,25 +6,20 @@ import { api } from "../api/instance.ts";
 import type { FaceEvent } from "../api/types.ts";
 import { formatClock, formatDate, formatExact } from "../format/time.ts";
 import { createFakeFetch, json } from "../testing/fakeFetch.ts";
+import { faceEvent } from "../testing/fixtures.ts";
 import EventsPage from "./EventsPage.vue";
 
 const CAPTURED = "2025-03-10T11:55:00Z";
-const observation = (id: string, over: Partial<FaceEvent>): FaceEvent => ({
-  id,
-  batchId: "b",
-  workerId: "worker-001",
-  siteId: "s-1",
-  cameraId: "cam-1",
-  capturedAt: CAPTURED,
-  bbox: { x: 1, y: 2, width: 30, height: 40 },
-  detScore: 0.91,
-  quality: 0.8,
-  model: "dlib/resnet",
-  embeddingDim: 128,
-  trackId: "17",
-  thumbnailUrl: null,
-  ...over,
-});
+const observation = (id: string, over: Partial<FaceEvent>): FaceEvent =>
+  faceEvent(id, {
+    capturedAt: CAPTURED,
+    detScore: 0.91,
+    model: "dlib/resnet",
+    embeddingDim: 128,
+    trackId: "17",
+    thumbnailUrl: null,
+    ...over,
+  });
 
 async function mountPage() {
   vi.stubGlobal(

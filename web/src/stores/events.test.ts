@@ -1,25 +1,12 @@
 import { createPinia, setActivePinia } from "pinia";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../api/instance.ts";
-import type { FaceEvent } from "../api/types.ts";
+import type { FaceEventPage } from "../api/types.ts";
 import { createFakeFetch, json } from "../testing/fakeFetch.ts";
+import { faceEvent } from "../testing/fixtures.ts";
 import { useEventsStore } from "./events.ts";
 
-const event = (id: string): FaceEvent => ({
-  id,
-  batchId: "b",
-  workerId: "worker-001",
-  siteId: "s-1",
-  cameraId: "cam-1",
-  capturedAt: "2025-01-01T00:00:00Z",
-  bbox: { x: 1, y: 2, width: 30, height: 40 },
-  detScore: 0.9,
-  quality: 0.8,
-  model: "insightface/w600k_r50",
-  embeddingDim: 512,
-  trackId: "t1",
-  thumbnailUrl: `/v1/events/${id}/thumbnail`,
-});
+const event = (id: string) => faceEvent(id, { trackId: "t1" });
 
 beforeEach(() => {
   setActivePinia(createPinia());
@@ -28,7 +15,7 @@ beforeEach(() => {
 
 describe("useEventsStore", () => {
   it("pages forward with the server's token and back with a remembered one, keeping the filters", async () => {
-    const pages: Record<string, { events: FaceEvent[]; nextPageToken: string }> = {
+    const pages: Record<string, FaceEventPage> = {
       "": { events: [event("1")], nextPageToken: "p2" },
       p2: { events: [event("2")], nextPageToken: "p3" },
       p3: { events: [event("3")], nextPageToken: "" },
