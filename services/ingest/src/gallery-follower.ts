@@ -86,14 +86,16 @@ export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
       if (this.#stream !== stream) return;
       this.#stream = undefined;
       this.#staging = undefined;
-      if (this.synced) {
+      const lost = this.synced;
+      if (lost) {
         this.synced = false;
         this.emit("synced", false);
       }
       if (this.#closed) return;
       const delay = Math.random() * Math.min(MAX_RETRY_MS, 100 * 2 ** this.#attempt++);
-      // The first loss says so; repeated failures while people stays down are debug noise.
-      const level = this.#attempt === 1 ? "warn" : "debug";
+      // Losing the feed says so, once; people not listening yet (a start-up in parallel) and repeated
+      // failures while it stays down are debug noise.
+      const level = lost ? "warn" : "debug";
       this.#log[level](
         { err: err?.message, retryInMs: Math.round(delay), faces: this.gallery.size },
         "gallery feed disconnected; matching against the last gallery received while resubscribing",
