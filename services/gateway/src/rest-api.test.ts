@@ -109,6 +109,7 @@ describe("REST /v1", () => {
       tokenType: string;
       expiresIn: number;
       ingestEndpoint: string;
+      keyExpiresAt: string | null;
     }>("POST", "/v1/auth/token", {
       body: { apiKey: key, tenantId: TENANT },
     });
@@ -116,6 +117,11 @@ describe("REST /v1", () => {
     assert.equal(token.body.tokenType, "Bearer");
     assert.ok(token.body.expiresIn > 0 && token.body.expiresIn <= 900);
     assert.match(token.body.ingestEndpoint, /^grpc:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(token.body.keyExpiresAt, null, "the key never expires");
+    // A key that does: the worker learns when, to warn ahead of it.
+    const expiresAt = new Date(Date.now() + 3 * 24 * 60 * 60 * 1000).toISOString();
+    const expiring = await t.createKey(admin, { role: "worker", expiresAt });
+    assert.equal((await t.exchange(expiring.key)).body.keyExpiresAt, expiresAt);
 
     const me = await t.api<{ tenantId: string; role: string; apiKey: Key }>("GET", "/v1/me", {
       token: token.body.accessToken,

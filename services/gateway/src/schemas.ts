@@ -113,6 +113,11 @@ export const tokenResponse = z
         "Where to stream (IngestService.StreamFaces): `grpc://host:port` (plaintext) or `grpcs://host:port` (TLS). gRPC libraries take the `host:port` part as their target (grpc-python, grpc-go, grpc-js), with TLS channel credentials for `grpcs`.",
       example: "grpc://ingest.example.lan:50051",
     }),
+    keyExpiresAt: z.iso.datetime().nullable().meta({
+      description:
+        "When the API key itself expires (null: never), so a worker can warn ahead of it; the token expires far sooner (`expiresIn`).",
+      example: "2027-01-31T00:00:00.000Z",
+    }),
   })
   .meta({ id: "TokenResponse" });
 

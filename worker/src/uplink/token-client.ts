@@ -6,6 +6,28 @@ export interface IngestToken {
   /** Epoch ms at which the token expires. */
   readonly expiresAt: number;
   readonly ingestEndpoint: string;
+  /** Epoch ms at which the API key itself expires; undefined when it never does. */
+  readonly keyExpiresAt: number | undefined;
+}
+
+/** From this close to its key's expiry on, the worker warns (once a day). */
+export const KEY_EXPIRY_WARNING_MS = 7 * 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The warning to log about the key's coming expiry, or undefined: none is due when the key does
+ * not expire within KEY_EXPIRY_WARNING_MS, or when one was logged less than a day ago.
+ */
+export function keyExpiryWarning(
+  keyExpiresAt: number | undefined,
+  now: number,
+  lastWarnedAt: number | undefined,
+): string | undefined {
+  if (keyExpiresAt === undefined || keyExpiresAt - now > KEY_EXPIRY_WARNING_MS) return undefined;
+  if (lastWarnedAt !== undefined && now - lastWarnedAt < DAY_MS) return undefined;
+  const days = Math.max(0, Math.ceil((keyExpiresAt - now) / DAY_MS));
+  const when = days === 0 ? "today" : days === 1 ? "within a day" : `in ${days} days`;
+  return `the API key expires ${when} (${new Date(keyExpiresAt).toISOString()}): extend it in the dashboard (API Keys), or create a new key and put it in WORKER_API_KEY`;
 }
 
 /**
@@ -75,5 +97,6 @@ export async function exchangeApiKey(opts: {
     accessToken: body.accessToken,
     expiresAt: Date.now() + Number(body.expiresIn) * 1000,
     ingestEndpoint: String(body.ingestEndpoint ?? ""),
+    keyExpiresAt: typeof body.keyExpiresAt === "string" ? Date.parse(body.keyExpiresAt) : undefined,
   };
 }

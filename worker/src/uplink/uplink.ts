@@ -18,7 +18,13 @@ import { type BackoffPolicy, backoffDelay, sleep } from "../backoff.ts";
 import type { FaceSink } from "../sink.ts";
 import type { Telemetry } from "../telemetry.ts";
 import type { DiskQueue } from "./disk-queue.ts";
-import { ApiUnreachable, exchangeApiKey, type IngestToken, KeyRejected } from "./token-client.ts";
+import {
+  ApiUnreachable,
+  exchangeApiKey,
+  type IngestToken,
+  KeyRejected,
+  keyExpiryWarning,
+} from "./token-client.ts";
 
 /** Batches sent but not yet acknowledged on one stream; the ingest service bounds it too. */
 const MAX_IN_FLIGHT = 8;
@@ -61,6 +67,8 @@ export class Uplink implements FaceSink {
   #pending: FaceObservation[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
   #token: { value: IngestToken; issuedAt: number } | undefined;
+  /** When the last warning of the key's coming expiry was logged (tokens are exchanged every few minutes). */
+  #keyExpiryWarnedAt: number | undefined;
   #loop: Promise<void> | undefined;
   /** The state last logged (see #announce), e.g. `streaming` or `paused:key_inactive`. */
   #state: string | undefined;
@@ -161,6 +169,11 @@ export class Uplink implements FaceSink {
     }
     this.#token = { value, issuedAt };
     this.#o.telemetry.setAuthState("authenticated");
+    const expiry = keyExpiryWarning(value.keyExpiresAt, Date.now(), this.#keyExpiryWarnedAt);
+    if (expiry) {
+      this.#o.log.warn({ keyExpiresAt: new Date(value.keyExpiresAt!).toISOString() }, expiry);
+      this.#keyExpiryWarnedAt = Date.now();
+    }
     return value;
   }
 

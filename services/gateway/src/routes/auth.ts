@@ -168,6 +168,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
           tokenType: "Bearer",
           expiresIn: result.expiresIn,
           ingestEndpoint: ingestEndpoint(ctx),
+          keyExpiresAt: result.apiKey?.expiresAt?.toISOString() ?? null,
         };
       },
     }),

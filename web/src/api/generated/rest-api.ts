@@ -1046,6 +1046,12 @@ export interface components {
              * @example grpc://ingest.example.lan:50051
              */
             ingestEndpoint: string;
+            /**
+             * Format: date-time
+             * @description When the API key itself expires (null: never), so a worker can warn ahead of it; the token expires far sooner (`expiresIn`).
+             * @example 2027-01-31T00:00:00.000Z
+             */
+            keyExpiresAt: string | null;
             /** @enum {string} */
             tokenType: "Bearer";
         };
