@@ -1,9 +1,8 @@
 import { defineStore } from "pinia";
-import { computed, ref } from "vue";
 import { toApiError } from "../api/errors.ts";
 import { api } from "../api/instance.ts";
 import type { CreatePersonInput, Person, PersonFilters, PersonPage } from "../api/types.ts";
-import { useResource } from "../composables/useResource.ts";
+import { useKeysetPages } from "../composables/useKeysetPages.ts";
 
 export const PEOPLE_PAGE_SIZE = 25;
 
@@ -20,48 +19,15 @@ export function peopleQuery(filters: PersonFilters): Record<string, string | und
 
 /** The tenant's people, a page at a time (keyset paging: forward by token, back by remembered tokens). */
 export const usePeopleStore = defineStore("people", () => {
-  const filters = ref<PersonFilters>({});
-  const people = ref<Person[]>([]);
-  const pageTokens = ref<string[]>([""]);
-  const pageIndex = ref(0);
-  const nextPageToken = ref("");
-  const { loading, loaded, error, load } = useResource();
-
-  async function fetchPage(index: number): Promise<void> {
-    await load(
-      () =>
-        api.get<PersonPage>("/v1/people", {
-          ...peopleQuery(filters.value),
-          pageSize: PEOPLE_PAGE_SIZE,
-          pageToken: pageTokens.value[index] ?? "",
-        }),
-      (page) => {
-        people.value = page.people;
-        nextPageToken.value = page.nextPageToken;
-        pageIndex.value = index;
-      },
-    );
-  }
-
-  /** The first page under new filters. */
-  function search(next: PersonFilters): Promise<void> {
-    filters.value = { ...next };
-    pageTokens.value = [""];
-    return fetchPage(0);
-  }
-
-  const reload = () => fetchPage(pageIndex.value);
-
-  function nextPage(): Promise<void> {
-    if (!nextPageToken.value) return Promise.resolve();
-    pageTokens.value = [...pageTokens.value.slice(0, pageIndex.value + 1), nextPageToken.value];
-    return fetchPage(pageIndex.value + 1);
-  }
-
-  function previousPage(): Promise<void> {
-    if (pageIndex.value === 0) return Promise.resolve();
-    return fetchPage(pageIndex.value - 1);
-  }
+  const { items: people, ...pages } = useKeysetPages<Person, PersonFilters>(async (filters, pageToken) => {
+    const page = await api.get<PersonPage>("/v1/people", {
+      ...peopleQuery(filters),
+      pageSize: PEOPLE_PAGE_SIZE,
+      pageToken,
+    });
+    return { items: page.people, nextPageToken: page.nextPageToken };
+  });
+  const { pageIndex } = pages;
 
   async function create(input: CreatePersonInput): Promise<Person> {
     const { person } = await api.post<{ person: Person }>("/v1/people", input);
@@ -89,24 +55,5 @@ export const usePeopleStore = defineStore("people", () => {
     people.value = people.value.filter((p) => p.id !== id);
   }
 
-  const hasNext = computed(() => nextPageToken.value !== "");
-  const hasPrevious = computed(() => pageIndex.value > 0);
-
-  return {
-    filters,
-    people,
-    pageIndex,
-    loading,
-    loaded,
-    error,
-    hasNext,
-    hasPrevious,
-    search,
-    reload,
-    nextPage,
-    previousPage,
-    create,
-    replace,
-    remove,
-  };
+  return { people, ...pages, create, replace, remove };
 });

@@ -1,10 +1,10 @@
 import { defineStore } from "pinia";
-import { computed, ref } from "vue";
+import { ref } from "vue";
 import { toApiError } from "../api/errors.ts";
 import { api } from "../api/instance.ts";
 import { EventStreamParser } from "../api/sse.ts";
 import type { Sighting, SightingFilters, SightingPage } from "../api/types.ts";
-import { useResource } from "../composables/useResource.ts";
+import { useKeysetPages } from "../composables/useKeysetPages.ts";
 import { mergeSighting, parseSighting, reconnectDelay } from "../format/sightings.ts";
 
 export const SIGHTINGS_PAGE_SIZE = 25;
@@ -33,46 +33,17 @@ export function sightingsQuery(f: SightingFilters): Record<string, string | unde
 export type LiveState = "connecting" | "live" | "reconnecting" | "paused" | "unavailable";
 
 export const useSightingsStore = defineStore("sightings", () => {
-  const filters = ref<SightingFilters>({});
-  const sightings = ref<Sighting[]>([]);
-  const pageTokens = ref<string[]>([""]);
-  const pageIndex = ref(0);
-  const nextPageToken = ref("");
-  const { loading, loaded, error, load } = useResource();
-
-  async function fetchPage(index: number): Promise<void> {
-    await load(
-      () =>
-        api.get<SightingPage>("/v1/sightings", {
-          ...sightingsQuery(filters.value),
-          pageSize: SIGHTINGS_PAGE_SIZE,
-          pageToken: pageTokens.value[index] ?? "",
-        }),
-      (page) => {
-        sightings.value = page.sightings;
-        nextPageToken.value = page.nextPageToken;
-        pageIndex.value = index;
-      },
-    );
-  }
-
-  function search(next: SightingFilters): Promise<void> {
-    filters.value = { ...next };
-    pageTokens.value = [""];
-    return fetchPage(0);
-  }
-  const reload = () => fetchPage(pageIndex.value);
-  function nextPage(): Promise<void> {
-    if (!nextPageToken.value) return Promise.resolve();
-    pageTokens.value = [...pageTokens.value.slice(0, pageIndex.value + 1), nextPageToken.value];
-    return fetchPage(pageIndex.value + 1);
-  }
-  function previousPage(): Promise<void> {
-    if (pageIndex.value === 0) return Promise.resolve();
-    return fetchPage(pageIndex.value - 1);
-  }
-  const hasNext = computed(() => nextPageToken.value !== "");
-  const hasPrevious = computed(() => pageIndex.value > 0);
+  const { items: sightings, ...pages } = useKeysetPages<Sighting, SightingFilters>(
+    async (filters, pageToken) => {
+      const page = await api.get<SightingPage>("/v1/sightings", {
+        ...sightingsQuery(filters),
+        pageSize: SIGHTINGS_PAGE_SIZE,
+        pageToken,
+      });
+      return { items: page.sightings, nextPageToken: page.nextPageToken };
+    },
+  );
+  const { filters, pageIndex, reload } = pages;
 
   // ---- live feed ----
   const live = ref<LiveState>("paused");
@@ -114,7 +85,7 @@ export const useSightingsStore = defineStore("sightings", () => {
       live.value = "live";
       liveError.value = null;
       // Whatever happened while disconnected is on the server: catch up once.
-      if (attempt > 0 && pageIndex.value === 0) void fetchPage(0);
+      if (attempt > 0 && pageIndex.value === 0) void reload();
       attempt = 0;
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new EventStreamParser();
@@ -173,18 +144,8 @@ export const useSightingsStore = defineStore("sightings", () => {
   }
 
   return {
-    filters,
     sightings,
-    pageIndex,
-    loading,
-    loaded,
-    error,
-    hasNext,
-    hasPrevious,
-    search,
-    reload,
-    nextPage,
-    previousPage,
+    ...pages,
     live,
     liveError,
     highlighted,
