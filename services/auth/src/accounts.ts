@@ -2,6 +2,7 @@
 
 import { randomBytes } from "node:crypto";
 import type { Tenant, User } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { AppError, invalidArgument, notFound, permissionDenied } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { roleToProto } from "@facerec/shared/roles.ts";
@@ -61,16 +62,33 @@ export class Accounts {
     return { created: true as const, generatedPassword: opts.password ? undefined : password };
   }
 
-  /** The user if email and password match; undefined otherwise, in constant-ish time. */
-  async authenticate(email: string, password: string): Promise<UserDoc | undefined> {
-    const user = await this.#models.users.findOne({ email: email.trim().toLowerCase() }).lean<UserDoc>();
-    const ok = await bcrypt.compare(password, user?.passwordHash ?? (await this.#decoyHash));
-    return ok && user ? user : undefined;
+  /**
+   * The user if email and password match; undefined otherwise, in constant-ish time. An email may
+   * have accounts in several tenants: the one whose password matches signs in, and `tenantId`
+   * chooses when the same password opens more than one (otherwise FAILED_PRECONDITION
+   * `tenant_required`: the caller has proved the password of each, so saying so discloses nothing).
+   */
+  async authenticate(email: string, password: string, tenantId = ""): Promise<UserDoc | undefined> {
+    const filter = { email: email.trim().toLowerCase(), ...(tenantId ? { tenantId } : {}) };
+    const accounts = await this.#models.users.find(filter).lean<UserDoc[]>();
+    if (accounts.length === 0) {
+      await bcrypt.compare(password, await this.#decoyHash);
+      return undefined;
+    }
+    const matches = [];
+    for (const user of accounts) if (await bcrypt.compare(password, user.passwordHash)) matches.push(user);
+    if (matches.length > 1)
+      throw new AppError(
+        status.FAILED_PRECONDITION,
+        "tenant_required",
+        "this email has accounts in several tenants: sign in with tenantId",
+      );
+    return matches[0];
   }
 
-  /** The user with this (normalised) email, if any. */
-  findByEmail(email: string): Promise<UserDoc | null> {
-    return this.#models.users.findOne({ email }).lean<UserDoc>();
+  /** Every account of this (normalised) email, one per tenant at most. */
+  findByEmail(email: string): Promise<UserDoc[]> {
+    return this.#models.users.find({ email }).lean<UserDoc[]>();
   }
 
   async getUser(id: string): Promise<UserDoc> {
@@ -96,7 +114,7 @@ export class Accounts {
       throw invalidArgument("invalid_tenant_id", "id must be 3 to 40 lower-case letters, digits and dashes");
     if (!input.name.trim() || input.name.length > 100)
       throw invalidArgument("invalid_name", "name must be 1 to 100 characters");
-    await this.#assertEmailFree(input.adminEmail);
+    // The admin's email is free: a new tenant has no users (and other tenants' do not count).
     const tenantExists = () =>
       new AppError(status.ALREADY_EXISTS, "tenant_exists", `tenant ${input.id} already exists`);
     if (await this.#models.tenants.exists({ _id: input.id })) throw tenantExists();
@@ -124,7 +142,7 @@ export class Accounts {
     input: { tenantId: string; email: string; password: string; role: "admin" | "viewer" },
     audit: Audit,
   ): Promise<User> {
-    await this.#assertEmailFree(input.email);
+    await this.#assertEmailFree(input.tenantId, input.email);
     const user = await this.#newUser({ ...input, platformAdmin: false });
     await audit(user);
     return toUser(await this.#insertUser(user));
@@ -134,9 +152,10 @@ export class Accounts {
     return (await this.#models.tenants.find().sort({ createdAt: 1 }).lean<TenantDoc[]>()).map(toTenant);
   }
 
-  async #assertEmailFree(email: string): Promise<void> {
-    if (await this.#models.users.exists({ email: email.trim().toLowerCase() })) {
-      throw new AppError(status.ALREADY_EXISTS, "email_taken", "a user with this email already exists");
+  /** Refuses an email the tenant has a user with already (other tenants' users are not its business). */
+  async #assertEmailFree(tenantId: string, email: string): Promise<void> {
+    if (await this.#models.users.exists({ tenantId, email: email.trim().toLowerCase() })) {
+      throw emailTaken();
     }
   }
 
@@ -170,14 +189,15 @@ export class Accounts {
   async #insertUser(user: UserDoc): Promise<UserDoc> {
     const doc = await this.#models.users.create(user).catch((err: { code?: number }) => {
       // Another request took the email between the check and the write.
-      throw err?.code === 11000
-        ? new AppError(status.ALREADY_EXISTS, "email_taken", "a user with this email already exists")
-        : err;
+      throw isDuplicateKey(err) ? emailTaken() : err;
     });
     this.#log.info({ userId: doc._id, tenantId: user.tenantId }, "user created");
     return doc.toObject() as UserDoc;
   }
 }
+
+const emailTaken = () =>
+  new AppError(status.ALREADY_EXISTS, "email_taken", "this tenant has a user with this email already");
 
 export function toUser(doc: UserDoc): User {
   return {

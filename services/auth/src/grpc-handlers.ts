@@ -110,8 +110,10 @@ export function authBindings(opts: {
 
   /** Audits that an account's sign-ins are being throttled, with the address that tipped it. */
   const recordThrottled = async (email: string, req: { remoteAddress: string; userAgent: string }) => {
-    const user = await accounts.findByEmail(email);
-    if (!user) return; // nothing of a tenant to tell; unknown emails are throttled all the same
+    // Unknown emails are throttled all the same, with nothing of a tenant to tell.
+    for (const user of await accounts.findByEmail(email)) await recordThrottledFor(user, req);
+  };
+  const recordThrottledFor = async (user: UserDoc, req: { remoteAddress: string; userAgent: string }) => {
     await callUnary(audit.recordAuditEvent.bind(audit), {
       event: {
         id: "",
@@ -146,7 +148,7 @@ export function authBindings(opts: {
         throw invalidArgument("invalid_credentials_format", "email and password are required");
       const email = req.email.trim().toLowerCase();
       await throttle.check(email, req.remoteAddress);
-      const user = await accounts.authenticate(email, req.password);
+      const user = await accounts.authenticate(email, req.password, req.tenantId);
       if (!user) {
         log.info({ remoteAddress: req.remoteAddress }, "sign-in failed");
         if (await throttle.failed(email, req.remoteAddress)) await recordThrottled(email, req);

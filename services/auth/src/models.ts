@@ -14,7 +14,7 @@ const userSchema = new Schema(
   {
     _id: { type: String, required: true },
     tenantId: { type: String, required: true },
-    email: { type: String, required: true, unique: true },
+    email: { type: String, required: true },
     passwordHash: { type: String, required: true },
     role: { type: String, enum: ["admin", "viewer"], required: true },
     platformAdmin: { type: Boolean, default: false },
@@ -22,6 +22,15 @@ const userSchema = new Schema(
   },
   { collection: "users", versionKey: false },
 );
+/**
+ * An email is unique within its tenant only: unique across the platform, creating a user told a
+ * tenant admin (409) that the address had an account in another tenant. Sign-in finds the email's
+ * accounts through the second index.
+ */
+userSchema.index({ tenantId: 1, email: 1 }, { unique: true, name: "tenant_email_unique" });
+userSchema.index({ email: 1 }, { name: "email_lookup" });
+/** The platform-wide unique index of versions before; dropped at start-up. */
+const OLD_UNIQUE_EMAIL_INDEX = "email_1";
 
 /** Refresh tokens are stored by SHA-256 of their value; a family is one sign-in's chain of rotations. */
 const refreshTokenSchema = new Schema(
@@ -82,6 +91,7 @@ export async function authModels(connection: Connection) {
     signingKeys: connection.model("SigningKey", signingKeySchema),
     signInFailures: connection.model("SignInFailure", signInFailureSchema),
   };
+  await models.users.collection.dropIndex(OLD_UNIQUE_EMAIL_INDEX).catch(() => {}); // absent: nothing to do
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return models;
 }

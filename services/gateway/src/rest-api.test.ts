@@ -306,6 +306,47 @@ describe("REST /v1", () => {
     assert.deepEqual([again.status, again.body.code], [409, "email_taken"]);
   });
 
+  it("keeps emails per tenant: another tenant's users are not disclosed, and sign-in finds the right account", async () => {
+    const other = await t.createTenant("t-emails");
+    const person = { email: "shared@person.example", role: "viewer" };
+    const inDefault = await t.api("POST", "/v1/users", {
+      token: admin,
+      body: { ...person, password: "default-tenant-pw" },
+    });
+    assert.equal(inDefault.status, 201);
+    // The same address in another tenant: created, so that admin learns nothing of the first.
+    const inOther = await t.api<{ user: { tenantId: string } }>("POST", "/v1/users", {
+      token: other,
+      body: { ...person, password: "other-tenant-pw" },
+    });
+    assert.deepEqual([inOther.status, inOther.body.user.tenantId], [201, "t-emails"]);
+    // Each password opens its own tenant's account.
+    const me = async (password: string, tenantId?: string) => {
+      const login = await t.api<{ accessToken: string; user: { tenantId: string } }>(
+        "POST",
+        "/v1/auth/login",
+        {
+          body: { email: person.email, password, ...(tenantId ? { tenantId } : {}) },
+        },
+      );
+      return login.status === 200 ? login.body.user.tenantId : login.body;
+    };
+    assert.equal(await me("default-tenant-pw"), TENANT);
+    assert.equal(await me("other-tenant-pw"), "t-emails");
+    // One password for both: the caller proved both, and must say which.
+    const both = { email: "both@person.example", role: "viewer", password: "same-password-both" };
+    for (const token of [admin, other])
+      assert.equal((await t.api("POST", "/v1/users", { token, body: both })).status, 201);
+    const ambiguous = await t.api("POST", "/v1/auth/login", {
+      body: { email: both.email, password: both.password },
+    });
+    assert.deepEqual([ambiguous.status, ambiguous.body.code], [400, "tenant_required"]);
+    const chosen = await t.api<{ user: { tenantId: string } }>("POST", "/v1/auth/login", {
+      body: { email: both.email, password: both.password, tenantId: "t-emails" },
+    });
+    assert.deepEqual([chosen.status, chosen.body.user.tenantId], [200, "t-emails"]);
+  });
+
   it("publishes the JWKS and an OpenAPI 3.1 document describing every route", async () => {
     const jwks = await t.api<{ keys: { kty: string; crv: string; alg: string; kid: string }[] }>(
       "GET",

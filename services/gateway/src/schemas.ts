@@ -96,6 +96,10 @@ export const sessionResponse = z
 export const loginBody = z.strictObject({
   email: z.string().min(3).max(320),
   password: z.string().min(1).max(200),
+  tenantId: z.string().min(1).max(64).optional().meta({
+    description:
+      "Only when the same email and password open accounts in several tenants (emails are unique per tenant): which one. Otherwise 400 `tenant_required`.",
+  }),
 });
 
 export const tokenBody = z.strictObject({

@@ -336,6 +336,8 @@ describe("REST /v1/sightings", () => {
     assert.equal((await stream.exchange(batch))[0]?.accepted, 2);
     await t.stack.kill("ingest");
     await t.stack.start("ingest");
+    // Ready, not just listening: until its revocation feed has synced, ingest refuses every stream.
+    await t.stack.waitUntilReady(30_000);
     await waitForIngest(client);
     stream = new WorkerStream(client, worker);
     const more = makeBatch({

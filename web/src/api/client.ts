@@ -32,7 +32,8 @@ export interface ApiClient {
   stream(path: string, signal: AbortSignal): Promise<Response>;
   /** A binary resource (thumbnails), fetched with the bearer token an <img src> cannot carry. */
   blob(path: string): Promise<Blob>;
-  signIn(email: string, password: string): Promise<User>;
+  /** `tenantId` only when the server answered `tenant_required` (the same email and password in several tenants). */
+  signIn(email: string, password: string, tenantId?: string): Promise<User>;
   /** Exchanges the refresh cookie for a new access token; null when there is no session. */
   refresh(): Promise<User | null>;
   signOut(): Promise<void>;
@@ -159,8 +160,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       if (!res.ok) throw await errorFromResponse(res);
       return res.blob();
     },
-    async signIn(email, password) {
-      const res = await send("POST", "/v1/auth/login", { email, password }, "application/json");
+    async signIn(email, password, tenantId) {
+      const body = { email, password, ...(tenantId ? { tenantId } : {}) };
+      const res = await send("POST", "/v1/auth/login", body, "application/json");
       if (!res.ok) throw await errorFromResponse(res);
       return setSession((await res.json()) as Session) as User;
     },

@@ -56,8 +56,8 @@ export const useAuthStore = defineStore("auth", () => {
     return restoring;
   }
 
-  async function signIn(email: string, password: string): Promise<void> {
-    await api.signIn(email, password);
+  async function signIn(email: string, password: string, tenantId?: string): Promise<void> {
+    await api.signIn(email, password, tenantId);
   }
 
   async function signOut(): Promise<void> {

@@ -89,6 +89,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
         const { session } = await callUnary(auth.login.bind(auth), {
           email: body.email,
           password: body.password,
+          tenantId: body.tenantId ?? "",
           remoteAddress: ctx.ip,
           userAgent: ctx.get("user-agent").slice(0, 300),
         });

@@ -1581,6 +1581,8 @@ export interface operations {
                 "application/json": {
                     email: string;
                     password: string;
+                    /** @description Only when the same email and password open accounts in several tenants (emails are unique per tenant): which one. Otherwise 400 `tenant_required`. */
+                    tenantId?: string;
                 };
             };
         };

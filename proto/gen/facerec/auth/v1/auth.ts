@@ -76,6 +76,12 @@ export interface LoginRequest {
   remoteAddress: string;
   /** Client User-Agent, for the audit log. */
   userAgent: string;
+  /**
+   * The tenant to sign in to; needed only when the same email and password open accounts in
+   * several tenants (emails are unique per tenant), which is refused otherwise with
+   * FAILED_PRECONDITION `tenant_required`.
+   */
+  tenantId: string;
 }
 
 /** LoginResponse opens a session. */
@@ -659,7 +665,7 @@ export const Session: MessageFns<Session> = {
 };
 
 function createBaseLoginRequest(): LoginRequest {
-  return { email: "", password: "", remoteAddress: "", userAgent: "" };
+  return { email: "", password: "", remoteAddress: "", userAgent: "", tenantId: "" };
 }
 
 export const LoginRequest: MessageFns<LoginRequest> = {
@@ -675,6 +681,9 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     }
     if (message.userAgent !== "") {
       writer.uint32(34).string(message.userAgent);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(42).string(message.tenantId);
     }
     return writer;
   },
@@ -724,6 +733,14 @@ export const LoginRequest: MessageFns<LoginRequest> = {
             message.userAgent = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -750,6 +767,11 @@ export const LoginRequest: MessageFns<LoginRequest> = {
         : isSet(object.user_agent)
         ? globalThis.String(object.user_agent)
         : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
     };
   },
 
@@ -767,6 +789,9 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     if (message.userAgent !== "") {
       obj.userAgent = message.userAgent;
     }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
     return obj;
   },
 
@@ -779,6 +804,7 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     message.password = object.password ?? "";
     message.remoteAddress = object.remoteAddress ?? "";
     message.userAgent = object.userAgent ?? "";
+    message.tenantId = object.tenantId ?? "";
     return message;
   },
 };
