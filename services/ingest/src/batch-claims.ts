@@ -16,8 +16,8 @@
  */
 import { createHash } from "node:crypto";
 import { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
-import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
-import { mongo } from "mongoose";
+import { onlyDuplicateKeys } from "@facerec/shared/db/duplicate-key.ts";
+import type { mongo } from "mongoose";
 import type { EventPartitions } from "./event-partitions.ts";
 
 /** FerretDB must never get a large bulk write. */
@@ -105,10 +105,8 @@ export class BatchClaims {
         { ordered: false, writeConcern: this.#writeConcern },
       );
     } catch (err) {
-      if (!(err instanceof mongo.MongoBulkWriteError) || err.writeConcernError) throw err;
-      const errors = [err.writeErrors].flat();
-      if (!errors.every((e) => isDuplicateKey(e))) throw err;
-      for (const e of errors) claimedBefore.add(e.index);
+      if (!onlyDuplicateKeys(err)) throw err;
+      for (const e of [err.writeErrors].flat()) claimedBefore.add(e.index);
     }
     for (const [index, w] of fresh.entries()) if (!claimedBefore.has(index)) w.resolve("new");
     // Replays and conflicts: rare, so one read each.

@@ -18,8 +18,9 @@ import { createHash } from "node:crypto";
 import type { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
+import { onlyDuplicateKeys } from "@facerec/shared/db/duplicate-key.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
-import { mongo } from "mongoose";
+import type { mongo } from "mongoose";
 import { BatchClaims } from "./batch-claims.ts";
 import { EventListing, type ListedEvent } from "./event-listing.ts";
 import { EventPartitions, HOUR_MS, hourKey, PartitionDirectory } from "./event-partitions.ts";
@@ -28,7 +29,6 @@ import type { FaceEventDoc, IngestModels } from "./models.ts";
 
 /** Acknowledged by a majority and journaled: an ack must survive losing the primary. */
 export const DURABLE_WRITE = { w: "majority", j: true } as const;
-const DUPLICATE_KEY = 11000;
 const DEFAULT_PAGE_SIZE = 100;
 /** Point reads of embeddings in flight for one page. */
 const EMBEDDING_READS = 8;
@@ -176,7 +176,7 @@ export class EventStore {
       const result = await collection.insertMany(documents, { ordered: false, writeConcern: DURABLE_WRITE });
       return result.insertedCount;
     } catch (err) {
-      if (!(err instanceof mongo.MongoBulkWriteError) || !onlyDuplicateKeys(err)) throw err;
+      if (!onlyDuplicateKeys(err)) throw err;
       return err.result.insertedCount;
     }
   }
@@ -262,13 +262,6 @@ export class EventStore {
     await this.#partitions.dropBefore(cutoff.getTime(), partitions);
     return deleted;
   }
-}
-
-function onlyDuplicateKeys(err: mongo.MongoBulkWriteError): boolean {
-  const writeErrors = [err.writeErrors].flat();
-  return (
-    !err.writeConcernError && writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY)
-  );
 }
 
 function toListedEvent(doc: FaceEventDoc): ListedEvent {
