@@ -39,6 +39,8 @@ describe("the dashboard from another host over plain HTTP", () => {
     assert.equal(new URL(page.url()).protocol, "http:", "the browser stayed on plain HTTP");
     assert.equal(await page.evaluate(() => window.isSecureContext), false, "not a secure context");
     await signIn(page);
+    // Sign-in leads to Sightings; the keys are a click away in the sidebar.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API Keys" }).click();
     await page.getByRole("heading", { name: "API Keys", level: 1 }).waitFor();
     await page.getByRole("button", { name: "Create API Key" }).first().click();
     const form = page.getByRole("dialog").filter({ hasText: "Create API Key" });
