@@ -56,7 +56,7 @@ export class Accounts {
         platformAdmin: true,
       });
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) return { created: false as const }; // another replica won
+      if (isDuplicateKey(err)) return { created: false as const }; // another replica won
       throw err;
     }
     return { created: true as const, generatedPassword: opts.password ? undefined : password };
@@ -128,7 +128,7 @@ export class Accounts {
     await audit(admin);
     const tenant = await this.#createTenant({ id: input.id, name: input.name.trim() }).catch(
       (err: { code?: number }) => {
-        throw err?.code === 11000 ? tenantExists() : err;
+        throw isDuplicateKey(err) ? tenantExists() : err;
       },
     );
     return { tenant: toTenant(tenant), admin: toUser(await this.#insertUser(admin)) };

@@ -16,6 +16,8 @@
  * document would lose each other's events. An event may be appended twice (a replayed batch whose
  * first append succeeded): pages drop the repeat, which is always in the same hour.
  */
+
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
 import type { mongo } from "mongoose";
 import {
@@ -35,7 +37,6 @@ const BUCKET_CAPACITY = 200;
  * case of a camera's worker, still fill a bucket, so an hour stays a few documents per camera.
  */
 const FRESH_BUCKET_EVENTS = BUCKET_CAPACITY / 4;
-const DUPLICATE_KEY = 11000;
 /**
  * Hours one page may read. A filter that matches nothing recent would otherwise read back through
  * the whole retention window in one request; past this budget the page ends early, with a token.
@@ -264,7 +265,7 @@ export class EventListing {
         writer.claimed = true;
         return;
       } catch (err) {
-        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+        if (!isDuplicateKey(err)) throw err;
         writer.number++;
       }
     }

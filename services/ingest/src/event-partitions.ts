@@ -16,13 +16,13 @@
  * `event_days` collection of the service's database. Retention drops whole hours and days.
  */
 import { createHash } from "node:crypto";
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { mongo } from "mongoose";
 
 export const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 /** FerretDB's (and a portable MongoDB) database name limit. */
 const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
-const DUPLICATE_KEY = 11000;
 
 export type PartitionKind = "events" | "event_pages" | "batches";
 
@@ -90,7 +90,7 @@ export class EventPartitions {
   async record(partition: Partition): Promise<void> {
     if (this.#recorded.has(partition.db)) return;
     await this.#days.insertOne({ _id: partition.db }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
     this.#recorded.add(partition.db);
   }

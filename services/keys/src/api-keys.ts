@@ -2,6 +2,7 @@
 import { type Actor, ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
 import { type ApiKey, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
 import { AppError, invalidArgument, notForApiKeys, notFound } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -294,7 +295,7 @@ export class ApiKeys {
         `rotated:${id}:${before.rotatedAt?.getTime() ?? 0}`,
       )
       .catch((err: { code?: number }) => {
-        if (err?.code === 11000)
+        if (isDuplicateKey(err))
           throw new AppError(
             status.ABORTED,
             "concurrent_rotation",
@@ -395,7 +396,7 @@ export class ApiKeys {
         .then(
           () => true,
           (err: { code?: number }) => {
-            if (err?.code !== 11000) throw err;
+            if (!isDuplicateKey(err)) throw err;
             return false; // another replica recorded it
           },
         );

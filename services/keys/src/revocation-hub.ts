@@ -7,6 +7,7 @@
  * `expiresAt` and `previousSecretExpiresAt`, deduplicated across replicas by deterministic ids.
  */
 import { type Revocation, RevocationReason } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { ApiKeyDoc, KeysModels, RevocationDoc } from "./models.ts";
 
@@ -134,7 +135,7 @@ export class RevocationHub {
       .lean<Ending[]>();
     // Same id on every replica: the first insert wins, the others get a duplicate-key error.
     const once = (err: { code?: number }) => {
-      if (err?.code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     };
     for (const key of expired) {
       await this.revoke(key, "expired", `expired:${key._id}:${key.expiresAt!.getTime()}`).catch(once);

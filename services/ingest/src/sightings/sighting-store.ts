@@ -18,6 +18,7 @@
  * Retention comes with the events: a day's database is dropped once its hours expired.
  */
 import type { Sighting } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
 import type { mongo } from "mongoose";
 import {
@@ -43,7 +44,6 @@ const HOURS_PER_PAGE = 24;
 const PAGE_READ_BUDGET_MS = 100;
 /** Hours read at once after the first. */
 const MAX_PARALLEL_HOURS = 3;
-const DUPLICATE_KEY = 11000;
 /** Archive writers unused for this long are forgotten (their documents stay). */
 const IDLE_WRITER_MS = 10 * 60_000;
 
@@ -237,7 +237,7 @@ export class SightingStore {
         writer.claimed = true;
         return;
       } catch (err) {
-        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+        if (!isDuplicateKey(err)) throw err;
         writer.number++;
       }
     }
