@@ -138,6 +138,12 @@ describe("matching every observation against the tenant's gallery", () => {
   it("matches a different photo of an enrolled person, and leaves an impostor unmatched", async () => {
     const [alice, impostor] = names as [string, string];
     const enrolled = await enrol(alice, 0);
+    // A new face reaches ingest through the gallery feed, in well under a second (the next test
+    // measures that): wait for it here rather than race it.
+    await until("ingest matches the enrolled face", async () => {
+      const [event] = await streamAndList([observation(embeddings.get(alice)![4]!)]);
+      return event!.personId === enrolled.personId;
+    });
     const [genuine, other] = await streamAndList([
       observation(embeddings.get(alice)![5]!),
       observation(embeddings.get(impostor)![5]!),
@@ -298,6 +304,17 @@ describe("matching every observation against the tenant's gallery", () => {
     await t.stack.kill("ingest");
     await t.stack.start("ingest");
     await waitForIngest(ingest);
+    // Listening is not taking streams: until its revocation feed has synced, ingest refuses them
+    // all (the stack's readiness cannot tell, with people down).
+    await until("the restarted ingest takes streams", async () => {
+      const probe = new WorkerStream(ingest, worker);
+      const taken = await probe.exchange(makeBatch({ cameraId: "cam-probe" })).then(
+        () => true,
+        () => false,
+      );
+      probe.cancel();
+      return taken;
+    });
     stream = new WorkerStream(ingest, worker);
     const [unmatched] = await streamAndList([observation(embeddings.get(person)![5]!)]);
     assert.equal(unmatched!.personId, null);
