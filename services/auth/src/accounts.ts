@@ -1,7 +1,7 @@
 /** Tenants and the people who sign in to them; bootstrap of the first tenant and platform admin. */
 
 import { randomBytes } from "node:crypto";
-import type { Tenant, User } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { Tenant, User } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { AppError, invalidArgument, notFound, permissionDenied } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";

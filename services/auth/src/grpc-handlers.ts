@@ -1,13 +1,13 @@
 /** Maps the AuthService contract onto accounts, sessions, signing keys and the keys service. */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Actor, ActorType, type AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { type Actor, ActorType, type AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type AuthServiceServer,
   AuthServiceService,
   type Session,
-} from "@facerec/proto/facerec/auth/v1/auth.ts";
-import { type KeysServiceClient, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
+} from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
+import { type KeysServiceClient, VerifyFailure } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { forgetBootstrapPassword } from "@facerec/shared/bootstrap-password.ts";
 import { invalidArgument, notForApiKeys, permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
@@ -294,5 +294,5 @@ export function authBindings(opts: {
     }),
   };
 
-  return [{ name: "facerec.auth.v1.AuthService", definition: AuthServiceService, implementation: auth }];
+  return [{ name: "facerec.internal.auth.v1.AuthService", definition: AuthServiceService, implementation: auth }];
 }

@@ -1,6 +1,6 @@
 /** Assembles the auth service; used by main.ts and by tests. */
-import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { saveBootstrapPassword } from "@facerec/shared/bootstrap-password.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";

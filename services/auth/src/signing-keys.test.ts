@@ -1,8 +1,8 @@
 /** Signing-key rotation over the real AuthService gRPC API: new tokens use the new key, old ones stay valid. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 

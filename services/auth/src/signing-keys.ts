@@ -9,7 +9,7 @@
  * already had the key, so no genuine token is refused.
  */
 
-import type { JsonWebKey } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { JsonWebKey } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import {
   TOKEN_ALGORITHM,

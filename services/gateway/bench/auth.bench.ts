@@ -19,7 +19,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Role } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { Role } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { startStack } from "@facerec/shared/stack/stack.ts";
 import autocannon from "autocannon";

@@ -15,8 +15,8 @@ import {
   AuthServiceClient,
   AuthServiceService,
   type ExchangeApiKeyRequest,
-} from "@facerec/proto/facerec/auth/v1/auth.ts";
-import { type ApiKey, KeysServiceClient, KeysServiceService } from "@facerec/proto/facerec/keys/v1/keys.ts";
+} from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
+import { type ApiKey, KeysServiceClient, KeysServiceService } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
@@ -49,7 +49,7 @@ async function leaf() {
     log,
     services: [
       {
-        name: "facerec.keys.v1.KeysService",
+        name: "facerec.internal.keys.v1.KeysService",
         definition: KeysServiceService,
         implementation: {
           verifyApiKey: unary(log, "VerifyApiKey", async () => ({
@@ -74,7 +74,7 @@ async function middle() {
     log,
     services: [
       {
-        name: "facerec.auth.v1.AuthService",
+        name: "facerec.internal.auth.v1.AuthService",
         definition: AuthServiceService,
         implementation: {
           exchangeApiKey: unary(log, "ExchangeApiKey", async (req: ExchangeApiKeyRequest) => {

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import type { IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { fromGrpcError } from "@facerec/shared/errors.ts";
 import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import { ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startTestStack, TENANT, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 import {

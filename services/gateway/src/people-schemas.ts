@@ -8,7 +8,7 @@ import type {
   PersonFace,
   PhotoRejection,
   SearchResult,
-} from "@facerec/proto/facerec/people/v1/people.ts";
+} from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { z } from "zod";
 import { Problem } from "./middleware/problem.ts";
 import { problemSchema } from "./schemas.ts";

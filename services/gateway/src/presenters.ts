@@ -1,7 +1,7 @@
 /** Internal (proto) objects to their REST representation. */
-import { ActorType, type AuditEvent } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import type { Tenant, User } from "@facerec/proto/facerec/auth/v1/auth.ts";
-import type { ApiKey } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { ActorType, type AuditEvent } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import type { Tenant, User } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
+import type { ApiKey } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { roleFromProto } from "@facerec/shared/roles.ts";
 
 const iso = (d: Date | undefined) => d?.toISOString() ?? null;

@@ -1,10 +1,10 @@
 /** Assembles the gateway: internal clients, the revocation feed, the token verifier and the HTTP server. */
 import { createServer, type Server } from "node:http";
-import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
-import { IngestQueryServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
-import { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
-import { PeopleServiceClient } from "@facerec/proto/facerec/people/v1/people.ts";
+import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
+import { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
+import { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
+import { PeopleServiceClient } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { MAX_MESSAGE_BYTES } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -44,7 +44,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
     );
     // The ingest's query service is SERVING once its public port is up and its revocation feed has
     // synced, so SERVING here means workers can stream too.
-    const ingestAnswers = await ingestHealth.serving("facerec.ingest.v1.IngestQueryService");
+    const ingestAnswers = await ingestHealth.serving("facerec.internal.ingest.v1.IngestQueryService");
     const checks = {
       auth: authAnswers,
       keys: revocations.synced,

@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import type { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
-import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { onlyDuplicateKeys } from "@facerec/shared/db/duplicate-key.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";

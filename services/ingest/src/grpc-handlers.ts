@@ -1,5 +1,5 @@
 /** Maps the public IngestService and the internal IngestQueryService onto the domain objects. */
-import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type FaceBatch,
   type IngestAck,
@@ -9,7 +9,7 @@ import {
 import {
   type IngestQueryServiceServer,
   IngestQueryServiceService,
-} from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+} from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
@@ -101,7 +101,7 @@ export function queryBinding(deps: {
     }),
   };
   return {
-    name: "facerec.ingest.v1.IngestQueryService",
+    name: "facerec.internal.ingest.v1.IngestQueryService",
     definition: IngestQueryServiceService,
     implementation,
   };

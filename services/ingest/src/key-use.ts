@@ -7,7 +7,7 @@
  * that stopped is counted in full). The call never delays a batch; a failure costs one update of
  * Last Used and that call's observation count.
  */
-import type { KeysServiceClient } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import type { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 

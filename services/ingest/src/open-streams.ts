@@ -2,7 +2,7 @@
  * The set of open StreamFaces calls: admission against the per-key and total caps, and closing every
  * stream of a key the moment the revocation feed reports it revoked.
  */
-import { type Revocation, RevocationReason } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { type Revocation, RevocationReason } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { AppError, unauthenticated } from "@facerec/shared/errors.ts";
 import { status } from "@grpc/grpc-js";
 

@@ -7,7 +7,7 @@
  * writes its rows to `ingest_worker_presence`, so ListWorkers on any replica sees every replica's
  * workers, and workers seen recently stay listed after they disconnect or their replica dies.
  */
-import type { WorkerStatus } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import type { WorkerStatus } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { IngestModels, WorkerPresenceDoc } from "./models.ts";
 

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { VerifyFailure } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
 import { createLogger } from "@facerec/shared/logger.ts";

@@ -1,6 +1,6 @@
 /** API key lifecycle and verification. Tenant scoping comes from the actor, never from the request body. */
-import { type Actor, ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { type ApiKey, VerifyFailure } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { type Actor, ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { type ApiKey, VerifyFailure } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";

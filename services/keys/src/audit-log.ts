@@ -1,5 +1,5 @@
 /** The append-only audit log: every key change and every sign-in, with who, when and from where. */
-import { type Actor, ActorType, type AuditEvent } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { type Actor, ActorType, type AuditEvent } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
 import { invalidArgument } from "@facerec/shared/errors.ts";
 import type { AuditEventDoc, KeysModels } from "./models.ts";

@@ -1,13 +1,13 @@
 /** Maps the KeysService and AuditService contracts onto the domain objects. */
 
-import { type AuditServiceServer, AuditServiceService } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { type AuditServiceServer, AuditServiceService } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type KeysServiceServer,
   KeysServiceService,
   type Revocation,
   type WatchRevocationsRequest,
   type WatchRevocationsResponse,
-} from "@facerec/proto/facerec/keys/v1/keys.ts";
+} from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { invalidArgument } from "@facerec/shared/errors.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
@@ -121,7 +121,7 @@ export function keysBindings(opts: {
   };
 
   return [
-    { name: "facerec.keys.v1.KeysService", definition: KeysServiceService, implementation: keys },
-    { name: "facerec.audit.v1.AuditService", definition: AuditServiceService, implementation: auditService },
+    { name: "facerec.internal.keys.v1.KeysService", definition: KeysServiceService, implementation: keys },
+    { name: "facerec.internal.audit.v1.AuditService", definition: AuditServiceService, implementation: auditService },
   ];
 }

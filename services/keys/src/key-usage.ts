@@ -4,7 +4,7 @@
  * exchange hot path never waits for (or multiplies) database writes. Counts of the last interval
  * are lost if the process dies; a clean stop writes them.
  */
-import type { KeyUsageDay } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import type { KeyUsageDay } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { KeysModels, KeyUsageDoc } from "./models.ts";
 

@@ -6,7 +6,7 @@
  * Key expiry, and the end of a rotation's grace period, are announced the same way by sweeps over
  * `expiresAt` and `previousSecretExpiresAt`, deduplicated across replicas by deterministic ids.
  */
-import { type Revocation, RevocationReason } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { type Revocation, RevocationReason } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { ApiKeyDoc, KeysModels, RevocationDoc } from "./models.ts";

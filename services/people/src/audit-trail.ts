@@ -1,9 +1,9 @@
 /**
  * Writes the people service's changes to the platform's audit log, which the keys process hosts
- * (facerec.audit.v1.AuditService): one RPC per change, awaited, so a change the caller sees as done
+ * (facerec.internal.audit.v1.AuditService): one RPC per change, awaited, so a change the caller sees as done
  * is in the log.
  */
-import type { Actor, AuditServiceClient, FieldChange } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import type { Actor, AuditServiceClient, FieldChange } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 
 export type PeopleAuditAction =

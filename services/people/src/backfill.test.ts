@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
 import { loopScorer } from "@facerec/shared/gallery/gallery-index.ts";

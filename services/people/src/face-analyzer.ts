@@ -6,7 +6,7 @@
 import type {
   DetectedFace as DetectedFaceProto,
   FaceSelection,
-} from "@facerec/proto/facerec/people/v1/people.ts";
+} from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { AppError } from "@facerec/shared/errors.ts";
 import { alignFace, cropOf } from "@facerec/worker/src/aligner.ts";
 import { type DetectedFace, type Detector, iou } from "@facerec/worker/src/detectors/detector.ts";

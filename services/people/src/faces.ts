@@ -1,6 +1,6 @@
 /** Enrolled faces: enrolment from a photo, listing, thumbnails, removal; and search by photo. */
-import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import type { FaceSelection, PersonFace, SearchResult } from "@facerec/proto/facerec/people/v1/people.ts";
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import type { FaceSelection, PersonFace, SearchResult } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { notFound } from "@facerec/shared/errors.ts";
 import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";

@@ -11,7 +11,7 @@ import type {
   GalleryEntry,
   WatchGalleryRequest,
   WatchGalleryResponse,
-} from "@facerec/proto/facerec/people/v1/people.ts";
+} from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { DEFAULT_THRESHOLDS } from "@facerec/shared/recognition/thresholds.ts";

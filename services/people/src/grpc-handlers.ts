@@ -1,6 +1,6 @@
 /** Maps the PeopleService contract onto the domain objects. */
-import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import { type PeopleServiceServer, PeopleServiceService } from "@facerec/proto/facerec/people/v1/people.ts";
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { type PeopleServiceServer, PeopleServiceService } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { invalidArgument } from "@facerec/shared/errors.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
@@ -94,6 +94,6 @@ export function peopleBindings(opts: {
     watchGallery: galleryWatch.handler,
   };
   return [
-    { name: "facerec.people.v1.PeopleService", definition: PeopleServiceService, implementation: service },
+    { name: "facerec.internal.people.v1.PeopleService", definition: PeopleServiceService, implementation: service },
   ];
 }

@@ -1,6 +1,6 @@
 /** A tenant's people: create, list, read, change, delete; every change audited. */
-import type { Actor, FieldChange } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import type { Person } from "@facerec/proto/facerec/people/v1/people.ts";
+import type { Actor, FieldChange } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import type { Person } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
 import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";

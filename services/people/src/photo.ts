@@ -2,7 +2,7 @@
  * Photos in and JPEG crops out, with sharp (libvips): it decodes JPEG, PNG and WebP, applies the
  * EXIF orientation, and refuses images whose pixel count would exhaust memory before decoding them.
  */
-import type { DetectedFace as DetectedFaceProto } from "@facerec/proto/facerec/people/v1/people.ts";
+import type { DetectedFace as DetectedFaceProto } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { MAX_PHOTO_BYTES } from "@facerec/shared/photo-limits.ts";
 import type { RgbImage } from "@facerec/worker/src/image.ts";
 import sharp from "sharp";

@@ -3,8 +3,8 @@
  * `npm run eval:recognition`. Stored here because this service owns the gallery they apply to; ingest
  * receives them with the gallery (WatchGallery). Every change is audited.
  */
-import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
-import type { RecognitionSettings as SettingsProto } from "@facerec/proto/facerec/people/v1/people.ts";
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import type { RecognitionSettings as SettingsProto } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { invalidArgument } from "@facerec/shared/errors.ts";
 import { DEFAULT_THRESHOLDS, MAX_THRESHOLD, MIN_THRESHOLD } from "@facerec/shared/recognition/thresholds.ts";
 import type { AuditTrail } from "./audit-trail.ts";

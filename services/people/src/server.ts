@@ -1,5 +1,5 @@
 /** Assembles the people service from a database connection; used by main.ts and by tests. */
-import { AuditServiceClient } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";

@@ -1,4 +1,4 @@
-import { Role } from "@facerec/proto/facerec/keys/v1/keys.ts";
+import { Role } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import type { RoleName } from "./tokens/claims.ts";
 
 const TO_PROTO: Record<RoleName, Role> = {

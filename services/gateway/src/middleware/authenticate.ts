@@ -2,7 +2,7 @@
  * Bearer-token authentication and role check. The caller's tenant comes from the verified token and
  * nowhere else; internal services receive it as the `actor` of every call.
  */
-import { type Actor, ActorType } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import { type Actor, ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { AppError } from "@facerec/shared/errors.ts";
 import type { RoleName, TokenClaims } from "@facerec/shared/tokens/claims.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";

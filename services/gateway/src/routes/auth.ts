@@ -1,5 +1,5 @@
 /** Sign-in, session refresh and sign-out for admins; API-key token exchange for workers; the JWKS. */
-import type { Session } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { Session } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { Context } from "koa";
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /** The tenant's face events, as streamed by its workers, and their thumbnails. */
-import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { eventListResponse, eventsQuery, jpegBody } from "../ingest-schemas.ts";

@@ -4,13 +4,13 @@
  * people service, looked up per page or frame (one call per distinct person, cached briefly).
  */
 import { PassThrough } from "node:stream";
-import type { Actor } from "@facerec/proto/facerec/audit/v1/audit.ts";
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type Sighting,
   SightingChangeKind,
   type WatchSightingsResponse,
-} from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
-import type { PeopleServiceClient } from "@facerec/proto/facerec/people/v1/people.ts";
+} from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
+import type { PeopleServiceClient } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { fromGrpcError } from "@facerec/shared/errors.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { status } from "@grpc/grpc-js";

@@ -1,5 +1,5 @@
 /** The tenant's edge workers, as the ingest service sees them. */
-import type { WorkerStatus } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import type { WorkerStatus } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { workerListResponse } from "../ingest-schemas.ts";

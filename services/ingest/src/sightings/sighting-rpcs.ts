@@ -3,7 +3,7 @@ import type {
   IngestQueryServiceServer,
   WatchSightingsRequest,
   WatchSightingsResponse,
-} from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+} from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
 import { AppError } from "@facerec/shared/errors.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";

@@ -17,7 +17,7 @@
  * on is final. A sighting both archived and in a snapshot (a crash in between) is shown once.
  * Retention comes with the events: a day's database is dropped once its hours expired.
  */
-import type { Sighting } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import type { Sighting } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { Cursor } from "@facerec/shared/db/pagination.ts";
 import type { mongo } from "mongoose";

@@ -30,11 +30,11 @@
  */
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { FaceEvent } from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import {
   SightingChangeKind,
   type WatchSightingsResponse,
-} from "@facerec/proto/facerec/ingest/v1/ingest_query.ts";
+} from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { hourKey } from "../event-partitions.ts";
 import type { FaceEventDoc } from "../models.ts";

@@ -26,10 +26,10 @@ describe("grpcurl against every gRPC service, through reflection alone", () => {
   after(() => t?.stop());
 
   const servers = [
-    ["keys", ["facerec.audit.v1.AuditService", "facerec.keys.v1.KeysService"]],
-    ["auth", ["facerec.auth.v1.AuthService"]],
+    ["keys", ["facerec.internal.audit.v1.AuditService", "facerec.internal.keys.v1.KeysService"]],
+    ["auth", ["facerec.internal.auth.v1.AuthService"]],
     ["ingest", ["facerec.ingest.v1.IngestService"]],
-    ["people", ["facerec.people.v1.PeopleService"]],
+    ["people", ["facerec.internal.people.v1.PeopleService"]],
   ] as const;
 
   for (const [name, services] of servers) {

@@ -1,7 +1,7 @@
 /**
  * gRPC server reflection from the contracts' real descriptors: the FileDescriptorSets that
  * `npm run proto:generate` builds with `buf build` (proto/gen/descriptors). Built that way, every
- * file keeps its real name (`facerec/keys/v1/keys.proto`), its imports (google/protobuf/*) and
+ * file keeps its real name (`facerec/internal/keys/v1/keys.proto`), its imports (google/protobuf/*) and
  * fully-qualified type names, so grpcurl can describe and call every method through reflection
  * alone. Each server lists only the services it serves, plus grpc.health.v1.Health.
  */

@@ -17,7 +17,7 @@ import { reflectionFor } from "./reflection.ts";
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface ServiceBinding {
-  /** Fully-qualified service name, e.g. `facerec.keys.v1.KeysService`. */
+  /** Fully-qualified service name, e.g. `facerec.internal.keys.v1.KeysService`. */
   name: string;
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;

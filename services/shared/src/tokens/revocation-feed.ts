@@ -12,7 +12,7 @@ import type {
   KeysServiceClient,
   Revocation,
   WatchRevocationsResponse,
-} from "@facerec/proto/facerec/keys/v1/keys.ts";
+} from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import type { Logger } from "../logger.ts";
 

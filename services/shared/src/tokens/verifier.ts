@@ -4,7 +4,7 @@
  * feed for key-derived tokens. Used by every service that accepts tokens (gateway, ingest).
  */
 
-import type { AuthServiceClient } from "@facerec/proto/facerec/auth/v1/auth.ts";
+import type { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import { status } from "@grpc/grpc-js";
 import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify } from "jose";
 import { AppError, unauthenticated } from "../errors.ts";

@@ -2,7 +2,7 @@
 // versions:
 //   protoc-gen-ts_proto  v2.18.0
 //   protoc               unknown
-// source: facerec/keys/v1/keys.proto
+// source: facerec/internal/keys/v1/keys.proto
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -20,12 +20,12 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.ts";
+import { Timestamp } from "../../../../google/protobuf/timestamp.ts";
 import { Actor } from "../../audit/v1/audit.ts";
 
-export const protobufPackage = "facerec.keys.v1";
+export const protobufPackage = "facerec.internal.keys.v1";
 
-export const protobufFileName = "facerec/keys/v1/keys.proto";
+export const protobufFileName = "facerec/internal/keys/v1/keys.proto";
 
 /** Role is what a key's (or a user's) tokens may do within its tenant. */
 export const Role = {
@@ -3663,7 +3663,7 @@ export const KeysServiceService = {
    * again: only an HMAC of it is stored.
    */
   createApiKey: {
-    path: "/facerec.keys.v1.KeysService/CreateApiKey" as const,
+    path: "/facerec.internal.keys.v1.KeysService/CreateApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateApiKeyRequest): Buffer => Buffer.from(CreateApiKeyRequest.encode(value).finish()),
@@ -3674,7 +3674,7 @@ export const KeysServiceService = {
   },
   /** ListApiKeys pages through the actor's tenant's keys, newest first. */
   listApiKeys: {
-    path: "/facerec.keys.v1.KeysService/ListApiKeys" as const,
+    path: "/facerec.internal.keys.v1.KeysService/ListApiKeys" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListApiKeysRequest): Buffer => Buffer.from(ListApiKeysRequest.encode(value).finish()),
@@ -3684,7 +3684,7 @@ export const KeysServiceService = {
   },
   /** GetApiKey returns one key of the actor's tenant; NOT_FOUND for other tenants' keys. */
   getApiKey: {
-    path: "/facerec.keys.v1.KeysService/GetApiKey" as const,
+    path: "/facerec.internal.keys.v1.KeysService/GetApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetApiKeyRequest): Buffer => Buffer.from(GetApiKeyRequest.encode(value).finish()),
@@ -3697,7 +3697,7 @@ export const KeysServiceService = {
    * everywhere within one second.
    */
   updateApiKey: {
-    path: "/facerec.keys.v1.KeysService/UpdateApiKey" as const,
+    path: "/facerec.internal.keys.v1.KeysService/UpdateApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdateApiKeyRequest): Buffer => Buffer.from(UpdateApiKeyRequest.encode(value).finish()),
@@ -3708,7 +3708,7 @@ export const KeysServiceService = {
   },
   /** DeleteApiKey removes a key for good; its tokens stop working within one second. */
   deleteApiKey: {
-    path: "/facerec.keys.v1.KeysService/DeleteApiKey" as const,
+    path: "/facerec.internal.keys.v1.KeysService/DeleteApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeleteApiKeyRequest): Buffer => Buffer.from(DeleteApiKeyRequest.encode(value).finish()),
@@ -3725,7 +3725,7 @@ export const KeysServiceService = {
    * previous rotation's grace period runs.
    */
   rotateApiKey: {
-    path: "/facerec.keys.v1.KeysService/RotateApiKey" as const,
+    path: "/facerec.internal.keys.v1.KeysService/RotateApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RotateApiKeyRequest): Buffer => Buffer.from(RotateApiKeyRequest.encode(value).finish()),
@@ -3739,7 +3739,7 @@ export const KeysServiceService = {
    * tenant, in that order. The first failing check is reported in the response, not as an error.
    */
   verifyApiKey: {
-    path: "/facerec.keys.v1.KeysService/VerifyApiKey" as const,
+    path: "/facerec.internal.keys.v1.KeysService/VerifyApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: VerifyApiKeyRequest): Buffer => Buffer.from(VerifyApiKeyRequest.encode(value).finish()),
@@ -3755,7 +3755,7 @@ export const KeysServiceService = {
    * seconds per key; the keys service writes at most that often too.
    */
   recordKeyUse: {
-    path: "/facerec.keys.v1.KeysService/RecordKeyUse" as const,
+    path: "/facerec.internal.keys.v1.KeysService/RecordKeyUse" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RecordKeyUseRequest): Buffer => Buffer.from(RecordKeyUseRequest.encode(value).finish()),
@@ -3770,7 +3770,7 @@ export const KeysServiceService = {
    * Counts are kept per replica for a few seconds before they are written.
    */
   getApiKeyUsage: {
-    path: "/facerec.keys.v1.KeysService/GetApiKeyUsage" as const,
+    path: "/facerec.internal.keys.v1.KeysService/GetApiKeyUsage" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetApiKeyUsageRequest): Buffer =>
@@ -3786,7 +3786,7 @@ export const KeysServiceService = {
    * for unexpired tokens; later messages arrive as revocations happen on any replica.
    */
   watchRevocations: {
-    path: "/facerec.keys.v1.KeysService/WatchRevocations" as const,
+    path: "/facerec.internal.keys.v1.KeysService/WatchRevocations" as const,
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: WatchRevocationsRequest): Buffer =>
@@ -3801,7 +3801,7 @@ export const KeysServiceService = {
    * hijacked) admin session: tokens whose `sid` claim is the session id. Called by the auth service.
    */
   revokeSession: {
-    path: "/facerec.keys.v1.KeysService/RevokeSession" as const,
+    path: "/facerec.internal.keys.v1.KeysService/RevokeSession" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RevokeSessionRequest): Buffer => Buffer.from(RevokeSessionRequest.encode(value).finish()),
@@ -4074,7 +4074,7 @@ export interface KeysServiceClient extends Client {
 
 export const KeysServiceClient = makeGenericClientConstructor(
   KeysServiceService,
-  "facerec.keys.v1.KeysService",
+  "facerec.internal.keys.v1.KeysService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): KeysServiceClient;
   service: typeof KeysServiceService;

@@ -2,7 +2,7 @@
 // versions:
 //   protoc-gen-ts_proto  v2.18.0
 //   protoc               unknown
-// source: facerec/ingest/v1/ingest_query.proto
+// source: facerec/internal/ingest/v1/ingest_query.proto
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -20,13 +20,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.ts";
+import { Timestamp } from "../../../../google/protobuf/timestamp.ts";
+import { BoundingBox } from "../../../ingest/v1/ingest.ts";
 import { Actor } from "../../audit/v1/audit.ts";
-import { BoundingBox } from "./ingest.ts";
 
-export const protobufPackage = "facerec.ingest.v1";
+export const protobufPackage = "facerec.internal.ingest.v1";
 
-export const protobufFileName = "facerec/ingest/v1/ingest_query.proto";
+export const protobufFileName = "facerec/internal/ingest/v1/ingest_query.proto";
 
 /** SightingChangeKind says whether a sighting is new or has changed. */
 export const SightingChangeKind = {
@@ -2622,7 +2622,7 @@ export const IngestQueryServiceService = {
    * most recently active first.
    */
   listWorkers: {
-    path: "/facerec.ingest.v1.IngestQueryService/ListWorkers" as const,
+    path: "/facerec.internal.ingest.v1.IngestQueryService/ListWorkers" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListWorkersRequest): Buffer => Buffer.from(ListWorkersRequest.encode(value).finish()),
@@ -2632,7 +2632,7 @@ export const IngestQueryServiceService = {
   },
   /** ListEvents pages through the actor's tenant's face events, newest capture first. */
   listEvents: {
-    path: "/facerec.ingest.v1.IngestQueryService/ListEvents" as const,
+    path: "/facerec.internal.ingest.v1.IngestQueryService/ListEvents" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListEventsRequest): Buffer => Buffer.from(ListEventsRequest.encode(value).finish()),
@@ -2645,7 +2645,7 @@ export const IngestQueryServiceService = {
    * the actor's tenant's or has no thumbnail.
    */
   getEventThumbnail: {
-    path: "/facerec.ingest.v1.IngestQueryService/GetEventThumbnail" as const,
+    path: "/facerec.internal.ingest.v1.IngestQueryService/GetEventThumbnail" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetEventThumbnailRequest): Buffer =>
@@ -2657,7 +2657,7 @@ export const IngestQueryServiceService = {
   },
   /** ListSightings pages through the actor's tenant's sightings, most recently seen first. */
   listSightings: {
-    path: "/facerec.ingest.v1.IngestQueryService/ListSightings" as const,
+    path: "/facerec.internal.ingest.v1.IngestQueryService/ListSightings" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListSightingsRequest): Buffer => Buffer.from(ListSightingsRequest.encode(value).finish()),
@@ -2673,7 +2673,7 @@ export const IngestQueryServiceService = {
    * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
    */
   watchSightings: {
-    path: "/facerec.ingest.v1.IngestQueryService/WatchSightings" as const,
+    path: "/facerec.internal.ingest.v1.IngestQueryService/WatchSightings" as const,
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: WatchSightingsRequest): Buffer =>
@@ -2799,7 +2799,7 @@ export interface IngestQueryServiceClient extends Client {
 
 export const IngestQueryServiceClient = makeGenericClientConstructor(
   IngestQueryServiceService,
-  "facerec.ingest.v1.IngestQueryService",
+  "facerec.internal.ingest.v1.IngestQueryService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): IngestQueryServiceClient;
   service: typeof IngestQueryServiceService;

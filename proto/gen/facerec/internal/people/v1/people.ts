@@ -2,7 +2,7 @@
 // versions:
 //   protoc-gen-ts_proto  v2.18.0
 //   protoc               unknown
-// source: facerec/people/v1/people.proto
+// source: facerec/internal/people/v1/people.proto
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -20,13 +20,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.ts";
+import { Timestamp } from "../../../../google/protobuf/timestamp.ts";
+import { BoundingBox } from "../../../ingest/v1/ingest.ts";
 import { Actor } from "../../audit/v1/audit.ts";
-import { BoundingBox } from "../../ingest/v1/ingest.ts";
 
-export const protobufPackage = "facerec.people.v1";
+export const protobufPackage = "facerec.internal.people.v1";
 
-export const protobufFileName = "facerec/people/v1/people.proto";
+export const protobufFileName = "facerec/internal/people/v1/people.proto";
 
 /** Person is someone a tenant wants to recognise. */
 export interface Person {
@@ -5272,7 +5272,7 @@ export const PeopleServiceService = {
    * another person of the tenant has the same external_id.
    */
   createPerson: {
-    path: "/facerec.people.v1.PeopleService/CreatePerson" as const,
+    path: "/facerec.internal.people.v1.PeopleService/CreatePerson" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreatePersonRequest): Buffer => Buffer.from(CreatePersonRequest.encode(value).finish()),
@@ -5283,7 +5283,7 @@ export const PeopleServiceService = {
   },
   /** ListPeople pages through the actor's tenant's people, newest first. */
   listPeople: {
-    path: "/facerec.people.v1.PeopleService/ListPeople" as const,
+    path: "/facerec.internal.people.v1.PeopleService/ListPeople" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListPeopleRequest): Buffer => Buffer.from(ListPeopleRequest.encode(value).finish()),
@@ -5293,7 +5293,7 @@ export const PeopleServiceService = {
   },
   /** GetPerson returns one person; NOT_FOUND for another tenant's. */
   getPerson: {
-    path: "/facerec.people.v1.PeopleService/GetPerson" as const,
+    path: "/facerec.internal.people.v1.PeopleService/GetPerson" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetPersonRequest): Buffer => Buffer.from(GetPersonRequest.encode(value).finish()),
@@ -5303,7 +5303,7 @@ export const PeopleServiceService = {
   },
   /** UpdatePerson changes the fields that are set and leaves the others alone. */
   updatePerson: {
-    path: "/facerec.people.v1.PeopleService/UpdatePerson" as const,
+    path: "/facerec.internal.people.v1.PeopleService/UpdatePerson" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdatePersonRequest): Buffer => Buffer.from(UpdatePersonRequest.encode(value).finish()),
@@ -5314,7 +5314,7 @@ export const PeopleServiceService = {
   },
   /** DeletePerson removes a person with every face, crop and embedding enrolled for them. */
   deletePerson: {
-    path: "/facerec.people.v1.PeopleService/DeletePerson" as const,
+    path: "/facerec.internal.people.v1.PeopleService/DeletePerson" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeletePersonRequest): Buffer => Buffer.from(DeletePersonRequest.encode(value).finish()),
@@ -5328,7 +5328,7 @@ export const PeopleServiceService = {
    * stores its crop and embeddings for the person. It is matchable on every replica within 1 s.
    */
   enrollFace: {
-    path: "/facerec.people.v1.PeopleService/EnrollFace" as const,
+    path: "/facerec.internal.people.v1.PeopleService/EnrollFace" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: EnrollFaceRequest): Buffer => Buffer.from(EnrollFaceRequest.encode(value).finish()),
@@ -5338,7 +5338,7 @@ export const PeopleServiceService = {
   },
   /** ListFaces returns every face enrolled for a person, oldest first. */
   listFaces: {
-    path: "/facerec.people.v1.PeopleService/ListFaces" as const,
+    path: "/facerec.internal.people.v1.PeopleService/ListFaces" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListFacesRequest): Buffer => Buffer.from(ListFacesRequest.encode(value).finish()),
@@ -5348,7 +5348,7 @@ export const PeopleServiceService = {
   },
   /** GetFaceThumbnail returns a face's aligned crop as JPEG. */
   getFaceThumbnail: {
-    path: "/facerec.people.v1.PeopleService/GetFaceThumbnail" as const,
+    path: "/facerec.internal.people.v1.PeopleService/GetFaceThumbnail" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetFaceThumbnailRequest): Buffer =>
@@ -5360,7 +5360,7 @@ export const PeopleServiceService = {
   },
   /** DeleteFace removes one face with its crop and embeddings. */
   deleteFace: {
-    path: "/facerec.people.v1.PeopleService/DeleteFace" as const,
+    path: "/facerec.internal.people.v1.PeopleService/DeleteFace" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DeleteFaceRequest): Buffer => Buffer.from(DeleteFaceRequest.encode(value).finish()),
@@ -5373,7 +5373,7 @@ export const PeopleServiceService = {
    * (the largest one unless the request names one), like Rekognition's SearchFacesByImage.
    */
   searchFaces: {
-    path: "/facerec.people.v1.PeopleService/SearchFaces" as const,
+    path: "/facerec.internal.people.v1.PeopleService/SearchFaces" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: SearchFacesRequest): Buffer => Buffer.from(SearchFacesRequest.encode(value).finish()),
@@ -5386,7 +5386,7 @@ export const PeopleServiceService = {
    * platform's defaults (from `npm run eval:recognition`) that apply where it has none.
    */
   getRecognitionSettings: {
-    path: "/facerec.people.v1.PeopleService/GetRecognitionSettings" as const,
+    path: "/facerec.internal.people.v1.PeopleService/GetRecognitionSettings" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetRecognitionSettingsRequest): Buffer =>
@@ -5402,7 +5402,7 @@ export const PeopleServiceService = {
    * the defaults). Audited; in effect on every ingest replica within about a second.
    */
   updateRecognitionSettings: {
-    path: "/facerec.people.v1.PeopleService/UpdateRecognitionSettings" as const,
+    path: "/facerec.internal.people.v1.PeopleService/UpdateRecognitionSettings" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdateRecognitionSettingsRequest): Buffer =>
@@ -5424,7 +5424,7 @@ export const PeopleServiceService = {
    * is harmless. Unlike the other RPCs it takes no actor: it serves every tenant, to services only.
    */
   watchGallery: {
-    path: "/facerec.people.v1.PeopleService/WatchGallery" as const,
+    path: "/facerec.internal.people.v1.PeopleService/WatchGallery" as const,
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: WatchGalleryRequest): Buffer => Buffer.from(WatchGalleryRequest.encode(value).finish()),
@@ -5717,7 +5717,7 @@ export interface PeopleServiceClient extends Client {
 
 export const PeopleServiceClient = makeGenericClientConstructor(
   PeopleServiceService,
-  "facerec.people.v1.PeopleService",
+  "facerec.internal.people.v1.PeopleService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): PeopleServiceClient;
   service: typeof PeopleServiceService;

@@ -2,7 +2,7 @@
 // versions:
 //   protoc-gen-ts_proto  v2.18.0
 //   protoc               unknown
-// source: facerec/auth/v1/auth.proto
+// source: facerec/internal/auth/v1/auth.proto
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -18,13 +18,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.ts";
+import { Timestamp } from "../../../../google/protobuf/timestamp.ts";
 import { Actor } from "../../audit/v1/audit.ts";
 import { ApiKey, Role, roleFromJSON, roleToJSON } from "../../keys/v1/keys.ts";
 
-export const protobufPackage = "facerec.auth.v1";
+export const protobufPackage = "facerec.internal.auth.v1";
 
-export const protobufFileName = "facerec/auth/v1/auth.proto";
+export const protobufFileName = "facerec/internal/auth/v1/auth.proto";
 
 /** User is a person who signs in to the dashboard. */
 export interface User {
@@ -1271,7 +1271,7 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
       writer.uint32(16).int32(message.expiresIn);
     }
     if (message.apiKey !== undefined) {
-      ApiKey.encode(message.apiKey, writer.uint32(26).fork()).join();
+      ApiKey.encode(message.apiKey, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1305,8 +1305,8 @@ export const ExchangeApiKeyResponse: MessageFns<ExchangeApiKeyResponse> = {
             message.expiresIn = reader.int32();
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 4: {
+            if (tag !== 34) {
               break;
             }
 
@@ -2512,7 +2512,7 @@ export const AuthServiceService = {
    * a rotating refresh token.
    */
   login: {
-    path: "/facerec.auth.v1.AuthService/Login" as const,
+    path: "/facerec.internal.auth.v1.AuthService/Login" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: LoginRequest): Buffer => Buffer.from(LoginRequest.encode(value).finish()),
@@ -2525,7 +2525,7 @@ export const AuthServiceService = {
    * refresh token that was already rotated revokes its whole family (token theft detection).
    */
   refresh: {
-    path: "/facerec.auth.v1.AuthService/Refresh" as const,
+    path: "/facerec.internal.auth.v1.AuthService/Refresh" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RefreshRequest): Buffer => Buffer.from(RefreshRequest.encode(value).finish()),
@@ -2535,7 +2535,7 @@ export const AuthServiceService = {
   },
   /** Logout revokes the refresh token's family. */
   logout: {
-    path: "/facerec.auth.v1.AuthService/Logout" as const,
+    path: "/facerec.internal.auth.v1.AuthService/Logout" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: LogoutRequest): Buffer => Buffer.from(LogoutRequest.encode(value).finish()),
@@ -2549,7 +2549,7 @@ export const AuthServiceService = {
    * `ip_not_allowed`. A token from a key limited to sites or workers carries the limits as claims.
    */
   exchangeApiKey: {
-    path: "/facerec.auth.v1.AuthService/ExchangeApiKey" as const,
+    path: "/facerec.internal.auth.v1.AuthService/ExchangeApiKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ExchangeApiKeyRequest): Buffer =>
@@ -2561,7 +2561,7 @@ export const AuthServiceService = {
   },
   /** GetJwks returns the public keys that verify current tokens. */
   getJwks: {
-    path: "/facerec.auth.v1.AuthService/GetJwks" as const,
+    path: "/facerec.internal.auth.v1.AuthService/GetJwks" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetJwksRequest): Buffer => Buffer.from(GetJwksRequest.encode(value).finish()),
@@ -2574,7 +2574,7 @@ export const AuthServiceService = {
    * until they expire. Platform admins only.
    */
   rotateSigningKey: {
-    path: "/facerec.auth.v1.AuthService/RotateSigningKey" as const,
+    path: "/facerec.internal.auth.v1.AuthService/RotateSigningKey" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RotateSigningKeyRequest): Buffer =>
@@ -2586,7 +2586,7 @@ export const AuthServiceService = {
   },
   /** GetUser returns a user of the actor's tenant. */
   getUser: {
-    path: "/facerec.auth.v1.AuthService/GetUser" as const,
+    path: "/facerec.internal.auth.v1.AuthService/GetUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetUserRequest): Buffer => Buffer.from(GetUserRequest.encode(value).finish()),
@@ -2596,7 +2596,7 @@ export const AuthServiceService = {
   },
   /** CreateTenant creates a tenant and its first admin. Platform admins only. */
   createTenant: {
-    path: "/facerec.auth.v1.AuthService/CreateTenant" as const,
+    path: "/facerec.internal.auth.v1.AuthService/CreateTenant" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateTenantRequest): Buffer => Buffer.from(CreateTenantRequest.encode(value).finish()),
@@ -2607,7 +2607,7 @@ export const AuthServiceService = {
   },
   /** ListTenants lists every tenant. Platform admins only. */
   listTenants: {
-    path: "/facerec.auth.v1.AuthService/ListTenants" as const,
+    path: "/facerec.internal.auth.v1.AuthService/ListTenants" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListTenantsRequest): Buffer => Buffer.from(ListTenantsRequest.encode(value).finish()),
@@ -2617,7 +2617,7 @@ export const AuthServiceService = {
   },
   /** CreateUser adds a person (admin or viewer) to the actor's tenant. */
   createUser: {
-    path: "/facerec.auth.v1.AuthService/CreateUser" as const,
+    path: "/facerec.internal.auth.v1.AuthService/CreateUser" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateUserRequest): Buffer => Buffer.from(CreateUserRequest.encode(value).finish()),
@@ -2841,7 +2841,7 @@ export interface AuthServiceClient extends Client {
 
 export const AuthServiceClient = makeGenericClientConstructor(
   AuthServiceService,
-  "facerec.auth.v1.AuthService",
+  "facerec.internal.auth.v1.AuthService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuthServiceClient;
   service: typeof AuthServiceService;

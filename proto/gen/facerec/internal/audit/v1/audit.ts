@@ -2,7 +2,7 @@
 // versions:
 //   protoc-gen-ts_proto  v2.18.0
 //   protoc               unknown
-// source: facerec/audit/v1/audit.proto
+// source: facerec/internal/audit/v1/audit.proto
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -18,11 +18,11 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.ts";
+import { Timestamp } from "../../../../google/protobuf/timestamp.ts";
 
-export const protobufPackage = "facerec.audit.v1";
+export const protobufPackage = "facerec.internal.audit.v1";
 
-export const protobufFileName = "facerec/audit/v1/audit.proto";
+export const protobufFileName = "facerec/internal/audit/v1/audit.proto";
 
 /** ActorType says whether an actor is a person or an API key. */
 export const ActorType = {
@@ -1016,7 +1016,7 @@ export const AuditServiceService = {
    * when left empty.
    */
   recordAuditEvent: {
-    path: "/facerec.audit.v1.AuditService/RecordAuditEvent" as const,
+    path: "/facerec.internal.audit.v1.AuditService/RecordAuditEvent" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RecordAuditEventRequest): Buffer =>
@@ -1028,7 +1028,7 @@ export const AuditServiceService = {
   },
   /** ListAuditEvents pages through one tenant's events, newest first. */
   listAuditEvents: {
-    path: "/facerec.audit.v1.AuditService/ListAuditEvents" as const,
+    path: "/facerec.internal.audit.v1.AuditService/ListAuditEvents" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListAuditEventsRequest): Buffer =>
@@ -1090,7 +1090,7 @@ export interface AuditServiceClient extends Client {
 
 export const AuditServiceClient = makeGenericClientConstructor(
   AuditServiceService,
-  "facerec.audit.v1.AuditService",
+  "facerec.internal.audit.v1.AuditService",
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuditServiceClient;
   service: typeof AuditServiceService;
