@@ -142,10 +142,17 @@ function checkEmbedding(o: FaceObservation): string | undefined {
   }
   const bytes = o.embedding;
   if (bytes.length !== o.embeddingDim * 4) return `embedding: length ${bytes.length} is not embedding_dim*4`;
+  // A typed-array view reads a float in one step where readFloatLE checks bounds each time (the loop
+  // was 4% of ingest's CPU under load); a view needs 4-byte alignment, else a copy (little-endian,
+  // like every machine this runs on).
+  const values =
+    bytes.byteOffset % 4 === 0
+      ? new Float32Array(bytes.buffer, bytes.byteOffset, o.embeddingDim)
+      : new Float32Array(new Uint8Array(bytes).buffer);
   let squares = 0;
-  for (let offset = 0; offset < bytes.length; offset += 4) {
-    const value = bytes.readFloatLE(offset);
-    if (!Number.isFinite(value)) return `embedding[${offset / 4}]: ${value} is not finite`;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isFinite(value)) return `embedding[${i}]: ${value} is not finite`;
     squares += value * value;
   }
   // The contract promises unit vectors (matching is a dot product); the tolerance admits any float
