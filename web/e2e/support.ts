@@ -228,18 +228,37 @@ export function report(line: string): void {
   console.log(`# ${line}`);
 }
 
+/** What makes a page interactive: its table shows `rows` rows, done loading, and `button` is enabled. */
+export interface InteractiveWhen {
+  /** The page's path, e.g. `/api-keys`. */
+  path: string;
+  /** CSS class of its ResourceTable, e.g. `.api-keys-table`. */
+  table: string;
+  rows: number;
+  /** The label of the page's main action, which must be enabled. */
+  button: string;
+}
+
+/** The API Keys page: rows of the keys made, and Create API Key enabled. */
+export const API_KEYS_PAGE = (rows: number): InteractiveWhen => ({
+  path: "/api-keys",
+  table: ".api-keys-table",
+  rows,
+  button: "Create API Key",
+});
+
 /**
- * Cold loads of the API Keys page by a signed-in admin (fresh browser context: empty cache, session
- * cookie only), each timed inside the page from navigation start until the keys table shows at
- * least `rows` rows and Create API Key can be clicked. Every load must be free of problems. One
- * sign-in serves every load (sign-ins are rate-limited); `beforeEachLoad` lets the benchmark
- * interleave its baseline. Shared by the end-to-end test and `npm run bench -w @facerec/web`,
- * which holds the result to its budget.
+ * Cold loads of a page by a signed-in admin (fresh browser context: empty cache, session cookie
+ * only), each timed inside the page from navigation start until it is interactive (InteractiveWhen).
+ * Every load must be free of problems. One sign-in serves every load (sign-ins are rate-limited);
+ * `beforeEachLoad` lets the benchmark interleave its baseline. Shared by the end-to-end test and
+ * `npm run bench -w @facerec/web`, which holds the results to their budgets.
  */
-export async function apiKeysInteractiveMs(
+export async function interactiveMs(
   browser: Browser,
   t: TestStack,
-  opts: { loads: number; rows: number; beforeEachLoad?: () => Promise<void> },
+  when: InteractiveWhen,
+  opts: { loads: number; beforeEachLoad?: () => Promise<void> },
 ): Promise<number[]> {
   const first = await newContext(browser, t);
   const signInPage = await first.newPage();
@@ -253,28 +272,26 @@ export async function apiKeysInteractiveMs(
     const c = await newContext(browser, t, { storageState: state });
     const page = await c.newPage();
     const watcher = new ProblemWatcher(page);
-    await page.addInitScript((rows: number) => {
+    await page.addInitScript(({ table, rows, button }: InteractiveWhen) => {
       const w = window as unknown as { __interactiveAt?: number };
       const check = () => {
         if (w.__interactiveAt !== undefined) return;
-        const shown = document.querySelectorAll(".api-keys-table tbody tr");
-        const loading = document.querySelector(".api-keys-table .n-data-table__loading-wrapper");
-        const create = [...document.querySelectorAll("button")].find(
-          (b) => b.textContent?.trim() === "Create API Key",
-        );
+        const shown = document.querySelectorAll(`${table} tbody tr`);
+        const loading = document.querySelector(`${table} .n-data-table__loading-wrapper`);
+        const action = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === button);
         // performance.now() counts from the navigation's timeOrigin.
-        if (shown.length >= rows && !loading && create && !create.disabled)
+        if (shown.length >= rows && !loading && action && !action.disabled)
           w.__interactiveAt = performance.now();
       };
       new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
-    }, opts.rows);
-    await page.goto("/api-keys");
+    }, when);
+    await page.goto(when.path);
     const at = await page.waitForFunction(
       () => (window as unknown as { __interactiveAt?: number }).__interactiveAt,
     );
     runs.push(Math.round(Number(await at.jsonValue())));
-    await page.getByRole("button", { name: "Create API Key" }).click({ trial: true });
-    watcher.assertClean("the API Keys page");
+    await page.getByRole("button", { name: when.button }).first().click({ trial: true });
+    watcher.assertClean(`the page ${when.path}`);
     // The refresh cookie rotated: the next load starts from this context's cookies.
     state = await c.storageState();
     await c.close();
