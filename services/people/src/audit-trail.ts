@@ -3,7 +3,11 @@
  * (facerec.internal.audit.v1.AuditService): one RPC per change, awaited, so a change the caller sees as done
  * is in the log.
  */
-import type { Actor, AuditServiceClient, FieldChange } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import type {
+  Actor,
+  AuditServiceClient,
+  FieldChange,
+} from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 
 export type PeopleAuditAction =
@@ -12,7 +16,9 @@ export type PeopleAuditAction =
   | "person.deleted"
   | "person_face.enrolled"
   | "person_face.deleted"
-  | "recognition_settings.updated";
+  | "recognition_settings.updated"
+  | "webhook.created"
+  | "webhook.deleted";
 
 export class AuditTrail {
   readonly #client: AuditServiceClient;
@@ -24,7 +30,7 @@ export class AuditTrail {
   async record(
     actor: Actor,
     action: PeopleAuditAction,
-    target: { type: "person" | "person_face" | "recognition_settings"; id: string },
+    target: { type: "person" | "person_face" | "recognition_settings" | "webhook"; id: string },
     changes: FieldChange[] = [],
   ): Promise<void> {
     await callUnary(this.#client.recordAuditEvent.bind(this.#client), {

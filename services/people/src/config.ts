@@ -40,6 +40,30 @@ export const peopleConfigSchema = z.object({
   ENROL_MIN_DET_SCORE: z.coerce.number().min(0).max(1).default(0.75),
   /** How often each replica reads the gallery changes other replicas made, in ms. */
   GALLERY_POLL_MS: z.coerce.number().int().min(50).max(5000).default(200),
+  /** Ingest's internal query API: the sightings webhooks announce (`sighting.started`). */
+  INGEST_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.ingest + 1}`),
+  /**
+   * Development only: webhooks may use http and hosts that resolve to loopback, private or
+   * link-local addresses. Off, such URLs are refused (`webhook_url_not_allowed`).
+   */
+  WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  /** How long one delivery attempt may take, in ms; no 2xx answer by then is a failed attempt. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Delay before the second attempt, in ms; doubled after each failure (with jitter). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
+  /** The longest delay between attempts, in ms. */
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(50).max(86_400_000).default(3_600_000),
+  /** How long after an event its delivery is retried, in ms (24 h); then it is `failed`. */
+  WEBHOOK_RETRY_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000)
+    .default(86_400_000),
+  /** How often each replica looks for due deliveries, in ms (new ones go out at once). */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** How often the event sources re-read sightings and the audit log under their live feeds, in ms. */
+  WEBHOOK_SCAN_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
 });
 
 export type PeopleConfig = z.infer<typeof peopleConfigSchema>;

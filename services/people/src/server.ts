@@ -16,6 +16,7 @@ import { peopleBindings } from "./grpc-handlers.ts";
 import { peopleModels } from "./models.ts";
 import { People } from "./people.ts";
 import { RecognitionSettings } from "./recognition-settings.ts";
+import { startWebhooks } from "./webhooks/service.ts";
 
 export async function startPeopleService(config: PeopleConfig, log: Logger) {
   const rules = { minFacePx: config.ENROL_MIN_FACE_PX, minScore: config.ENROL_MIN_DET_SCORE };
@@ -51,15 +52,17 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
   const people = new People({ models, faces, audit });
   const settings = new RecognitionSettings({ models, replica, audit });
   const galleryWatch = watchGallery(replica, log);
+  const webhooks = await startWebhooks({ config, connection, people: models.people, audit, log });
   const grpc = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.PEOPLE_PORT,
-    services: peopleBindings({ people, faces, settings, galleryWatch, log }),
+    services: [...peopleBindings({ people, faces, settings, galleryWatch, log }), webhooks.binding],
     log,
     // Photos travel whole: room for the largest accepted one plus the rest of the request.
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },
   });
   replica.start();
+  webhooks.start();
   // Faces enrolled before a model was added to EMBEDDER_TYPES get its embedding now, in the background.
   faces.backfillEmbeddings().then(
     (count) => count > 0 && log.info({ faces: count }, "embeddings computed for the models in use"),
@@ -71,6 +74,7 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
       replica.stop();
       // Subscribers (ingest) resubscribe, to another replica or to this one restarted.
       galleryWatch.endAll();
+      await webhooks.close();
       await grpc.close();
       auditClient.close();
       await analyzer.close();
