@@ -25,6 +25,7 @@ import { recognitionSettingsRoutes } from "./routes/recognition-settings.ts";
 import { sightingRoutes } from "./routes/sightings.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { userRoutes } from "./routes/users.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { workerRoutes } from "./routes/workers.ts";
 
 export interface Readiness {
@@ -47,6 +48,7 @@ export function apiRoutes(deps: GatewayDeps) {
     ...faceSearchRoutes(deps),
     ...sightingRoutes(deps),
     ...recognitionSettingsRoutes(deps),
+    ...webhookRoutes(deps),
   ];
 }
 

@@ -3,6 +3,7 @@ import type { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/
 import type { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import type { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import type { PeopleServiceClient } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import type { WebhooksServiceClient } from "@facerec/proto/facerec/internal/webhooks/v1/webhooks.ts";
 import type { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   audit: AuditServiceClient;
   ingest: IngestQueryServiceClient;
   people: PeopleServiceClient;
+  /** Served by the people process, on PEOPLE_ADDR. */
+  webhooks: WebhooksServiceClient;
   verifier: TokenVerifier;
   revocations: RevocationFeed;
 }

@@ -77,6 +77,13 @@ export const peopleQuery = z.strictObject({
   watchlist: z.stringbool().optional(),
 });
 
+export const deletePersonQuery = z.strictObject({
+  purgeSightings: z.stringbool().optional().meta({
+    description:
+      "true: a data-subject erasure: the events and sightings matched to the person are deleted too (with their embeddings and thumbnails). Otherwise they are kept, unmatched (no personId).",
+  }),
+});
+
 export const personResponse = z.object({ person: personSchema });
 export const personListResponse = z
   .object({ people: z.array(personSchema), nextPageToken: z.string() })
@@ -101,12 +108,19 @@ export const faceSchema = z
     embeddings: z.array(z.object({ model: z.string(), embeddingDim: z.number().int() })),
     cropSize: z.number().int(),
     thumbnailUrl: z.string().meta({ description: "The aligned face crop, JPEG." }),
+    eventId: z.string().nullable().meta({ description: "The event it was enrolled from; null for a photo." }),
     createdAt: timestamp,
     createdBy: z.string(),
   })
   .meta({ id: "PersonFace" });
 
-export const faceResponse = z.object({ face: faceSchema });
+export const faceResponse = z.object({
+  face: faceSchema,
+  faces: z.array(faceSchema).optional().meta({
+    description:
+      "With a JSON body: every face enrolled, best first (one for an event, up to 5 for a track); `face` is the first.",
+  }),
+});
 export const faceListResponse = z.object({ faces: z.array(faceSchema) });
 
 export const faceParams = z.strictObject({
@@ -142,6 +156,43 @@ const bbox = z
 
 export const enrolFaceBody = z.strictObject({ image: photo, faceIndex, bbox });
 
+const eventId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "an event id as events carry it")
+  .meta({ description: "An event of the tenant (GET /v1/events)." });
+const trackId = z
+  .union([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,15}$/)])
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER))
+  .meta({ description: "The tracker id, as events carry it (a number, or its decimal string)." });
+
+export const enrolObservedBody = z
+  .union([
+    z.strictObject({ eventId }),
+    z.strictObject({
+      workerId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9._-]"),
+      trackId,
+    }),
+  ])
+  .meta({
+    id: "EnrolObservedFaces",
+    description:
+      'Enrol a streamed face instead of a photo: `{"eventId"}` stores that event\'s embedding and thumbnail ("this face is Alice"); `{"workerId","trackId"}` the track\'s best: up to 5 of its observations with a thumbnail, highest quality first, each at least 1 s apart in capture time. The track is the worker\'s most recent one with that id in the last 24 hours.',
+    example: { eventId: "2026120614-Gm0bqX1c9VbY2t8K3wQe5R" },
+  });
+
+export const searchByEventBody = z
+  .strictObject({
+    eventId,
+    maxResults: z.number().int().min(1).max(100).optional().meta({ description: "Default 10." }),
+    minSimilarity: z.number().min(-1).max(1).optional().meta({ description: "Cosine; default no floor." }),
+  })
+  .meta({
+    id: "SearchByEvent",
+    description: "Search with a stored event's own embedding (its model's gallery) instead of a photo.",
+    example: { eventId: "2026120614-Gm0bqX1c9VbY2t8K3wQe5R", maxResults: 5 },
+  });
+
 export const searchFacesBody = z.strictObject({
   image: photo,
   faceIndex,
@@ -159,7 +210,10 @@ const detectedFaceSchema = z.object({ index: z.number().int(), bbox: boxSchema, 
 
 export const searchResponse = z
   .object({
-    searchedFace: detectedFaceSchema,
+    searchedFace: detectedFaceSchema
+      .nullable()
+      .meta({ description: "The photo's face searched; null for an event." }),
+    eventId: z.string().nullable().meta({ description: "The event searched with; null for a photo." }),
     model: z.string().meta({ description: "The embedding model compared with." }),
     gallerySize: z.number().int().meta({ description: "Enrolled faces compared against." }),
     matches: z.array(
@@ -210,7 +264,7 @@ export const photoProblems = {
   },
   422: {
     description:
-      "`invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found`",
+      "`invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found`; from an event or track: `event_without_thumbnail`, `event_without_embedding`, `track_without_thumbnails`",
     schema: photoProblemSchema,
     contentType: "application/problem+json",
   },
@@ -254,6 +308,7 @@ export function presentFace(face: PersonFace) {
     embeddings: face.embeddings,
     cropSize: face.cropSize,
     thumbnailUrl: `/v1/people/${encodeURIComponent(face.personId)}/faces/${encodeURIComponent(face.id)}/thumbnail`,
+    eventId: face.eventId || null,
     createdAt: iso(face.createdAt),
     createdBy: face.createdBy,
   };
@@ -265,7 +320,8 @@ function presentDetectedFace(face: DetectedFace) {
 
 export function presentSearchResult(result: SearchResult) {
   return {
-    searchedFace: presentDetectedFace(result.searchedFace!),
+    searchedFace: result.searchedFace ? presentDetectedFace(result.searchedFace) : null,
+    eventId: result.eventId || null,
     model: result.model,
     gallerySize: result.gallerySize,
     matches: result.matches.map((m) => ({

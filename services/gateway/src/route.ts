@@ -8,7 +8,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-ope
 import type { RoleName } from "@facerec/shared/tokens/claims.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import type Router from "@koa/router";
-import type { Context, Middleware } from "koa";
+import type { Context, Middleware, Next } from "koa";
 import type { z } from "zod";
 import { camelCaseKeys } from "./input-case.ts";
 import { authenticate, type Caller } from "./middleware/authenticate.ts";
@@ -23,6 +23,7 @@ export interface RouteSpec<
   B extends Schema | undefined,
   Q extends Schema | undefined,
   P extends Schema | undefined,
+  J extends Schema | undefined = undefined,
 > {
   method: "get" | "post" | "put" | "patch" | "delete";
   /** Koa-style path, e.g. `/v1/api-keys/:id`. */
@@ -39,6 +40,8 @@ export interface RouteSpec<
   body?: B;
   /** How the body is sent: JSON (default) or multipart/form-data (uploads; parsed after the role check). */
   bodyType?: "application/json" | "multipart/form-data";
+  /** A JSON body accepted instead of a multipart `body`: the request's content type decides. */
+  jsonBody?: J;
   query?: Q;
   params?: P;
   /** Request headers it reads, by their names (e.g. `Idempotency-Key`), validated and documented. */
@@ -55,7 +58,7 @@ export interface RouteSpec<
   handler: (
     ctx: Context,
     input: {
-      body: Infer<B>;
+      body: Infer<B> | Infer<J>;
       query: Infer<Q>;
       params: Infer<P>;
       headers: Record<string, string | undefined>;
@@ -66,15 +69,16 @@ export interface RouteSpec<
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a heterogeneous list of routes with different input schemas
-export type AnyRoute = RouteSpec<any, any, any>;
+export type AnyRoute = RouteSpec<any, any, any, any>;
 
 export const defineRoute = <
   B extends Schema | undefined = undefined,
   Q extends Schema | undefined = undefined,
   P extends Schema | undefined = undefined,
+  J extends Schema | undefined = undefined,
 >(
-  spec: RouteSpec<B, Q, P>,
-): RouteSpec<B, Q, P> => spec;
+  spec: RouteSpec<B, Q, P, J>,
+): RouteSpec<B, Q, P, J> => spec;
 
 function validate(schema: Schema | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
@@ -95,25 +99,39 @@ export function mountRoutes(router: Router, routes: AnyRoute[], verifier: TokenV
   for (const route of routes) {
     const guard = route.access === "public" ? [] : [authenticate(verifier, route.access)];
     const upload = route.bodyType === "multipart/form-data" ? [multipartBody] : [];
-    router[route.method](route.path, ...(route.before ?? []), ...guard, ...upload, async (ctx: Context) => {
-      const input = {
-        body: validate(route.body, (ctx.request as { body?: unknown }).body, "body"),
-        query: validate(route.query, ctx.query, "query"),
-        params: validate(route.params, ctx.params, "path"),
-        headers: (validate(
-          route.headers,
-          read(route.headers, (name) => ctx.get(name)),
-          "header",
-        ) ?? {}) as Record<string, string | undefined>,
-        cookies: (validate(
-          route.cookies,
-          read(route.cookies, (name) => ctx.cookies.get(name)),
-          "cookie",
-        ) ?? {}) as Record<string, string | undefined>,
-        caller: ctx.state.caller as Caller,
-      };
-      await route.handler(ctx, input);
-    });
+    const json = (ctx: Context) => route.jsonBody !== undefined && Boolean(ctx.is("application/json"));
+    const uploadUnlessJson = upload.map(
+      (parse) => (ctx: Context, next: Next) => (json(ctx) ? next() : parse(ctx, next)),
+    );
+    router[route.method](
+      route.path,
+      ...(route.before ?? []),
+      ...guard,
+      ...uploadUnlessJson,
+      async (ctx: Context) => {
+        const input = {
+          body: validate(
+            json(ctx) ? route.jsonBody : route.body,
+            (ctx.request as { body?: unknown }).body,
+            "body",
+          ),
+          query: validate(route.query, ctx.query, "query"),
+          params: validate(route.params, ctx.params, "path"),
+          headers: (validate(
+            route.headers,
+            read(route.headers, (name) => ctx.get(name)),
+            "header",
+          ) ?? {}) as Record<string, string | undefined>,
+          cookies: (validate(
+            route.cookies,
+            read(route.cookies, (name) => ctx.cookies.get(name)),
+            "cookie",
+          ) ?? {}) as Record<string, string | undefined>,
+          caller: ctx.state.caller as Caller,
+        };
+        await route.handler(ctx, input);
+      },
+    );
   }
 }
 
@@ -152,7 +170,10 @@ export function openApiDocument(routes: AnyRoute[]) {
           ? {
               body: {
                 required: true,
-                content: { [route.bodyType ?? "application/json"]: { schema: route.body } },
+                content: {
+                  [route.bodyType ?? "application/json"]: { schema: route.body },
+                  ...(route.jsonBody ? { "application/json": { schema: route.jsonBody } } : {}),
+                },
               },
             }
           : {}),

@@ -5,6 +5,7 @@ import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.
 import { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { PeopleServiceClient } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import { WebhooksServiceClient } from "@facerec/proto/facerec/internal/webhooks/v1/webhooks.ts";
 import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { MAX_MESSAGE_BYTES } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -33,6 +34,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
     "grpc.max_send_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES,
   });
   const peopleHealth = new HealthCheck(config.PEOPLE_ADDR);
+  const webhooks = internalClient(WebhooksServiceClient, config.PEOPLE_ADDR);
   const revocations = new RevocationFeed(keys, log);
   revocations.start();
   const verifier = new TokenVerifier({ auth, revocations, log });
@@ -55,7 +57,7 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
   };
 
   const app = createApp(
-    { config, auth, keys, audit, ingest, people, verifier, revocations },
+    { config, auth, keys, audit, ingest, people, webhooks, verifier, revocations },
     { log, readiness },
   );
   const server: Server = createServer(app.callback());
@@ -81,7 +83,8 @@ export async function startGateway(config: GatewayConfig, log: Logger) {
       revocations.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const client of [auth, keys, audit, ingest, ingestHealth, people, peopleHealth]) client.close();
+      for (const client of [auth, keys, audit, ingest, ingestHealth, people, peopleHealth, webhooks])
+        client.close();
     },
   };
 }

@@ -122,10 +122,19 @@ interface CameraWriter {
   sites: Set<string>;
   people: Set<string>;
   dictionary: string[];
-  waiting: { events: ListedEvent[]; resolve: () => void; reject: (err: unknown) => void }[];
+  /** Appends, and edits of the bucket numbered `edit.number` (an erasure), in arrival order. */
+  waiting: {
+    events: ListedEvent[];
+    edit?: { number: number; change: EventChange };
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }[];
   writing: boolean;
   usedAt: number;
 }
+
+/** What an erasure does to one listed event: keeps it as is, returns an edited copy, or drops it (null). */
+export type EventChange = (event: ListedEvent) => ListedEvent | null;
 
 /** `~` is in no camera id ([A-Za-z0-9._-]), so a bucket id names one camera and number. */
 const bucketId = (camera: string, number: number) => `${camera}~${number}`;
@@ -136,6 +145,8 @@ export class EventListing {
   readonly #directory: PartitionDirectory;
   /** Per hour collection and camera. */
   readonly #writers = new Map<string, CameraWriter>();
+  /** Every listing of this process: an erasure edits a bucket through whichever holds its writer. */
+  static readonly #instances = new Set<WeakRef<EventListing>>();
 
   constructor(
     partitions: EventPartitions,
@@ -145,6 +156,7 @@ export class EventListing {
     this.#partitions = partitions;
     this.#directory = directory;
     this.#writeConcern = writeConcern;
+    EventListing.#instances.add(new WeakRef(this));
   }
 
   /** Adds events to their hours' listing. */
@@ -198,6 +210,12 @@ export class EventListing {
   async #drain(writer: CameraWriter): Promise<void> {
     writer.writing = true;
     while (writer.waiting.length > 0) {
+      const head = writer.waiting[0]!;
+      if (head.edit) {
+        writer.waiting.shift();
+        await this.#edit(writer, head.edit.number, head.edit.change).then(head.resolve, head.reject);
+        continue;
+      }
       const waiting = writer.waiting.reduce((n, w) => n + w.events.length, 0);
       if (
         writer.lines.length > 0 &&
@@ -274,6 +292,109 @@ export class EventListing {
       upsert: true,
       writeConcern: this.#writeConcern,
     });
+  }
+
+  /** The hours (`yyyymmddhh`) in which the tenant's listing names `personId`, oldest first. */
+  async personHours(tenantId: string, personId: string): Promise<string[]> {
+    const hours: string[] = [];
+    for (const partition of await this.#tenantHours(tenantId)) {
+      const found = await this.#partitions
+        .open<BucketDoc>(partition)
+        .findOne({ p: personId }, { projection: { _id: 1 } });
+      if (found) hours.push(hourKey(partition.start));
+    }
+    return hours.sort();
+  }
+
+  /**
+   * Applies `change` to every listed event of `personId` in the tenant's hours (the erasure of a
+   * deleted person); returns how many events it was given. A bucket that a listing of this process
+   * is appending to is edited by its writer, in turn with the appends (the writer's lines are what
+   * its next append writes); any other in place.
+   */
+  async editPerson(tenantId: string, personId: string, change: EventChange): Promise<number> {
+    let changed = 0;
+    const counting: EventChange = (event) => {
+      if (event.personId !== personId) return event;
+      changed++;
+      return change(event);
+    };
+    for (const partition of await this.#tenantHours(tenantId)) {
+      const collection = this.#partitions.open<BucketDoc>(partition);
+      const buckets = await collection.find({ p: personId }, { projection: { _id: 1 } }).toArray();
+      for (const { _id } of buckets) {
+        const split = _id.lastIndexOf("~");
+        const camera = _id.slice(0, split);
+        const edit = { number: Number(_id.slice(split + 1)), change: counting };
+        const owner = EventListing.#writerOf(`${partition.db}/${partition.collection}\n${camera}`);
+        if (!owner) {
+          await this.#editStored(collection, _id, counting);
+          continue;
+        }
+        const { listing, writer } = owner;
+        await new Promise<void>((resolve, reject) => {
+          writer.waiting.push({ events: [], edit, resolve, reject });
+          if (!writer.writing) void listing.#drain(writer);
+        });
+      }
+    }
+    return changed;
+  }
+
+  /** The listing of this process holding the writer of `key` (hour collection and camera), if any. */
+  static #writerOf(key: string): { listing: EventListing; writer: CameraWriter } | undefined {
+    for (const ref of EventListing.#instances) {
+      const listing = ref.deref();
+      if (!listing) {
+        EventListing.#instances.delete(ref);
+        continue;
+      }
+      const writer = listing.#writers.get(key);
+      if (writer) return { listing, writer };
+    }
+    return undefined;
+  }
+
+  /** The tenant's listing hours, as stored now (every replica's). */
+  async #tenantHours(tenantId: string): Promise<Partition[]> {
+    return (await this.#partitions.list()).filter((p) => this.#partitions.isOf(p, "event_pages", tenantId));
+  }
+
+  /** Edits bucket `number` of a writer's camera: from the writer's lines while it appends to it. */
+  async #edit(writer: CameraWriter, number: number, change: EventChange): Promise<void> {
+    if (number !== writer.number || !writer.claimed) {
+      return this.#editStored(writer.collection, bucketId(writer.camera, number), change);
+    }
+    const events = writer.lines.map((line) => decode(line, { c: writer.camera, d: writer.dictionary }));
+    const edited = rebucket(
+      writer.camera,
+      events.flatMap((e) => change(e) ?? []),
+    );
+    if (edited.n === writer.lines.length && edited.v === writer.lines.join("\n")) return;
+    await this.#store(writer, edited);
+    Object.assign(writer, {
+      lines: edited.n > 0 ? edited.v.split("\n") : [],
+      workers: new Set(edited.w),
+      sites: new Set(edited.s),
+      people: new Set(edited.p),
+      dictionary: edited.d,
+    });
+  }
+
+  /**
+   * Edits a bucket no writer of this process holds. An empty bucket is kept, not deleted: a camera's
+   * buckets are read by number until the first missing one.
+   */
+  async #editStored(collection: mongo.Collection<BucketDoc>, id: string, change: EventChange): Promise<void> {
+    const bucket = await collection.findOne({ _id: id });
+    if (!bucket) return;
+    const events = linesOf(bucket).map((line) => decode(line, bucket));
+    const edited = rebucket(
+      bucket.c,
+      events.flatMap((e) => change(e) ?? []),
+    );
+    if (edited.v === bucket.v) return;
+    await collection.replaceOne({ _id: id }, edited, { writeConcern: this.#writeConcern });
   }
 
   #forgetIdleWriters(): void {
@@ -359,7 +480,7 @@ export class EventListing {
         // A repeat (a replayed batch) is always in the same hour as the event it repeats.
         const seen = new Set<string>();
         for (const bucket of buckets) {
-          for (const line of bucket.v.split("\n")) {
+          for (const line of linesOf(bucket)) {
             const event = decode(line, bucket);
             if (!wanted(event) || seen.has(event.id)) continue;
             seen.add(event.id);
@@ -374,6 +495,24 @@ export class EventListing {
     const last = events[events.length - 1]!;
     return { events, next: { at: new Date(last.capturedAt), id: last.id } };
   }
+}
+
+/** A bucket's lines; none in a bucket whose events were all erased. */
+const linesOf = (bucket: Pick<BucketDoc, "v">) => (bucket.v ? bucket.v.split("\n") : []);
+
+/** A bucket's content for `events`, with a dictionary of its own (no string of a dropped event left). */
+function rebucket(camera: string, events: ListedEvent[]): Omit<BucketDoc, "_id"> {
+  const dictionary: string[] = [];
+  const lines = events.map((e) => encode(e, dictionary));
+  return {
+    c: camera,
+    w: [...new Set(events.map((e) => e.workerId))],
+    s: [...new Set(events.map((e) => e.siteId))],
+    p: [...new Set(events.flatMap((e) => (e.personId ? [e.personId] : [])))],
+    d: dictionary,
+    n: lines.length,
+    v: lines.join("\n"),
+  };
 }
 
 /** (capturedAt, id) strictly before the cursor in newest-first order. */

@@ -1,11 +1,12 @@
 /** Maps the public IngestService and the internal IngestQueryService onto the domain objects. */
-import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+
 import {
   type FaceBatch,
   type IngestAck,
   type IngestServiceServer,
   IngestServiceService,
 } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type IngestQueryServiceServer,
   IngestQueryServiceService,
@@ -16,10 +17,12 @@ import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import type { EventLookup } from "./event-lookup.ts";
 import type { EventStore } from "./event-store.ts";
 import { decodeFaceBatch } from "./face-batch-decoding.ts";
 import { FaceStream, type FaceStreamDeps } from "./face-stream.ts";
 import type { OpenStreams } from "./open-streams.ts";
+import type { PersonErasure } from "./person-erasure.ts";
 import { sightingHandlers } from "./sightings/sighting-rpcs.ts";
 import type { SightingStore } from "./sightings/sighting-store.ts";
 import type { SightingTracker } from "./sightings/sighting-tracker.ts";
@@ -73,9 +76,11 @@ export function queryBinding(deps: {
   store: EventStore;
   registry: WorkerRegistry;
   sightings: { store: SightingStore; tracker: SightingTracker };
+  lookup: EventLookup;
+  erasure: PersonErasure;
   log: Logger;
 }): ServiceBinding {
-  const { store, registry, log } = deps;
+  const { store, registry, lookup, erasure, log } = deps;
   const implementation: IngestQueryServiceServer = {
     ...sightingHandlers({ ...deps.sightings, log, tenantOf }),
     listWorkers: unary(log, "ListWorkers", async (req) => ({
@@ -98,6 +103,17 @@ export function queryBinding(deps: {
       const jpeg = await store.thumbnail(tenantOf(req.actor), req.eventId);
       if (!jpeg) throw notFound(`event ${req.eventId} does not exist or has no thumbnail`);
       return { jpeg };
+    }),
+    getEvent: unary(log, "GetEvent", (req) => lookup.get(tenantOf(req.actor), req.eventId)),
+    listTrackEvents: unary(log, "ListTrackEvents", async (req) => {
+      if (!req.workerId || !req.trackId)
+        throw invalidArgument("invalid_track", "worker_id and a non-zero track_id are required");
+      const events = await lookup.track(tenantOf(req.actor), req.workerId, req.trackId, req.to ?? new Date());
+      return { events };
+    }),
+    erasePersonObservations: unary(log, "ErasePersonObservations", (req) => {
+      if (!req.personId) throw invalidArgument("invalid_person_id", "person_id is required");
+      return erasure.erase(tenantOf(req.actor), req.personId, req.purge);
     }),
   };
   return {

@@ -13,6 +13,7 @@ import { RevocationFeed } from "@facerec/shared/tokens/revocation-feed.ts";
 import { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { status } from "@grpc/grpc-js";
 import type { IngestConfig } from "./config.ts";
+import { EventLookup } from "./event-lookup.ts";
 import { EventStore } from "./event-store.ts";
 import { MAX_MESSAGE_BYTES } from "./face-batch-decoding.ts";
 import { GalleryFollower } from "./gallery-follower.ts";
@@ -23,6 +24,7 @@ import { Matcher } from "./matcher.ts";
 import { createIngestMetrics } from "./metrics.ts";
 import { ingestModels } from "./models.ts";
 import { OpenStreams } from "./open-streams.ts";
+import { PersonErasure } from "./person-erasure.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
 import { SightingStore } from "./sightings/sighting-store.ts";
 import { SightingTracker } from "./sightings/sighting-tracker.ts";
@@ -104,7 +106,16 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
   const internal = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.INGEST_INTERNAL_PORT,
-    services: [queryBinding({ store, registry, sightings: { store: sightings, tracker }, log })],
+    services: [
+      queryBinding({
+        store,
+        registry,
+        sightings: { store: sightings, tracker },
+        lookup: new EventLookup({ models, store }),
+        erasure: new PersonErasure({ models, tracker, follower: gallery, log }),
+        log,
+      }),
+    ],
     log,
   });
   const followRevocations = (synced: boolean) => {

@@ -14,6 +14,7 @@ export type PeopleAuditAction =
   | "person.created"
   | "person.updated"
   | "person.deleted"
+  | "person.observations_erased"
   | "person_face.enrolled"
   | "person_face.deleted"
   | "recognition_settings.updated"

@@ -2,10 +2,12 @@
  * A model added to EMBEDDER_TYPES after faces were enrolled: the service computes their embeddings
  * for it from the stored region, with the real models, on a real database; the gallery gets them.
  */
+
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
 import { loopScorer } from "@facerec/shared/gallery/gallery-index.ts";
@@ -32,6 +34,7 @@ describe("embedding backfill", () => {
   let before1: FaceAnalyzer;
   let after2: FaceAnalyzer;
   const audit = internalClient(AuditServiceClient, "127.0.0.1:1"); // never called by a backfill
+  const ingest = internalClient(IngestQueryServiceClient, "127.0.0.1:1"); // nor is ingest
 
   before(async () => {
     for (const m of [MODELS.dlib, MODELS.mobilefacenet, MODELS.blazefaceBack]) requireModel(m);
@@ -43,6 +46,7 @@ describe("embedding backfill", () => {
   });
   after(async () => {
     audit.close();
+    ingest.close();
     await before1?.close();
     await after2?.close();
     await connection?.close();
@@ -82,6 +86,7 @@ describe("embedding backfill", () => {
       audit: new AuditTrail(audit),
       rules: RULES,
       scorer: loopScorer,
+      ingest,
     });
     assert.equal(await faces.backfillEmbeddings(), 1);
     assert.equal(await faces.backfillEmbeddings(), 0, "nothing left to do, and nothing doubled");

@@ -1,6 +1,9 @@
 /** Maps the PeopleService contract onto the domain objects. */
 import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
-import { type PeopleServiceServer, PeopleServiceService } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import {
+  type PeopleServiceServer,
+  PeopleServiceService,
+} from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { invalidArgument } from "@facerec/shared/errors.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
@@ -53,15 +56,22 @@ export function peopleBindings(opts: {
         watchlist: req.watchlist,
       }),
     })),
-    deletePerson: unary(log, "DeletePerson", async (req) => ({
-      deletedFaces: await people.remove(requireTenant(req.actor), req.id),
-    })),
+    deletePerson: unary(log, "DeletePerson", (req) =>
+      people.remove(requireTenant(req.actor), req.id, req.purgeSightings),
+    ),
     enrollFace: unary(log, "EnrollFace", async (req) => {
       const actor = requireTenant(req.actor);
       const { value, rejection } = await orRejection(() =>
         faces.enrol(actor, req.personId, req.image, req.selection),
       );
       return { face: value, rejection };
+    }),
+    enrollObservedFaces: unary(log, "EnrollObservedFaces", async (req) => {
+      const actor = requireTenant(req.actor);
+      const { value, rejection } = await orRejection(() =>
+        faces.enrolObserved(actor, req.personId, { eventId: req.eventId, track: req.track }),
+      );
+      return { faces: value ?? [], rejection };
     }),
     listFaces: unary(log, "ListFaces", async (req) => ({
       faces: await faces.list(requireTenant(req.actor), req.personId),
@@ -76,12 +86,11 @@ export function peopleBindings(opts: {
     searchFaces: unary(log, "SearchFaces", async (req) => {
       const actor = requireTenant(req.actor);
       if (req.maxResults > 100) throw invalidArgument("invalid_max_results", "maxResults must be 1 to 100");
+      const opts = { maxResults: req.maxResults || 10, minSimilarity: req.minSimilarity };
       const { value, rejection } = await orRejection(() =>
-        faces.search(actor, req.image, {
-          selection: req.selection,
-          maxResults: req.maxResults || 10,
-          minSimilarity: req.minSimilarity,
-        }),
+        req.eventId
+          ? faces.searchByEvent(actor, req.eventId, opts)
+          : faces.search(actor, req.image, { ...opts, selection: req.selection }),
       );
       return { result: value, rejection };
     }),
@@ -94,6 +103,10 @@ export function peopleBindings(opts: {
     watchGallery: galleryWatch.handler,
   };
   return [
-    { name: "facerec.internal.people.v1.PeopleService", definition: PeopleServiceService, implementation: service },
+    {
+      name: "facerec.internal.people.v1.PeopleService",
+      definition: PeopleServiceService,
+      implementation: service,
+    },
   ];
 }

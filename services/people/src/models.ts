@@ -1,4 +1,5 @@
 /** The people service's collections. Only this service reads or writes them. */
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { type Connection, type InferSchemaType, Schema } from "mongoose";
 
 const personSchema = new Schema(
@@ -54,8 +55,10 @@ const faceSchema = new Schema(
      * embedder's own alignment can be run on again, so a model added later needs no re-enrolment.
      */
     regionJpeg: { type: Buffer, required: true },
-    regionLandmarks: { type: [Number], required: true },
+    regionLandmarks: { type: [Number], default: [] },
     embeddings: { type: [embeddingSchema], default: [] },
+    /** The event it was enrolled from (its thumbnail is the crop and the region); "" for a photo. */
+    eventId: { type: String, default: "" },
     createdAt: { type: Date, required: true },
     createdBy: { type: String, required: true },
   },
@@ -95,9 +98,37 @@ const recognitionSettingsSchema = new Schema(
   { collection: "recognition_settings", versionKey: false },
 );
 
+/**
+ * A deleted person's observations still to be erased in ingest (ErasePersonObservations): written
+ * before the person is deleted, removed once ingest confirmed and the erasure is audited, retried
+ * until then (person-erasures.ts).
+ */
+const personErasureSchema = new Schema(
+  {
+    /** The deleted person's id. */
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    /** Delete their events and sightings (a data-subject erasure) rather than unmatch them. */
+    purge: { type: Boolean, required: true },
+    /** Who deleted the person, for the audit record of the erasure. */
+    actor: { type: Object, required: true },
+    requestedAt: { type: Date, required: true },
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, required: true },
+    lastError: { type: String, default: "" },
+    /** Set once ingest confirmed, with what it changed; the row goes once that is audited. */
+    erasedAt: { type: Date, default: null },
+    erasedEvents: { type: Number, default: 0 },
+    erasedSightings: { type: Number, default: 0 },
+  },
+  { collection: "person_erasures", versionKey: false },
+);
+personErasureSchema.index({ nextAttemptAt: 1 });
+
 export type PersonDoc = InferSchemaType<typeof personSchema> & { _id: string };
 export type FaceDoc = InferSchemaType<typeof faceSchema> & { _id: string };
 export type GalleryChangeDoc = InferSchemaType<typeof galleryChangeSchema> & { _id: string };
+export type PersonErasureDoc = InferSchemaType<typeof personErasureSchema> & { _id: string; actor: Actor };
 export interface RecognitionSettingsDoc {
   _id: string;
   thresholds: Record<string, number>;
@@ -111,6 +142,7 @@ export async function peopleModels(connection: Connection) {
     faces: connection.model("PersonFace", faceSchema),
     galleryChanges: connection.model("GalleryChange", galleryChangeSchema),
     recognitionSettings: connection.model("RecognitionSettings", recognitionSettingsSchema),
+    personErasures: connection.model("PersonErasure", personErasureSchema),
   };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return models;

@@ -8,6 +8,7 @@ import { status } from "@grpc/grpc-js";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { Faces } from "./faces.ts";
 import type { PeopleModels, PersonDoc } from "./models.ts";
+import type { PersonErasures } from "./person-erasures.ts";
 
 export interface PersonInput {
   displayName: string;
@@ -82,11 +83,13 @@ export class People {
   readonly #people: PeopleModels["people"];
   readonly #faces: Faces;
   readonly #audit: AuditTrail;
+  readonly #erasures: PersonErasures;
 
-  constructor(opts: { models: PeopleModels; faces: Faces; audit: AuditTrail }) {
+  constructor(opts: { models: PeopleModels; faces: Faces; audit: AuditTrail; erasures: PersonErasures }) {
     this.#people = opts.models.people;
     this.#faces = opts.faces;
     this.#audit = opts.audit;
+    this.#erasures = opts.erasures;
   }
 
   async create(actor: Actor, input: PersonInput): Promise<Person> {
@@ -183,17 +186,28 @@ export class People {
     return toPerson(after);
   }
 
-  /** Deletes the person with every face, crop and embedding; returns how many faces went. */
-  async remove(actor: Actor, id: string): Promise<number> {
+  /**
+   * Deletes the person with every face, crop and embedding, and erases them from ingest's
+   * observations (unmatched, or with `purgeSightings` deleted): that erasure is recorded first and
+   * attempted at once; when ingest cannot confirm it now, it is retried until it does.
+   */
+  async remove(
+    actor: Actor,
+    id: string,
+    purgeSightings: boolean,
+  ): Promise<{ deletedFaces: number; observationsErased: boolean }> {
     const person = await this.find(actor.tenantId, id);
+    await this.#erasures.request(actor, id, purgeSightings);
     // Faces first: a failure half-way leaves a person with fewer faces, never faces without a person.
+    // Their removal reaches ingest's gallery at once, so nothing is matched to them from now on.
     const deletedFaces = await this.#faces.removeAllOf(actor.tenantId, id);
     await this.#people.deleteOne({ _id: id, tenantId: actor.tenantId });
     await this.#audit.record(actor, "person.deleted", { type: "person", id }, [
       { field: "displayName", oldValue: person.displayName, newValue: "" },
       { field: "faces", oldValue: String(deletedFaces), newValue: "0" },
+      ...(purgeSightings ? [{ field: "purgeSightings", oldValue: "", newValue: "true" }] : []),
     ]);
-    return deletedFaces;
+    return { deletedFaces, observationsErased: await this.#erasures.attemptNow(id) };
   }
 }
 

@@ -1,5 +1,6 @@
 /** Assembles the people service from a database connection; used by main.ts and by tests. */
 import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
@@ -15,6 +16,7 @@ import { watchGallery } from "./gallery-watch.ts";
 import { peopleBindings } from "./grpc-handlers.ts";
 import { peopleModels } from "./models.ts";
 import { People } from "./people.ts";
+import { PersonErasures } from "./person-erasures.ts";
 import { RecognitionSettings } from "./recognition-settings.ts";
 import { startWebhooks } from "./webhooks/service.ts";
 
@@ -41,6 +43,9 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
   const gemm = await openGemmScorer();
   const auditClient = internalClient(AuditServiceClient, config.KEYS_ADDR);
   const audit = new AuditTrail(auditClient);
+  // Ingest owns events and sightings: faces are enrolled and searched from them, and deleted people
+  // erased from them there (person-erasures.ts).
+  const ingest = internalClient(IngestQueryServiceClient, config.INGEST_ADDR);
   const faces = new Faces({
     models,
     analyzer,
@@ -48,8 +53,10 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     audit,
     rules,
     scorer: gemm.scorer,
+    ingest,
   });
-  const people = new People({ models, faces, audit });
+  const erasures = new PersonErasures({ models, ingest, audit, log });
+  const people = new People({ models, faces, audit, erasures });
   const settings = new RecognitionSettings({ models, replica, audit });
   const galleryWatch = watchGallery(replica, log);
   const webhooks = await startWebhooks({ config, connection, people: models.people, audit, log });
@@ -62,6 +69,7 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },
   });
   replica.start();
+  erasures.start();
   webhooks.start();
   // Faces enrolled before a model was added to EMBEDDER_TYPES get its embedding now, in the background.
   faces.backfillEmbeddings().then(
@@ -74,9 +82,11 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
       replica.stop();
       // Subscribers (ingest) resubscribe, to another replica or to this one restarted.
       galleryWatch.endAll();
+      await erasures.stop();
       await webhooks.close();
       await grpc.close();
       auditClient.close();
+      ingest.close();
       await analyzer.close();
       await gemm.close();
       await connection.close();

@@ -5,6 +5,7 @@ import {
   photoProblem,
   photoProblems,
   presentSearchResult,
+  searchByEventBody,
   searchFacesBody,
   searchResponse,
 } from "../people-schemas.ts";
@@ -17,11 +18,13 @@ export function faceSearchRoutes({ people }: GatewayDeps): AnyRoute[] {
       method: "post",
       path: "/v1/faces/search",
       operationId: "searchFaces",
-      summary: "The people most similar to the face in a photo (the largest face unless one is named)",
+      summary:
+        "The people most similar to the face in a photo (the largest face unless one is named), or to a stored event's face (JSON `eventId`)",
       tag: "people",
       access: ["viewer", "admin"],
       bodyType: "multipart/form-data",
       body: searchFacesBody,
+      jsonBody: searchByEventBody,
       responses: {
         200: { description: "The best matches, best first", schema: searchResponse },
         ...photoProblems,
@@ -31,11 +34,16 @@ export function faceSearchRoutes({ people }: GatewayDeps): AnyRoute[] {
           people.searchFaces.bind(people),
           {
             actor: caller.actor,
-            image: body.image,
-            selection:
-              body.faceIndex !== undefined || body.bbox
-                ? { faceIndex: body.faceIndex, bbox: body.bbox }
-                : undefined,
+            ...("image" in body
+              ? {
+                  image: body.image,
+                  selection:
+                    body.faceIndex !== undefined || body.bbox
+                      ? { faceIndex: body.faceIndex, bbox: body.bbox }
+                      : undefined,
+                  eventId: "",
+                }
+              : { image: Buffer.alloc(0), selection: undefined, eventId: body.eventId }),
             maxResults: body.maxResults ?? 0,
             minSimilarity: body.minSimilarity ?? 0,
           },

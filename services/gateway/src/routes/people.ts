@@ -4,7 +4,9 @@ import type { GatewayDeps } from "../deps.ts";
 import { jpegBody } from "../ingest-schemas.ts";
 import {
   createPersonBody,
+  deletePersonQuery,
   enrolFaceBody,
+  enrolObservedBody,
   faceListResponse,
   faceParams,
   faceResponse,
@@ -122,13 +124,24 @@ export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
       method: "delete",
       path: "/v1/people/:id",
       operationId: "deletePerson",
-      summary: "Delete a person with every enrolled face, crop and embedding",
+      summary:
+        "Delete a person with every enrolled face, crop and embedding, and erase them from the observations",
       tag: TAG,
       access: ADMINS,
       params: idParams,
-      responses: { 204: { description: "Deleted" } },
-      handler: async (ctx, { params, caller }) => {
-        await callUnary(people.deletePerson.bind(people), { actor: caller.actor, id: params.id });
+      query: deletePersonQuery,
+      responses: {
+        204: {
+          description:
+            "Deleted, and nothing is matched to them from now on. Their events and sightings are unmatched (or, with purgeSightings=true, deleted) by the ingest service, usually before this answer; when ingest is unavailable that erasure is retried until it is done. Both are in the audit log (`person.deleted`, `person.observations_erased`).",
+        },
+      },
+      handler: async (ctx, { params, query, caller }) => {
+        await callUnary(
+          people.deletePerson.bind(people),
+          { actor: caller.actor, id: params.id, purgeSightings: query.purgeSightings ?? false },
+          ERASURE_CALL_TIMEOUT_MS,
+        );
         ctx.status = 204;
       },
     }),
@@ -136,30 +149,55 @@ export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
       method: "post",
       path: "/v1/people/:id/faces",
       operationId: "enrolPersonFace",
-      summary: "Enrol a face of the person from a photo (multipart field `image`)",
+      summary:
+        "Enrol a face of the person: from a photo (multipart field `image`), or from a streamed event or track (JSON)",
       tag: TAG,
       access: ADMINS,
       params: idParams,
       bodyType: "multipart/form-data",
       body: enrolFaceBody,
-      responses: { 201: { description: "The enrolled face", schema: faceResponse }, ...photoProblems },
+      jsonBody: enrolObservedBody,
+      responses: {
+        201: {
+          description: "The enrolled face (with JSON: `faces`, every one enrolled)",
+          schema: faceResponse,
+        },
+        ...photoProblems,
+      },
       handler: async (ctx, { params, body, caller }) => {
-        const { face, rejection } = await callUnary(
-          people.enrollFace.bind(people),
+        if ("image" in body) {
+          const { face, rejection } = await callUnary(
+            people.enrollFace.bind(people),
+            {
+              actor: caller.actor,
+              personId: params.id,
+              image: body.image,
+              selection:
+                body.faceIndex !== undefined || body.bbox
+                  ? { faceIndex: body.faceIndex, bbox: body.bbox }
+                  : undefined,
+            },
+            PHOTO_CALL_TIMEOUT_MS,
+          );
+          if (rejection) throw photoProblem(rejection);
+          ctx.status = 201;
+          ctx.body = { face: presentFace(face!) };
+          return;
+        }
+        const { faces, rejection } = await callUnary(
+          people.enrollObservedFaces.bind(people),
           {
             actor: caller.actor,
             personId: params.id,
-            image: body.image,
-            selection:
-              body.faceIndex !== undefined || body.bbox
-                ? { faceIndex: body.faceIndex, bbox: body.bbox }
-                : undefined,
+            ...("eventId" in body
+              ? { eventId: body.eventId }
+              : { track: { workerId: body.workerId, trackId: body.trackId } }),
           },
           PHOTO_CALL_TIMEOUT_MS,
         );
         if (rejection) throw photoProblem(rejection);
         ctx.status = 201;
-        ctx.body = { face: presentFace(face!) };
+        ctx.body = { face: presentFace(faces[0]!), faces: faces.map(presentFace) };
       },
     }),
     defineRoute({
@@ -220,6 +258,9 @@ export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
     }),
   ];
 }
+
+/** Deleting a person waits for ingest's erasure of their observations (or its failure: retried later). */
+const ERASURE_CALL_TIMEOUT_MS = 20_000;
 
 /** Decoding, detecting and embedding a large photo takes longer than a database call. */
 export const PHOTO_CALL_TIMEOUT_MS = 15_000;

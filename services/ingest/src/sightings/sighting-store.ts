@@ -82,6 +82,9 @@ export interface SightingFilter {
   identified?: boolean | undefined;
 }
 
+/** What an erasure does to one sighting: an edited copy, or null to drop it. */
+export type SightingChange = (sighting: SightingDoc) => SightingDoc | null;
+
 export interface SightingPage {
   sightings: SightingDoc[];
   next: Cursor | undefined;
@@ -219,15 +222,7 @@ export class SightingStore {
 
   /** Writes a bucket whole: claimed by inserting it under the lowest free number, then ours alone. */
   async #store(writer: BucketWriter, lines: string[]): Promise<void> {
-    const decoded = lines.map((line) => decode(JSON.parse(line), writer.camera, ""));
-    const doc = {
-      c: writer.camera,
-      w: [...new Set(decoded.map((d) => d.workerId))],
-      s: [...new Set(decoded.map((d) => d.siteId))],
-      p: [...new Set(decoded.map((d) => d.personId))],
-      n: lines.length,
-      v: lines.join("\n"),
-    };
+    const doc = bucketContent(writer.camera, lines);
     while (!writer.claimed) {
       try {
         await writer.collection.insertOne(
@@ -245,6 +240,41 @@ export class SightingStore {
       upsert: true,
       writeConcern: DURABLE_WRITE,
     });
+  }
+
+  /**
+   * Applies `change` to the tenant's archived sightings of `personId` begun in `hours`
+   * (`yyyymmddhh`); returns how many it was given. Only in turn with archive() (the tracker sees to
+   * it): a bucket this process appends to is edited together with its writer's lines. An emptied
+   * bucket stays (a camera's buckets are read by number until the first missing one).
+   */
+  async editPerson(tenantId: string, personId: string, hours: string[], change: SightingChange) {
+    let changed = 0;
+    const edit = (lines: string[], camera: string) =>
+      lines.flatMap((line) => {
+        const sighting = decode(JSON.parse(line), camera, tenantId);
+        if (sighting.personId !== personId) return [line];
+        changed++;
+        const edited = change(sighting);
+        return edited ? [JSON.stringify(encode(edited))] : [];
+      });
+    for (const hour of hours) {
+      const { collection } = this.#archive(tenantId, hour);
+      for (const bucket of await collection.find({ p: personId }).toArray()) {
+        const writer = this.#writers.get(`${tenantId}\n${hour}\n${bucket.c}`);
+        if (writer?.claimed && bucket._id === bucketId(writer.camera, writer.number)) {
+          const lines = edit(writer.lines, writer.camera);
+          await this.#store(writer, lines);
+          writer.lines = lines;
+        } else {
+          const lines = edit(linesOf(bucket), bucket.c);
+          await collection.replaceOne({ _id: bucket._id }, bucketContent(bucket.c, lines), {
+            writeConcern: DURABLE_WRITE,
+          });
+        }
+      }
+    }
+    return changed;
   }
 
   #forgetIdleWriters(): void {
@@ -336,7 +366,7 @@ export class SightingStore {
         batch.map((hour) => this.#buckets(tenantId, hour, bucketFilter, filter.cameraId)),
       );
       for (const bucket of bucketsByHour.flat()) {
-        for (const line of bucket.v.split("\n")) {
+        for (const line of linesOf(bucket)) {
           const s = decode(JSON.parse(line), bucket.c, tenantId);
           if (wanted(s)) keep(s);
         }
@@ -354,6 +384,22 @@ export class SightingStore {
     const last = sightings[sightings.length - 1]!;
     return { sightings, next: { at: last.lastSeenAt, id: last._id } };
   }
+}
+
+/** An archive document's lines; none once an erasure emptied it. */
+const linesOf = (bucket: Pick<BucketDoc, "v">) => (bucket.v ? bucket.v.split("\n") : []);
+
+/** An archive document holding `lines` (encoded sightings of one camera). */
+function bucketContent(camera: string, lines: string[]): Omit<BucketDoc, "_id"> {
+  const decoded = lines.map((line) => decode(JSON.parse(line), camera, ""));
+  return {
+    c: camera,
+    w: [...new Set(decoded.map((d) => d.workerId))],
+    s: [...new Set(decoded.map((d) => d.siteId))],
+    p: [...new Set(decoded.map((d) => d.personId))],
+    n: lines.length,
+    v: lines.join("\n"),
+  };
 }
 
 function hourOf(sightingId: string): string {

@@ -42,6 +42,7 @@ import {
   type LiveSightings,
   MAX_SIGHTING_MS,
   SIGHTING_GAP_MS,
+  type SightingChange,
   type SightingDoc,
   type SightingStore,
   toSighting,
@@ -180,8 +181,42 @@ export class SightingTracker {
    * snapshot of the rest, then publishes what changed (every PERSIST_INTERVAL_MS; exposed for tests).
    */
   persist(now = Date.now()): Promise<void> {
-    const run = (this.#persisting ?? Promise.resolve()).then(() => this.#persist(now));
+    return this.#inTurn(() => this.#persist(now));
+  }
+
+  /**
+   * Takes a person out of the tenant's sightings (an erasure): `change` edits or drops each of
+   * theirs, open ones in memory (then this replica's snapshot) and archived ones begun in `hours`.
+   * In turn with persisting, which archives. Returns how many sightings it was given.
+   */
+  erasePerson(tenantId: string, personId: string, hours: string[], change: SightingChange): Promise<number> {
+    return this.#inTurn(async () => {
+      let count = 0;
+      for (const tracked of [...this.#all]) {
+        if (tracked.doc.tenantId !== tenantId || tracked.doc.personId !== personId) continue;
+        count++;
+        // Later observations start a sighting of their own.
+        if (this.#latest.get(tracked.slot) === tracked) this.#latest.delete(tracked.slot);
+        const edited = change({ ...tracked.doc });
+        if (edited) {
+          tracked.doc = edited;
+          this.#changed.add(tracked);
+        } else {
+          this.#forget(tracked);
+          this.#changed.delete(tracked);
+        }
+      }
+      count += await this.#store.editPerson(tenantId, personId, hours, change);
+      await this.#store.writeSnapshot(this.replicaId, this.#open_());
+      return count;
+    });
+  }
+
+  /** Runs `task` after every persist or erasure before it. */
+  #inTurn<T>(task: () => Promise<T>): Promise<T> {
+    const run = (this.#persisting ?? Promise.resolve()).then(task);
     const pending: Promise<void> = run
+      .then(() => {})
       .catch(() => {})
       .finally(() => {
         if (this.#persisting === pending) this.#persisting = undefined;

@@ -6,8 +6,6 @@
  * not allowed.
  */
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { WebhooksServiceClient } from "@facerec/proto/facerec/internal/webhooks/v1/webhooks.ts";
@@ -17,6 +15,7 @@ import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import { createLogger } from "@facerec/shared/logger.ts";
 import { until } from "@facerec/shared/test-support/until.ts";
+import { WebhookReceiver } from "@facerec/shared/test-support/webhook-receiver.ts";
 import type { Connection } from "mongoose";
 import { AuditTrail } from "../audit-trail.ts";
 import { WebhookDispatcher } from "./dispatcher.ts";
@@ -30,50 +29,12 @@ import { eventIdOf, Webhooks } from "./webhooks.ts";
 const log = createLogger("webhooks-test", "warn");
 const TENANT = "t-webhooks";
 
-interface Received {
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-
-/** A receiver whose answers the test scripts: each request takes the next status (the last repeats). */
-class Receiver {
-  readonly received: Received[] = [];
-  statuses: number[] = [200];
-  /** When set, requests are held open (an attempt in flight) until released. */
-  hold = false;
-  #held: ServerResponse[] = [];
-  server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
-      if (this.hold) {
-        this.#held.push(res);
-        return;
-      }
-      const status = this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0]!;
-      res.writeHead(status, { "content-type": "text/plain" }).end(`answer ${status}`);
-    });
-  });
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
-  }
-
-  close(): Promise<void> {
-    for (const res of this.#held) res.destroy();
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe("webhook deliveries", () => {
   let db: TestDatabase;
   let connection: Connection;
   let models: WebhookModels;
   let webhooks: Webhooks;
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   let url: string;
   const policy = new WebhookUrlPolicy({ allowPrivate: true });
   // Nothing in these tests records audit events (webhooks are inserted as stored): no keys service.

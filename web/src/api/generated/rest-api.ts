@@ -248,7 +248,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The people most similar to the face in a photo (the largest face unless one is named)
+         * The people most similar to the face in a photo (the largest face unless one is named), or to a stored event's face (JSON `eventId`)
          * @description Roles: viewer, admin.
          */
         post: operations["searchFaces"];
@@ -317,7 +317,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a person with every enrolled face, crop and embedding
+         * Delete a person with every enrolled face, crop and embedding, and erase them from the observations
          * @description Roles: admin.
          */
         delete: operations["deletePerson"];
@@ -344,7 +344,7 @@ export interface paths {
         get: operations["listPersonFaces"];
         put?: never;
         /**
-         * Enrol a face of the person from a photo (multipart field `image`)
+         * Enrol a face of the person: from a photo (multipart field `image`), or from a streamed event or track (JSON)
          * @description Roles: admin.
          */
         post: operations["enrolPersonFace"];
@@ -502,6 +502,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's webhooks, newest first (no secrets)
+         * @description Roles: viewer, admin.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook for sighting.started and/or api_key.expiring; its signing secret is in this response only
+         * @description Roles: admin.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one webhook (no secret)
+         * @description Roles: viewer, admin.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook and its deliveries (pending ones are not sent)
+         * @description Roles: admin.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's recent deliveries, newest first: status, attempts, the last answer's status and body excerpt, the next attempt
+         * @description Roles: viewer, admin.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workers": {
         parameters: {
             query?: never;
@@ -650,6 +718,25 @@ export interface components {
             admin: components["schemas"]["User"];
             tenant: components["schemas"]["Tenant"];
         };
+        CreatedWebhook: {
+            /** @description The signing secret (`whsec_…`), shown only in this response: the HMAC-SHA-256 key of each delivery's `Facerec-Signature` header. */
+            secret: string;
+            webhook: components["schemas"]["Webhook"];
+        };
+        /**
+         * @description Enrol a streamed face instead of a photo: `{"eventId"}` stores that event's embedding and thumbnail ("this face is Alice"); `{"workerId","trackId"}` the track's best: up to 5 of its observations with a thumbnail, highest quality first, each at least 1 s apart in capture time. The track is the worker's most recent one with that id in the last 24 hours.
+         * @example {
+         *       "eventId": "2026120614-Gm0bqX1c9VbY2t8K3wQe5R"
+         *     }
+         */
+        EnrolObservedFaces: {
+            /** @description An event of the tenant (GET /v1/events). */
+            eventId: string;
+        } | {
+            /** @description The tracker id, as events carry it (a number, or its decimal string). */
+            trackId: number | string;
+            workerId: string;
+        };
         FaceEvent: {
             batchId: string;
             bbox: {
@@ -699,6 +786,8 @@ export interface components {
             nextPageToken: string;
         };
         FaceSearchResult: {
+            /** @description The event searched with; null for a photo. */
+            eventId: string | null;
             /** @description Enrolled faces compared against. */
             gallerySize: number;
             matches: {
@@ -709,11 +798,12 @@ export interface components {
             }[];
             /** @description The embedding model compared with. */
             model: string;
+            /** @description The photo's face searched; null for an event. */
             searchedFace: {
                 bbox: components["schemas"]["Box"];
                 detScore: number;
                 index: number;
-            };
+            } | null;
         };
         JWKS: {
             keys: {
@@ -780,6 +870,8 @@ export interface components {
                 embeddingDim: number;
                 model: string;
             }[];
+            /** @description The event it was enrolled from; null for a photo. */
+            eventId: string | null;
             id: string;
             personId: string;
             /** @description The aligned face crop, JPEG. */
@@ -945,6 +1037,21 @@ export interface components {
         };
         /** @enum {string} */
         Role: "worker" | "viewer" | "admin";
+        /**
+         * @description Search with a stored event's own embedding (its model's gallery) instead of a photo.
+         * @example {
+         *       "eventId": "2026120614-Gm0bqX1c9VbY2t8K3wQe5R",
+         *       "maxResults": 5
+         *     }
+         */
+        SearchByEvent: {
+            /** @description An event of the tenant (GET /v1/events). */
+            eventId: string;
+            /** @description Default 10. */
+            maxResults?: number;
+            /** @description Cosine; default no floor. */
+            minSimilarity?: number;
+        };
         SessionResponse: {
             accessToken: string;
             expiresIn: number;
@@ -1067,6 +1174,79 @@ export interface components {
         UserResponse: {
             user: components["schemas"]["User"];
         };
+        /**
+         * @example {
+         *       "id": "6b0d9a4e-2f7c-4d8e-9a51-0c3f6e2b7d10",
+         *       "url": "https://hooks.example.com/facerec",
+         *       "description": "Front desk alerts",
+         *       "eventTypes": [
+         *         "sighting.started"
+         *       ],
+         *       "watchlistOnly": true,
+         *       "createdAt": "2026-01-05T09:00:00Z",
+         *       "createdBy": "admin@localhost"
+         *     }
+         */
+        Webhook: {
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            description: string;
+            eventTypes: ("sighting.started" | "api_key.expiring")[];
+            id: string;
+            url: string;
+            /** @description sighting.started only for people on the watchlist. */
+            watchlistOnly: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "dlv_Qm9vbGVhbiBzdHJpbmcgd2l0",
+         *       "webhookId": "6b0d9a4e-2f7c-4d8e-9a51-0c3f6e2b7d10",
+         *       "eventId": "evt_cGVyc29uIHNlZW4gYXQgY2Ft",
+         *       "eventType": "sighting.started",
+         *       "status": "pending",
+         *       "attempts": 2,
+         *       "createdAt": "2026-01-05T09:10:00Z",
+         *       "lastAttemptAt": "2026-01-05T09:11:01Z",
+         *       "lastStatusCode": 500,
+         *       "lastResponseExcerpt": "Internal Server Error",
+         *       "nextAttemptAt": "2026-01-05T09:13:00Z"
+         *     }
+         */
+        WebhookDelivery: {
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The `Facerec-Event-Id` header and the body's `id`: dedupe on it. */
+            eventId: string;
+            /** @enum {string} */
+            eventType: "sighting.started" | "api_key.expiring";
+            id: string;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** @description The start of the last answer's body, or why there was no answer. */
+            lastResponseExcerpt: string;
+            /** @description HTTP status of the last answer; null when there was none. */
+            lastStatusCode: number | null;
+            /**
+             * Format: date-time
+             * @description While pending: when the next attempt is due.
+             */
+            nextAttemptAt: string | null;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            webhookId: string;
+        };
+        WebhookDeliveryList: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            nextPageToken: string;
+        };
+        WebhookList: {
+            webhooks: components["schemas"]["Webhook"][];
+        };
+        WebhookResponse: {
+            webhook: components["schemas"]["Webhook"];
+        };
         Worker: {
             cameraId: string;
             /** @description True while at least one stream is open. */
@@ -1112,6 +1292,8 @@ export type SchemaAuditEventList = components['schemas']['AuditEventList'];
 export type SchemaBox = components['schemas']['Box'];
 export type SchemaCreatedApiKey = components['schemas']['CreatedApiKey'];
 export type SchemaCreatedTenant = components['schemas']['CreatedTenant'];
+export type SchemaCreatedWebhook = components['schemas']['CreatedWebhook'];
+export type SchemaEnrolObservedFaces = components['schemas']['EnrolObservedFaces'];
 export type SchemaFaceEvent = components['schemas']['FaceEvent'];
 export type SchemaFaceEventList = components['schemas']['FaceEventList'];
 export type SchemaFaceSearchResult = components['schemas']['FaceSearchResult'];
@@ -1125,6 +1307,7 @@ export type SchemaPhotoProblem = components['schemas']['PhotoProblem'];
 export type SchemaProblem = components['schemas']['Problem'];
 export type SchemaRecognitionSettings = components['schemas']['RecognitionSettings'];
 export type SchemaRole = components['schemas']['Role'];
+export type SchemaSearchByEvent = components['schemas']['SearchByEvent'];
 export type SchemaSessionResponse = components['schemas']['SessionResponse'];
 export type SchemaSighting = components['schemas']['Sighting'];
 export type SchemaSightingList = components['schemas']['SightingList'];
@@ -1133,6 +1316,11 @@ export type SchemaTenantList = components['schemas']['TenantList'];
 export type SchemaTokenResponse = components['schemas']['TokenResponse'];
 export type SchemaUser = components['schemas']['User'];
 export type SchemaUserResponse = components['schemas']['UserResponse'];
+export type SchemaWebhook = components['schemas']['Webhook'];
+export type SchemaWebhookDelivery = components['schemas']['WebhookDelivery'];
+export type SchemaWebhookDeliveryList = components['schemas']['WebhookDeliveryList'];
+export type SchemaWebhookList = components['schemas']['WebhookList'];
+export type SchemaWebhookResponse = components['schemas']['WebhookResponse'];
 export type SchemaWorker = components['schemas']['Worker'];
 export type SchemaWorkerList = components['schemas']['WorkerList'];
 export type $defs = Record<string, never>;
@@ -1863,6 +2051,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["SearchByEvent"];
                 "multipart/form-data": {
                     /** @description Which face, by a JSON box in photo pixels: {"x":…,"y":…,"width":…,"height":…}. */
                     bbox?: string;
@@ -1926,7 +2115,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["PhotoProblem"];
                 };
             };
-            /** @description `invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found` */
+            /** @description `invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found`; from an event or track: `event_without_thumbnail`, `event_without_embedding`, `track_without_thumbnails` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2112,7 +2301,10 @@ export interface operations {
     };
     deletePerson: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: a data-subject erasure: the events and sightings matched to the person are deleted too (with their embeddings and thumbnails). Otherwise they are kept, unmatched (no personId). */
+                purgeSightings?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2139,7 +2331,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Deleted */
+            /** @description Deleted, and nothing is matched to them from now on. Their events and sightings are unmatched (or, with purgeSightings=true, deleted) by the ingest service, usually before this answer; when ingest is unavailable that erasure is retried until it is done. Both are in the audit log (`person.deleted`, `person.observations_erased`). */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2255,6 +2447,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["EnrolObservedFaces"];
                 "multipart/form-data": {
                     /** @description Which face, by a JSON box in photo pixels: {"x":…,"y":…,"width":…,"height":…}. */
                     bbox?: string;
@@ -2287,7 +2480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The enrolled face */
+            /** @description The enrolled face (with JSON: `faces`, every one enrolled) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2295,6 +2488,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         face: components["schemas"]["PersonFace"];
+                        /** @description With a JSON body: every face enrolled, best first (one for an event, up to 5 for a track); `face` is the first. */
+                        faces?: components["schemas"]["PersonFace"][];
                     };
                 };
             };
@@ -2316,7 +2511,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["PhotoProblem"];
                 };
             };
-            /** @description `invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found` */
+            /** @description `invalid_image`, `no_face_found`, `multiple_faces` (lists `faces`), `face_too_small`, `face_low_quality`, `face_not_found`; from an event or track: `event_without_thumbnail`, `event_without_embedding`, `track_without_thumbnails` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2713,6 +2908,223 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Every webhook of the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    eventTypes: ("sighting.started" | "api_key.expiring")[];
+                    /** @description https URL (http only where WEBHOOK_ALLOW_PRIVATE=true); its host must resolve to public addresses. */
+                    url: string;
+                    /** @description With sighting.started: only sightings of people on the watchlist. */
+                    watchlistOnly?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The webhook and its only copy of the signing secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description `webhook_url_not_allowed`: plain http, or a host that resolves to a loopback, private, link-local, unspecified or multicast address (IPv4 or IPv6, IPv4-mapped included); `webhook_host_not_found`: the host does not resolve */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
         };

@@ -353,6 +353,66 @@ export interface WatchSightingsResponse {
   sighting: Sighting | undefined;
 }
 
+/** GetEventRequest names one event. */
+export interface GetEventRequest {
+  /** The caller; the event must belong to actor.tenant_id. */
+  actor:
+    | Actor
+    | undefined;
+  /** The event's id. */
+  eventId: string;
+}
+
+/** GetEventResponse carries the event whole. */
+export interface GetEventResponse {
+  /** The event, with its embedding. */
+  event:
+    | FaceEvent
+    | undefined;
+  /** Its JPEG thumbnail (the worker's aligned crop for the event's model); empty when it has none. */
+  thumbnailJpeg: Buffer;
+}
+
+/** ListTrackEventsRequest names a track of a worker. */
+export interface ListTrackEventsRequest {
+  /** The caller; only events of actor.tenant_id are read. */
+  actor:
+    | Actor
+    | undefined;
+  /** The worker that tracked the face. */
+  workerId: string;
+  /** The tracker id (non-zero). */
+  trackId: number;
+  /** Look for the track before this time (default: now); the 24 hours before it are read. */
+  to: Date | undefined;
+}
+
+/** ListTrackEventsResponse holds one track's observations. */
+export interface ListTrackEventsResponse {
+  /** Newest capture first, without embeddings (GetEvent has them). At most 2000. */
+  events: FaceEvent[];
+}
+
+/** ErasePersonObservationsRequest names the person whose observations are erased. */
+export interface ErasePersonObservationsRequest {
+  /** The caller; only observations of actor.tenant_id are changed. */
+  actor:
+    | Actor
+    | undefined;
+  /** The deleted person (facerec.internal.people.v1 Person.id). */
+  personId: string;
+  /** Delete their events and sightings instead of unmatching them. */
+  purge: boolean;
+}
+
+/** ErasePersonObservationsResponse says how much was changed (0 when a previous call did it all). */
+export interface ErasePersonObservationsResponse {
+  /** Events unmatched or deleted. */
+  events: number;
+  /** Sightings unmatched or deleted. */
+  sightings: number;
+}
+
 function createBaseListWorkersRequest(): ListWorkersRequest {
   return { actor: undefined };
 }
@@ -2604,6 +2664,574 @@ export const WatchSightingsResponse: MessageFns<WatchSightingsResponse> = {
   },
 };
 
+function createBaseGetEventRequest(): GetEventRequest {
+  return { actor: undefined, eventId: "" };
+}
+
+export const GetEventRequest: MessageFns<GetEventRequest> = {
+  encode(message: GetEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEventRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetEventRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetEventRequest>, I>>(base?: I): GetEventRequest {
+    return GetEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetEventRequest>, I>>(object: I): GetEventRequest {
+    const message = createBaseGetEventRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetEventResponse(): GetEventResponse {
+  return { event: undefined, thumbnailJpeg: Buffer.alloc(0) };
+}
+
+export const GetEventResponse: MessageFns<GetEventResponse> = {
+  encode(message: GetEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      FaceEvent.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    if (message.thumbnailJpeg.length !== 0) {
+      writer.uint32(18).bytes(message.thumbnailJpeg);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = FaceEvent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.thumbnailJpeg = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEventResponse {
+    return {
+      event: isSet(object.event) ? FaceEvent.fromJSON(object.event) : undefined,
+      thumbnailJpeg: isSet(object.thumbnailJpeg)
+        ? Buffer.from(bytesFromBase64(object.thumbnailJpeg))
+        : isSet(object.thumbnail_jpeg)
+        ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: GetEventResponse): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = FaceEvent.toJSON(message.event);
+    }
+    if (message.thumbnailJpeg.length !== 0) {
+      obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetEventResponse>, I>>(base?: I): GetEventResponse {
+    return GetEventResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetEventResponse>, I>>(object: I): GetEventResponse {
+    const message = createBaseGetEventResponse();
+    message.event = (object.event !== undefined && object.event !== null)
+      ? FaceEvent.fromPartial(object.event)
+      : undefined;
+    message.thumbnailJpeg = object.thumbnailJpeg ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseListTrackEventsRequest(): ListTrackEventsRequest {
+  return { actor: undefined, workerId: "", trackId: 0, to: undefined };
+}
+
+export const ListTrackEventsRequest: MessageFns<ListTrackEventsRequest> = {
+  encode(message: ListTrackEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.workerId !== "") {
+      writer.uint32(18).string(message.workerId);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(24).uint64(message.trackId);
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTrackEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTrackEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.trackId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTrackEventsRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+    };
+  },
+
+  toJSON(message: ListTrackEventsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTrackEventsRequest>, I>>(base?: I): ListTrackEventsRequest {
+    return ListTrackEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTrackEventsRequest>, I>>(object: I): ListTrackEventsRequest {
+    const message = createBaseListTrackEventsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.workerId = object.workerId ?? "";
+    message.trackId = object.trackId ?? 0;
+    message.to = object.to ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListTrackEventsResponse(): ListTrackEventsResponse {
+  return { events: [] };
+}
+
+export const ListTrackEventsResponse: MessageFns<ListTrackEventsResponse> = {
+  encode(message: ListTrackEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      FaceEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTrackEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTrackEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(FaceEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTrackEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => FaceEvent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListTrackEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => FaceEvent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTrackEventsResponse>, I>>(base?: I): ListTrackEventsResponse {
+    return ListTrackEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTrackEventsResponse>, I>>(object: I): ListTrackEventsResponse {
+    const message = createBaseListTrackEventsResponse();
+    message.events = object.events?.map((e) => FaceEvent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseErasePersonObservationsRequest(): ErasePersonObservationsRequest {
+  return { actor: undefined, personId: "", purge: false };
+}
+
+export const ErasePersonObservationsRequest: MessageFns<ErasePersonObservationsRequest> = {
+  encode(message: ErasePersonObservationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.personId !== "") {
+      writer.uint32(18).string(message.personId);
+    }
+    if (message.purge !== false) {
+      writer.uint32(24).bool(message.purge);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasePersonObservationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasePersonObservationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.purge = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasePersonObservationsRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+      purge: isSet(object.purge) ? globalThis.Boolean(object.purge) : false,
+    };
+  },
+
+  toJSON(message: ErasePersonObservationsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    if (message.purge !== false) {
+      obj.purge = message.purge;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ErasePersonObservationsRequest>, I>>(base?: I): ErasePersonObservationsRequest {
+    return ErasePersonObservationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ErasePersonObservationsRequest>, I>>(
+    object: I,
+  ): ErasePersonObservationsRequest {
+    const message = createBaseErasePersonObservationsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.personId = object.personId ?? "";
+    message.purge = object.purge ?? false;
+    return message;
+  },
+};
+
+function createBaseErasePersonObservationsResponse(): ErasePersonObservationsResponse {
+  return { events: 0, sightings: 0 };
+}
+
+export const ErasePersonObservationsResponse: MessageFns<ErasePersonObservationsResponse> = {
+  encode(message: ErasePersonObservationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.events !== 0) {
+      writer.uint32(8).uint32(message.events);
+    }
+    if (message.sightings !== 0) {
+      writer.uint32(16).uint32(message.sightings);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasePersonObservationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasePersonObservationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.events = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sightings = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasePersonObservationsResponse {
+    return {
+      events: isSet(object.events) ? globalThis.Number(object.events) : 0,
+      sightings: isSet(object.sightings) ? globalThis.Number(object.sightings) : 0,
+    };
+  },
+
+  toJSON(message: ErasePersonObservationsResponse): unknown {
+    const obj: any = {};
+    if (message.events !== 0) {
+      obj.events = Math.round(message.events);
+    }
+    if (message.sightings !== 0) {
+      obj.sightings = Math.round(message.sightings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ErasePersonObservationsResponse>, I>>(base?: I): ErasePersonObservationsResponse {
+    return ErasePersonObservationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ErasePersonObservationsResponse>, I>>(
+    object: I,
+  ): ErasePersonObservationsResponse {
+    const message = createBaseErasePersonObservationsResponse();
+    message.events = object.events ?? 0;
+    message.sightings = object.sightings ?? 0;
+    return message;
+  },
+};
+
 /**
  * IngestQueryService lets the gateway read what the ingest service knows: the tenant's workers and
  * the face events they streamed.
@@ -2683,6 +3311,55 @@ export const IngestQueryServiceService = {
       Buffer.from(WatchSightingsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchSightingsResponse => WatchSightingsResponse.decode(value),
   },
+  /**
+   * GetEvent returns one event of the actor's tenant with its embedding, and its thumbnail when it
+   * has one (enrolment and search from an event); NOT_FOUND for an unknown id
+   * or another tenant's event.
+   */
+  getEvent: {
+    path: "/facerec.internal.ingest.v1.IngestQueryService/GetEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetEventRequest): Buffer => Buffer.from(GetEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetEventRequest => GetEventRequest.decode(value),
+    responseSerialize: (value: GetEventResponse): Buffer => Buffer.from(GetEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetEventResponse => GetEventResponse.decode(value),
+  },
+  /**
+   * ListTrackEvents returns the observations of a worker's most recent track with the given id (a
+   * worker restarts its track ids, so an older track with the same id is left out), found among
+   * the worker's events of the last 24 hours before `to`; NOT_FOUND when none.
+   */
+  listTrackEvents: {
+    path: "/facerec.internal.ingest.v1.IngestQueryService/ListTrackEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTrackEventsRequest): Buffer =>
+      Buffer.from(ListTrackEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTrackEventsRequest => ListTrackEventsRequest.decode(value),
+    responseSerialize: (value: ListTrackEventsResponse): Buffer =>
+      Buffer.from(ListTrackEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTrackEventsResponse => ListTrackEventsResponse.decode(value),
+  },
+  /**
+   * ErasePersonObservations takes a deleted person out of the tenant's stored observations:
+   * unmatches their events and sightings (person, similarity and matched face cleared; a sighting
+   * becomes an unknown face of its track) or, with `purge`, deletes them with their embeddings and
+   * thumbnails (a data-subject erasure). Idempotent: the people service calls it until it succeeds.
+   * UNAVAILABLE (`gallery_behind`) while this replica still matches against the person's faces.
+   */
+  erasePersonObservations: {
+    path: "/facerec.internal.ingest.v1.IngestQueryService/ErasePersonObservations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ErasePersonObservationsRequest): Buffer =>
+      Buffer.from(ErasePersonObservationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ErasePersonObservationsRequest => ErasePersonObservationsRequest.decode(value),
+    responseSerialize: (value: ErasePersonObservationsResponse): Buffer =>
+      Buffer.from(ErasePersonObservationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ErasePersonObservationsResponse =>
+      ErasePersonObservationsResponse.decode(value),
+  },
 } as const;
 
 export interface IngestQueryServiceServer extends UntypedServiceImplementation {
@@ -2707,6 +3384,26 @@ export interface IngestQueryServiceServer extends UntypedServiceImplementation {
    * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
    */
   watchSightings: handleServerStreamingCall<WatchSightingsRequest, WatchSightingsResponse>;
+  /**
+   * GetEvent returns one event of the actor's tenant with its embedding, and its thumbnail when it
+   * has one (enrolment and search from an event); NOT_FOUND for an unknown id
+   * or another tenant's event.
+   */
+  getEvent: handleUnaryCall<GetEventRequest, GetEventResponse>;
+  /**
+   * ListTrackEvents returns the observations of a worker's most recent track with the given id (a
+   * worker restarts its track ids, so an older track with the same id is left out), found among
+   * the worker's events of the last 24 hours before `to`; NOT_FOUND when none.
+   */
+  listTrackEvents: handleUnaryCall<ListTrackEventsRequest, ListTrackEventsResponse>;
+  /**
+   * ErasePersonObservations takes a deleted person out of the tenant's stored observations:
+   * unmatches their events and sightings (person, similarity and matched face cleared; a sighting
+   * becomes an unknown face of its track) or, with `purge`, deletes them with their embeddings and
+   * thumbnails (a data-subject erasure). Idempotent: the people service calls it until it succeeds.
+   * UNAVAILABLE (`gallery_behind`) while this replica still matches against the person's faces.
+   */
+  erasePersonObservations: handleUnaryCall<ErasePersonObservationsRequest, ErasePersonObservationsResponse>;
 }
 
 export interface IngestQueryServiceClient extends Client {
@@ -2795,6 +3492,68 @@ export interface IngestQueryServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchSightingsResponse>;
+  /**
+   * GetEvent returns one event of the actor's tenant with its embedding, and its thumbnail when it
+   * has one (enrolment and search from an event); NOT_FOUND for an unknown id
+   * or another tenant's event.
+   */
+  getEvent(
+    request: GetEventRequest,
+    callback: (error: ServiceError | null, response: GetEventResponse) => void,
+  ): ClientUnaryCall;
+  getEvent(
+    request: GetEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetEventResponse) => void,
+  ): ClientUnaryCall;
+  getEvent(
+    request: GetEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetEventResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListTrackEvents returns the observations of a worker's most recent track with the given id (a
+   * worker restarts its track ids, so an older track with the same id is left out), found among
+   * the worker's events of the last 24 hours before `to`; NOT_FOUND when none.
+   */
+  listTrackEvents(
+    request: ListTrackEventsRequest,
+    callback: (error: ServiceError | null, response: ListTrackEventsResponse) => void,
+  ): ClientUnaryCall;
+  listTrackEvents(
+    request: ListTrackEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTrackEventsResponse) => void,
+  ): ClientUnaryCall;
+  listTrackEvents(
+    request: ListTrackEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTrackEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ErasePersonObservations takes a deleted person out of the tenant's stored observations:
+   * unmatches their events and sightings (person, similarity and matched face cleared; a sighting
+   * becomes an unknown face of its track) or, with `purge`, deletes them with their embeddings and
+   * thumbnails (a data-subject erasure). Idempotent: the people service calls it until it succeeds.
+   * UNAVAILABLE (`gallery_behind`) while this replica still matches against the person's faces.
+   */
+  erasePersonObservations(
+    request: ErasePersonObservationsRequest,
+    callback: (error: ServiceError | null, response: ErasePersonObservationsResponse) => void,
+  ): ClientUnaryCall;
+  erasePersonObservations(
+    request: ErasePersonObservationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ErasePersonObservationsResponse) => void,
+  ): ClientUnaryCall;
+  erasePersonObservations(
+    request: ErasePersonObservationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ErasePersonObservationsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const IngestQueryServiceClient = makeGenericClientConstructor(

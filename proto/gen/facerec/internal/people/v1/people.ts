@@ -166,12 +166,22 @@ export interface DeletePersonRequest {
     | undefined;
   /** The person's id. */
   id: string;
+  /**
+   * Also delete the events and sightings matched to them (a data-subject erasure), instead of
+   * keeping them unmatched.
+   */
+  purgeSightings: boolean;
 }
 
 /** DeletePersonResponse says what went with the person. */
 export interface DeletePersonResponse {
   /** Number of faces (with their crops and embeddings) deleted. */
   deletedFaces: number;
+  /**
+   * Whether ingest confirmed the erasure of their observations before this answer; when false it is
+   * pending and retried until ingest confirms it.
+   */
+  observationsErased: boolean;
 }
 
 /** FaceEmbedding is one model's embedding of an enrolled face. */
@@ -206,6 +216,8 @@ export interface PersonFace {
     | undefined;
   /** Display name of whoever enrolled it. */
   createdBy: string;
+  /** The event it was enrolled from (facerec.internal.ingest.v1 FaceEvent.id); empty for a photo. */
+  eventId: string;
 }
 
 /** FaceSelection names one face of a photo with several. */
@@ -267,6 +279,48 @@ export interface EnrollFaceResponse {
     | undefined;
   /** Why nothing was enrolled. */
   rejection?: PhotoRejection | undefined;
+}
+
+/** TrackRef names one track of a worker. */
+export interface TrackRef {
+  /** The worker that tracked the face. */
+  workerId: string;
+  /** Its tracker id (non-zero). */
+  trackId: number;
+}
+
+/** EnrollObservedFacesRequest names the observation(s) to enrol for a person. */
+export interface EnrollObservedFacesRequest {
+  /** The caller. */
+  actor:
+    | Actor
+    | undefined;
+  /** The person's id. */
+  personId: string;
+  /**
+   * One event: its embedding is stored for its model, its thumbnail as the crop, and the other
+   * models in use are embedded from that crop.
+   */
+  eventId?:
+    | string
+    | undefined;
+  /**
+   * A track (its most recent run, ListTrackEvents): up to 5 of its observations with a thumbnail,
+   * the highest quality (then detection score) first, each at least 1 s of capture time from
+   * those taken before it, so the faces differ in pose and light.
+   */
+  track?: TrackRef | undefined;
+}
+
+/** EnrollObservedFacesResponse holds the enrolled faces, or why nothing was enrolled. */
+export interface EnrollObservedFacesResponse {
+  /** The faces enrolled (one for an event, up to 5 for a track), best first. */
+  faces: PersonFace[];
+  /**
+   * Set when nothing was enrolled: `event_without_thumbnail`, `event_without_embedding`,
+   * `track_without_thumbnails`.
+   */
+  rejection: PhotoRejection | undefined;
 }
 
 /** ListFacesRequest names a person. */
@@ -335,6 +389,8 @@ export interface SearchFacesRequest {
   maxResults: number;
   /** Only people at least this similar (cosine, -1..1); 0 means no floor. */
   minSimilarity: number;
+  /** Search with this event's stored embedding (its model's gallery) instead of a photo. */
+  eventId: string;
 }
 
 /** PersonMatch is one person found by a search. */
@@ -361,6 +417,8 @@ export interface SearchResult {
   matches: PersonMatch[];
   /** Number of enrolled faces compared against. */
   gallerySize: number;
+  /** The event searched with, when the search named one (searched_face is then unset). */
+  eventId: string;
 }
 
 /** SearchFacesResponse is the result or why the photo was refused. */
@@ -1680,7 +1738,7 @@ export const UpdatePersonResponse: MessageFns<UpdatePersonResponse> = {
 };
 
 function createBaseDeletePersonRequest(): DeletePersonRequest {
-  return { actor: undefined, id: "" };
+  return { actor: undefined, id: "", purgeSightings: false };
 }
 
 export const DeletePersonRequest: MessageFns<DeletePersonRequest> = {
@@ -1690,6 +1748,9 @@ export const DeletePersonRequest: MessageFns<DeletePersonRequest> = {
     }
     if (message.id !== "") {
       writer.uint32(18).string(message.id);
+    }
+    if (message.purgeSightings !== false) {
+      writer.uint32(24).bool(message.purgeSightings);
     }
     return writer;
   },
@@ -1723,6 +1784,14 @@ export const DeletePersonRequest: MessageFns<DeletePersonRequest> = {
             message.id = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.purgeSightings = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1739,6 +1808,11 @@ export const DeletePersonRequest: MessageFns<DeletePersonRequest> = {
     return {
       actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
       id: isSet(object.id) ? globalThis.String(object.id) : "",
+      purgeSightings: isSet(object.purgeSightings)
+        ? globalThis.Boolean(object.purgeSightings)
+        : isSet(object.purge_sightings)
+        ? globalThis.Boolean(object.purge_sightings)
+        : false,
     };
   },
 
@@ -1750,6 +1824,9 @@ export const DeletePersonRequest: MessageFns<DeletePersonRequest> = {
     if (message.id !== "") {
       obj.id = message.id;
     }
+    if (message.purgeSightings !== false) {
+      obj.purgeSightings = message.purgeSightings;
+    }
     return obj;
   },
 
@@ -1760,18 +1837,22 @@ export const DeletePersonRequest: MessageFns<DeletePersonRequest> = {
     const message = createBaseDeletePersonRequest();
     message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
     message.id = object.id ?? "";
+    message.purgeSightings = object.purgeSightings ?? false;
     return message;
   },
 };
 
 function createBaseDeletePersonResponse(): DeletePersonResponse {
-  return { deletedFaces: 0 };
+  return { deletedFaces: 0, observationsErased: false };
 }
 
 export const DeletePersonResponse: MessageFns<DeletePersonResponse> = {
   encode(message: DeletePersonResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deletedFaces !== 0) {
       writer.uint32(8).uint32(message.deletedFaces);
+    }
+    if (message.observationsErased !== false) {
+      writer.uint32(16).bool(message.observationsErased);
     }
     return writer;
   },
@@ -1797,6 +1878,14 @@ export const DeletePersonResponse: MessageFns<DeletePersonResponse> = {
             message.deletedFaces = reader.uint32();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.observationsErased = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1816,6 +1905,11 @@ export const DeletePersonResponse: MessageFns<DeletePersonResponse> = {
         : isSet(object.deleted_faces)
         ? globalThis.Number(object.deleted_faces)
         : 0,
+      observationsErased: isSet(object.observationsErased)
+        ? globalThis.Boolean(object.observationsErased)
+        : isSet(object.observations_erased)
+        ? globalThis.Boolean(object.observations_erased)
+        : false,
     };
   },
 
@@ -1823,6 +1917,9 @@ export const DeletePersonResponse: MessageFns<DeletePersonResponse> = {
     const obj: any = {};
     if (message.deletedFaces !== 0) {
       obj.deletedFaces = Math.round(message.deletedFaces);
+    }
+    if (message.observationsErased !== false) {
+      obj.observationsErased = message.observationsErased;
     }
     return obj;
   },
@@ -1833,6 +1930,7 @@ export const DeletePersonResponse: MessageFns<DeletePersonResponse> = {
   fromPartial<I extends Exact<DeepPartial<DeletePersonResponse>, I>>(object: I): DeletePersonResponse {
     const message = createBaseDeletePersonResponse();
     message.deletedFaces = object.deletedFaces ?? 0;
+    message.observationsErased = object.observationsErased ?? false;
     return message;
   },
 };
@@ -1937,6 +2035,7 @@ function createBasePersonFace(): PersonFace {
     cropSize: 0,
     createdAt: undefined,
     createdBy: "",
+    eventId: "",
   };
 }
 
@@ -1968,6 +2067,9 @@ export const PersonFace: MessageFns<PersonFace> = {
     }
     if (message.createdBy !== "") {
       writer.uint32(74).string(message.createdBy);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(82).string(message.eventId);
     }
     return writer;
   },
@@ -2057,6 +2159,14 @@ export const PersonFace: MessageFns<PersonFace> = {
             message.createdBy = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2102,6 +2212,11 @@ export const PersonFace: MessageFns<PersonFace> = {
         : isSet(object.created_by)
         ? globalThis.String(object.created_by)
         : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
     };
   },
 
@@ -2134,6 +2249,9 @@ export const PersonFace: MessageFns<PersonFace> = {
     if (message.createdBy !== "") {
       obj.createdBy = message.createdBy;
     }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
     return obj;
   },
 
@@ -2153,6 +2271,7 @@ export const PersonFace: MessageFns<PersonFace> = {
     message.cropSize = object.cropSize ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.createdBy = object.createdBy ?? "";
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };
@@ -2668,6 +2787,313 @@ export const EnrollFaceResponse: MessageFns<EnrollFaceResponse> = {
   },
 };
 
+function createBaseTrackRef(): TrackRef {
+  return { workerId: "", trackId: 0 };
+}
+
+export const TrackRef: MessageFns<TrackRef> = {
+  encode(message: TrackRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workerId !== "") {
+      writer.uint32(10).string(message.workerId);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(16).uint64(message.trackId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrackRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrackRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.trackId = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrackRef {
+    return {
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: TrackRef): unknown {
+    const obj: any = {};
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrackRef>, I>>(base?: I): TrackRef {
+    return TrackRef.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrackRef>, I>>(object: I): TrackRef {
+    const message = createBaseTrackRef();
+    message.workerId = object.workerId ?? "";
+    message.trackId = object.trackId ?? 0;
+    return message;
+  },
+};
+
+function createBaseEnrollObservedFacesRequest(): EnrollObservedFacesRequest {
+  return { actor: undefined, personId: "", eventId: undefined, track: undefined };
+}
+
+export const EnrollObservedFacesRequest: MessageFns<EnrollObservedFacesRequest> = {
+  encode(message: EnrollObservedFacesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.personId !== "") {
+      writer.uint32(18).string(message.personId);
+    }
+    if (message.eventId !== undefined) {
+      writer.uint32(26).string(message.eventId);
+    }
+    if (message.track !== undefined) {
+      TrackRef.encode(message.track, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrollObservedFacesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrollObservedFacesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.personId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.track = TrackRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrollObservedFacesRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      personId: isSet(object.personId)
+        ? globalThis.String(object.personId)
+        : isSet(object.person_id)
+        ? globalThis.String(object.person_id)
+        : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : undefined,
+      track: isSet(object.track) ? TrackRef.fromJSON(object.track) : undefined,
+    };
+  },
+
+  toJSON(message: EnrollObservedFacesRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.personId !== "") {
+      obj.personId = message.personId;
+    }
+    if (message.eventId !== undefined) {
+      obj.eventId = message.eventId;
+    }
+    if (message.track !== undefined) {
+      obj.track = TrackRef.toJSON(message.track);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrollObservedFacesRequest>, I>>(base?: I): EnrollObservedFacesRequest {
+    return EnrollObservedFacesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrollObservedFacesRequest>, I>>(object: I): EnrollObservedFacesRequest {
+    const message = createBaseEnrollObservedFacesRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.personId = object.personId ?? "";
+    message.eventId = object.eventId ?? undefined;
+    message.track = (object.track !== undefined && object.track !== null)
+      ? TrackRef.fromPartial(object.track)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEnrollObservedFacesResponse(): EnrollObservedFacesResponse {
+  return { faces: [], rejection: undefined };
+}
+
+export const EnrollObservedFacesResponse: MessageFns<EnrollObservedFacesResponse> = {
+  encode(message: EnrollObservedFacesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.faces) {
+      PersonFace.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.rejection !== undefined) {
+      PhotoRejection.encode(message.rejection, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrollObservedFacesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrollObservedFacesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.faces.push(PersonFace.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rejection = PhotoRejection.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrollObservedFacesResponse {
+    return {
+      faces: globalThis.Array.isArray(object?.faces) ? object.faces.map((e: any) => PersonFace.fromJSON(e)) : [],
+      rejection: isSet(object.rejection) ? PhotoRejection.fromJSON(object.rejection) : undefined,
+    };
+  },
+
+  toJSON(message: EnrollObservedFacesResponse): unknown {
+    const obj: any = {};
+    if (message.faces?.length) {
+      obj.faces = message.faces.map((e) => PersonFace.toJSON(e));
+    }
+    if (message.rejection !== undefined) {
+      obj.rejection = PhotoRejection.toJSON(message.rejection);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrollObservedFacesResponse>, I>>(base?: I): EnrollObservedFacesResponse {
+    return EnrollObservedFacesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrollObservedFacesResponse>, I>>(object: I): EnrollObservedFacesResponse {
+    const message = createBaseEnrollObservedFacesResponse();
+    message.faces = object.faces?.map((e) => PersonFace.fromPartial(e)) || [];
+    message.rejection = (object.rejection !== undefined && object.rejection !== null)
+      ? PhotoRejection.fromPartial(object.rejection)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseListFacesRequest(): ListFacesRequest {
   return { actor: undefined, personId: "" };
 }
@@ -3164,7 +3590,14 @@ export const DeleteFaceResponse: MessageFns<DeleteFaceResponse> = {
 };
 
 function createBaseSearchFacesRequest(): SearchFacesRequest {
-  return { actor: undefined, image: Buffer.alloc(0), selection: undefined, maxResults: 0, minSimilarity: 0 };
+  return {
+    actor: undefined,
+    image: Buffer.alloc(0),
+    selection: undefined,
+    maxResults: 0,
+    minSimilarity: 0,
+    eventId: "",
+  };
 }
 
 export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
@@ -3183,6 +3616,9 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
     }
     if (message.minSimilarity !== 0) {
       writer.uint32(45).float(message.minSimilarity);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(50).string(message.eventId);
     }
     return writer;
   },
@@ -3240,6 +3676,14 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
             message.minSimilarity = reader.float();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3267,6 +3711,11 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
         : isSet(object.min_similarity)
         ? globalThis.Number(object.min_similarity)
         : 0,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
     };
   },
 
@@ -3287,6 +3736,9 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
     if (message.minSimilarity !== 0) {
       obj.minSimilarity = floatToJson(message.minSimilarity);
     }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
     return obj;
   },
 
@@ -3302,6 +3754,7 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
       : undefined;
     message.maxResults = object.maxResults ?? 0;
     message.minSimilarity = object.minSimilarity ?? 0;
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };
@@ -3414,7 +3867,7 @@ export const PersonMatch: MessageFns<PersonMatch> = {
 };
 
 function createBaseSearchResult(): SearchResult {
-  return { searchedFace: undefined, model: "", matches: [], gallerySize: 0 };
+  return { searchedFace: undefined, model: "", matches: [], gallerySize: 0, eventId: "" };
 }
 
 export const SearchResult: MessageFns<SearchResult> = {
@@ -3430,6 +3883,9 @@ export const SearchResult: MessageFns<SearchResult> = {
     }
     if (message.gallerySize !== 0) {
       writer.uint32(32).uint32(message.gallerySize);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(42).string(message.eventId);
     }
     return writer;
   },
@@ -3479,6 +3935,14 @@ export const SearchResult: MessageFns<SearchResult> = {
             message.gallerySize = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3505,6 +3969,11 @@ export const SearchResult: MessageFns<SearchResult> = {
         : isSet(object.gallery_size)
         ? globalThis.Number(object.gallery_size)
         : 0,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
     };
   },
 
@@ -3522,6 +3991,9 @@ export const SearchResult: MessageFns<SearchResult> = {
     if (message.gallerySize !== 0) {
       obj.gallerySize = Math.round(message.gallerySize);
     }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
     return obj;
   },
 
@@ -3536,6 +4008,7 @@ export const SearchResult: MessageFns<SearchResult> = {
     message.model = object.model ?? "";
     message.matches = object.matches?.map((e) => PersonMatch.fromPartial(e)) || [];
     message.gallerySize = object.gallerySize ?? 0;
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };
@@ -5312,7 +5785,13 @@ export const PeopleServiceService = {
       Buffer.from(UpdatePersonResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdatePersonResponse => UpdatePersonResponse.decode(value),
   },
-  /** DeletePerson removes a person with every face, crop and embedding enrolled for them. */
+  /**
+   * DeletePerson removes a person with every face, crop and embedding enrolled for them, and takes
+   * them out of the tenant's observations (ingest's ErasePersonObservations): their events and
+   * sightings are unmatched or, with purge_sightings, deleted. That erasure is recorded before the
+   * person is deleted and retried until ingest confirms it, so it completes even when ingest is down
+   * at the moment of deletion. Both the deletion and the erasure are audited.
+   */
   deletePerson: {
     path: "/facerec.internal.people.v1.PeopleService/DeletePerson" as const,
     requestStream: false as const,
@@ -5335,6 +5814,22 @@ export const PeopleServiceService = {
     requestDeserialize: (value: Buffer): EnrollFaceRequest => EnrollFaceRequest.decode(value),
     responseSerialize: (value: EnrollFaceResponse): Buffer => Buffer.from(EnrollFaceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EnrollFaceResponse => EnrollFaceResponse.decode(value),
+  },
+  /**
+   * EnrollObservedFaces enrols faces a worker streamed: one event's (its stored embedding and
+   * thumbnail, "this face is Alice") or a track's best (see EnrollObservedFacesRequest.track).
+   * NOT_FOUND for an unknown event or track; a `rejection` when an event cannot be enrolled.
+   */
+  enrollObservedFaces: {
+    path: "/facerec.internal.people.v1.PeopleService/EnrollObservedFaces" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EnrollObservedFacesRequest): Buffer =>
+      Buffer.from(EnrollObservedFacesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnrollObservedFacesRequest => EnrollObservedFacesRequest.decode(value),
+    responseSerialize: (value: EnrollObservedFacesResponse): Buffer =>
+      Buffer.from(EnrollObservedFacesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EnrollObservedFacesResponse => EnrollObservedFacesResponse.decode(value),
   },
   /** ListFaces returns every face enrolled for a person, oldest first. */
   listFaces: {
@@ -5370,7 +5865,8 @@ export const PeopleServiceService = {
   },
   /**
    * SearchFaces finds the people whose enrolled faces are most similar to the face in a photo
-   * (the largest one unless the request names one), like Rekognition's SearchFacesByImage.
+   * (the largest one unless the request names one), or to a stored event's face, like
+   * Rekognition's SearchFacesByImage.
    */
   searchFaces: {
     path: "/facerec.internal.people.v1.PeopleService/SearchFaces" as const,
@@ -5447,13 +5943,25 @@ export interface PeopleServiceServer extends UntypedServiceImplementation {
   getPerson: handleUnaryCall<GetPersonRequest, GetPersonResponse>;
   /** UpdatePerson changes the fields that are set and leaves the others alone. */
   updatePerson: handleUnaryCall<UpdatePersonRequest, UpdatePersonResponse>;
-  /** DeletePerson removes a person with every face, crop and embedding enrolled for them. */
+  /**
+   * DeletePerson removes a person with every face, crop and embedding enrolled for them, and takes
+   * them out of the tenant's observations (ingest's ErasePersonObservations): their events and
+   * sightings are unmatched or, with purge_sightings, deleted. That erasure is recorded before the
+   * person is deleted and retried until ingest confirms it, so it completes even when ingest is down
+   * at the moment of deletion. Both the deletion and the erasure are audited.
+   */
   deletePerson: handleUnaryCall<DeletePersonRequest, DeletePersonResponse>;
   /**
    * EnrollFace finds the face in a photo with the worker's detector, aligner and embedders, and
    * stores its crop and embeddings for the person. It is matchable on every replica within 1 s.
    */
   enrollFace: handleUnaryCall<EnrollFaceRequest, EnrollFaceResponse>;
+  /**
+   * EnrollObservedFaces enrols faces a worker streamed: one event's (its stored embedding and
+   * thumbnail, "this face is Alice") or a track's best (see EnrollObservedFacesRequest.track).
+   * NOT_FOUND for an unknown event or track; a `rejection` when an event cannot be enrolled.
+   */
+  enrollObservedFaces: handleUnaryCall<EnrollObservedFacesRequest, EnrollObservedFacesResponse>;
   /** ListFaces returns every face enrolled for a person, oldest first. */
   listFaces: handleUnaryCall<ListFacesRequest, ListFacesResponse>;
   /** GetFaceThumbnail returns a face's aligned crop as JPEG. */
@@ -5462,7 +5970,8 @@ export interface PeopleServiceServer extends UntypedServiceImplementation {
   deleteFace: handleUnaryCall<DeleteFaceRequest, DeleteFaceResponse>;
   /**
    * SearchFaces finds the people whose enrolled faces are most similar to the face in a photo
-   * (the largest one unless the request names one), like Rekognition's SearchFacesByImage.
+   * (the largest one unless the request names one), or to a stored event's face, like
+   * Rekognition's SearchFacesByImage.
    */
   searchFaces: handleUnaryCall<SearchFacesRequest, SearchFacesResponse>;
   /**
@@ -5555,7 +6064,13 @@ export interface PeopleServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdatePersonResponse) => void,
   ): ClientUnaryCall;
-  /** DeletePerson removes a person with every face, crop and embedding enrolled for them. */
+  /**
+   * DeletePerson removes a person with every face, crop and embedding enrolled for them, and takes
+   * them out of the tenant's observations (ingest's ErasePersonObservations): their events and
+   * sightings are unmatched or, with purge_sightings, deleted. That erasure is recorded before the
+   * person is deleted and retried until ingest confirms it, so it completes even when ingest is down
+   * at the moment of deletion. Both the deletion and the erasure are audited.
+   */
   deletePerson(
     request: DeletePersonRequest,
     callback: (error: ServiceError | null, response: DeletePersonResponse) => void,
@@ -5589,6 +6104,26 @@ export interface PeopleServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EnrollFaceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * EnrollObservedFaces enrols faces a worker streamed: one event's (its stored embedding and
+   * thumbnail, "this face is Alice") or a track's best (see EnrollObservedFacesRequest.track).
+   * NOT_FOUND for an unknown event or track; a `rejection` when an event cannot be enrolled.
+   */
+  enrollObservedFaces(
+    request: EnrollObservedFacesRequest,
+    callback: (error: ServiceError | null, response: EnrollObservedFacesResponse) => void,
+  ): ClientUnaryCall;
+  enrollObservedFaces(
+    request: EnrollObservedFacesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EnrollObservedFacesResponse) => void,
+  ): ClientUnaryCall;
+  enrollObservedFaces(
+    request: EnrollObservedFacesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EnrollObservedFacesResponse) => void,
   ): ClientUnaryCall;
   /** ListFaces returns every face enrolled for a person, oldest first. */
   listFaces(
@@ -5640,7 +6175,8 @@ export interface PeopleServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * SearchFaces finds the people whose enrolled faces are most similar to the face in a photo
-   * (the largest one unless the request names one), like Rekognition's SearchFacesByImage.
+   * (the largest one unless the request names one), or to a stored event's face, like
+   * Rekognition's SearchFacesByImage.
    */
   searchFaces(
     request: SearchFacesRequest,
@@ -5768,6 +6304,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isObject(value: any): boolean {
