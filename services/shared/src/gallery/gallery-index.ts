@@ -19,7 +19,11 @@ export interface GalleryEntry {
 
 /** Per query, the `take` best rows of a batch, best first: `rows` and `scores` are query-major. */
 export interface TopRows {
-  rows: Int32Array;
+  /**
+   * onnxruntime's TopK gives int64 indexes; they stay BigInts until read, since a search reads only
+   * the first few per query (converting them all was a tenth of a search of 1k faces).
+   */
+  rows: Int32Array | BigInt64Array;
   scores: Float32Array;
 }
 
@@ -170,15 +174,16 @@ export class ModelGallery {
   }
 
   /** The first `k` different people of ranked rows, at least `floor` similar. */
-  #bestPeople(rows: Int32Array, scores: Float32Array, k: number, floor: number): FaceMatch[] {
+  #bestPeople(rows: TopRows["rows"], scores: Float32Array, k: number, floor: number): FaceMatch[] {
     const best: FaceMatch[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < rows.length && best.length < k; i++) {
       if (scores[i]! < floor) break;
-      const personId = this.#personIds[rows[i]!]!;
+      const row = Number(rows[i]!);
+      const personId = this.#personIds[row]!;
       if (seen.has(personId)) continue;
       seen.add(personId);
-      best.push({ personId, faceId: this.#faceIds[rows[i]!]!, similarity: scores[i]! });
+      best.push({ personId, faceId: this.#faceIds[row]!, similarity: scores[i]! });
     }
     return best;
   }

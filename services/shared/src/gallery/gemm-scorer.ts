@@ -79,7 +79,7 @@ export async function openGemmScorer(): Promise<{ scorer: BatchScorer; close(): 
       take: new ort.Tensor("int64", BigInt64Array.of(BigInt(take)), [1]),
     });
     return {
-      rows: Int32Array.from(result.indices!.data as BigInt64Array, Number),
+      rows: result.indices!.data as BigInt64Array,
       scores: result.values!.data as Float32Array,
     };
   };
