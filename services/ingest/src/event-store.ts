@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import type { FaceBatch } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
-import { onlyDuplicateKeys } from "@facerec/shared/db/duplicate-key.ts";
+import { GroupedInserts } from "@facerec/shared/db/grouped-inserts.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
 import type { mongo } from "mongoose";
 import { BatchClaims } from "./batch-claims.ts";
@@ -29,6 +29,11 @@ import type { FaceEventDoc, IngestModels } from "./models.ts";
 
 /** Acknowledged by a majority and journaled: an ack must survive losing the primary. */
 export const DURABLE_WRITE = { w: "majority", j: true } as const;
+/**
+ * Events per insert: concurrent batches of one hour go together (group commit) up to this many, so
+ * streams at full speed cost a few commits a second; below FerretDB's bulk-write danger zone.
+ */
+const EVENTS_PER_WRITE = 96;
 const DEFAULT_PAGE_SIZE = 100;
 /** Point reads of embeddings in flight for one page. */
 const EMBEDDING_READS = 8;
@@ -117,6 +122,10 @@ export class EventStore {
   readonly #listing: EventListing;
   readonly #matcher: Matcher | undefined;
   readonly #claims: BatchClaims;
+  readonly #inserts = new GroupedInserts<FaceEventDoc>({
+    maxDocs: EVENTS_PER_WRITE,
+    writeConcern: DURABLE_WRITE,
+  });
 
   /** With a matcher, each observation is matched to its tenant's gallery before it is stored. */
   constructor(models: IngestModels, matcher?: Matcher) {
@@ -157,7 +166,8 @@ export class EventStore {
     const inserted = await Promise.all(
       [...byHour].map(async ([hour, ofHour]) => {
         await this.#partitions.record(this.#partitions.partition("events", tenantId, hour));
-        return this.#insertNew(this.#events(tenantId, hour), ofHour);
+        const storedBefore = await this.#inserts.insert(this.#events(tenantId, hour), ofHour);
+        return ofHour.length - storedBefore.size;
       }),
     );
     if (documents.length > 0) await this.#listing.append(tenantId, documents.map(toListedEvent));
@@ -168,17 +178,6 @@ export class EventStore {
   /** Runs `hook` on every stored batch before insertBatch returns, so before its ack (the sighting tracker). */
   afterStore(hook: AfterStore): void {
     this.#afterStore = hook;
-  }
-
-  /** Inserts what is not stored yet; returns how many that was. */
-  async #insertNew(collection: mongo.Collection<FaceEventDoc>, documents: FaceEventDoc[]): Promise<number> {
-    try {
-      const result = await collection.insertMany(documents, { ordered: false, writeConcern: DURABLE_WRITE });
-      return result.insertedCount;
-    } catch (err) {
-      if (!onlyDuplicateKeys(err)) throw err;
-      return err.result.insertedCount;
-    }
   }
 
   async list(tenantId: string, query: EventQuery): Promise<{ events: FaceEvent[]; nextPageToken: string }> {
