@@ -1,15 +1,21 @@
 /** Maps the AuthService contract onto accounts, sessions, signing keys and the keys service. */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Actor, ActorType, type AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import {
+  type Actor,
+  ActorType,
+  type AuditServiceClient,
+} from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type AuthServiceServer,
   AuthServiceService,
   type Session,
 } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
-import { type KeysServiceClient, VerifyFailure } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
+import type { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
+import { describeFailure } from "@facerec/proto/failure-codes.ts";
 import { forgetBootstrapPassword } from "@facerec/shared/bootstrap-password.ts";
 import { invalidArgument, notForApiKeys, permissionDenied, unauthenticated } from "@facerec/shared/errors.ts";
+import { keyRefusalCode } from "@facerec/shared/failure-codes.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
@@ -21,30 +27,6 @@ import type { UserDoc } from "./models.ts";
 import type { Sessions } from "./sessions.ts";
 import type { SignInThrottle } from "./sign-in-throttle.ts";
 import type { SigningKeys } from "./signing-keys.ts";
-
-/** The 401 causes of the worker guide's troubleshooting section (and the address limit), by verification failure. */
-const EXCHANGE_FAILURES: Record<number, [code: string, detail: string]> = {
-  [VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY]: [
-    "invalid_api_key",
-    "The API key is not valid. Check WORKER_API_KEY.",
-  ],
-  [VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE]: [
-    "key_inactive",
-    "The API key is inactive. Activate it in the dashboard or create a new one.",
-  ],
-  [VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED]: [
-    "key_expired",
-    "The API key has expired. Create a new key or extend its expiration.",
-  ],
-  [VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH]: [
-    "tenant_mismatch",
-    "The API key belongs to a different tenant. Check that TENANT_ID matches the tenant of the key.",
-  ],
-  [VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED]: [
-    "ip_not_allowed",
-    "The API key may not be used from this address. Add the worker's address range to the key's allowed addresses in the dashboard.",
-  ],
-};
 
 export function authBindings(opts: {
   config: AuthConfig;
@@ -176,8 +158,9 @@ export function authBindings(opts: {
         tenantId: req.tenantId,
         remoteAddress: req.remoteAddress,
       });
-      const failure = EXCHANGE_FAILURES[verdict.failure];
-      if (failure) throw unauthenticated(...failure);
+      // The guide's 401 causes (and the address limit), each said with its fix.
+      const refusal = keyRefusalCode(verdict.failure);
+      if (refusal) throw unauthenticated(refusal, describeFailure(refusal));
       const key = verdict.apiKey!;
       // A token never outlives its key, nor the previous secret of a rotation it was exchanged from.
       const secondsUntil = (at: Date | undefined) =>
@@ -191,7 +174,7 @@ export function authBindings(opts: {
         ),
       );
       const role = roleFromProto(key.role);
-      if (!role) throw unauthenticated("invalid_api_key", "The API key is not valid. Check WORKER_API_KEY.");
+      if (!role) throw unauthenticated("invalid_api_key", describeFailure("invalid_api_key"));
       // Right after a rotation or a change of limits, the key's earlier tokens are being revoked by
       // their `iat` second: wait for the next second so this token is not refused with them.
       if (verdict.issueAfter) {
@@ -294,5 +277,7 @@ export function authBindings(opts: {
     }),
   };
 
-  return [{ name: "facerec.internal.auth.v1.AuthService", definition: AuthServiceService, implementation: auth }];
+  return [
+    { name: "facerec.internal.auth.v1.AuthService", definition: AuthServiceService, implementation: auth },
+  ];
 }

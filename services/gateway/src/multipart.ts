@@ -16,7 +16,6 @@ const MAX_FIELD_BYTES = 1024;
 export async function multipartBody(ctx: Context, next: Next): Promise<void> {
   if (!ctx.is("multipart/form-data"))
     throw new Problem(
-      415,
       "unsupported_media_type",
       "send multipart/form-data with the photo in the field `image`",
     );
@@ -26,7 +25,7 @@ export async function multipartBody(ctx: Context, next: Next): Promise<void> {
 }
 
 const tooLarge = () =>
-  new Problem(413, "image_too_large", `the photo must be at most ${MAX_PHOTO_BYTES} bytes (10 MiB)`);
+  new Problem("image_too_large", `the photo must be at most ${MAX_PHOTO_BYTES} bytes (10 MiB)`);
 
 function parse(ctx: Context): Promise<Record<string, Buffer | string>> {
   return new Promise((resolve, reject) => {
@@ -37,7 +36,7 @@ function parse(ctx: Context): Promise<Record<string, Buffer | string>> {
         limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 8, fieldSize: MAX_FIELD_BYTES, parts: 9 },
       });
     } catch (err) {
-      return reject(new Problem(400, "malformed_request", `not a multipart body: ${(err as Error).message}`));
+      return reject(new Problem("malformed_request", `not a multipart body: ${(err as Error).message}`));
     }
     const body: Record<string, Buffer | string> = {};
     let failure: Problem | undefined;
@@ -57,19 +56,19 @@ function parse(ctx: Context): Promise<Record<string, Buffer | string>> {
       });
     });
     parser.on("field", (field, value, _nameTruncated, valueTruncated) => {
-      if (valueTruncated) fail(new Problem(400, "validation_failed", `body.${field}: too long`));
+      if (valueTruncated) fail(new Problem("validation_failed", `body.${field}: too long`));
       else body[field] = value;
     });
     parser.on("filesLimit", () =>
-      fail(new Problem(400, "validation_failed", "send one file, in the field `image`")),
+      fail(new Problem("validation_failed", "send one file, in the field `image`")),
     );
     parser.on("error", (err: Error) =>
-      fail(new Problem(400, "malformed_request", `malformed multipart body: ${err.message}`)),
+      fail(new Problem("malformed_request", `malformed multipart body: ${err.message}`)),
     );
     parser.on("finish", () => {
       if (!failure) resolve(body);
     });
-    ctx.req.on("error", (err) => fail(new Problem(400, "malformed_request", err.message)));
+    ctx.req.on("error", (err) => fail(new Problem("malformed_request", err.message)));
     ctx.req.pipe(parser);
   });
 }

@@ -9,6 +9,7 @@ import type {
   PhotoRejection,
   SearchResult,
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import { isFailureCode, isProblemCode } from "@facerec/proto/failure-codes.ts";
 import { z } from "zod";
 import { Problem } from "./middleware/problem.ts";
 import { problemSchema } from "./schemas.ts";
@@ -270,11 +271,11 @@ export const photoProblems = {
   },
 };
 
-const REJECTION_STATUS: Record<string, number> = { unsupported_media_type: 415, image_too_large: 413 };
-
-/** A photo the people service refused, as the problem the client gets. */
+/** A photo the people service refused, as the problem the client gets; its status is its code's. */
 export function photoProblem(rejection: PhotoRejection): Problem {
-  return new Problem(REJECTION_STATUS[rejection.code] ?? 422, rejection.code, rejection.message, {
+  // The contract carries the code as a string: one the table lacks would be a people-service bug.
+  const code = isFailureCode(rejection.code) && isProblemCode(rejection.code) ? rejection.code : "internal";
+  return new Problem(code, rejection.message, {
     ...(rejection.faces.length > 0
       ? { extensions: { faces: rejection.faces.map(presentDetectedFace) } }
       : {}),

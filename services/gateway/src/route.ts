@@ -90,7 +90,7 @@ function validate(schema: Schema | undefined, value: unknown, where: string): un
     field: [where, ...issue.path.map(String)].join("."),
     message: issue.message,
   }));
-  throw new Problem(400, "validation_failed", errors.map((e) => `${e.field}: ${e.message}`).join("; "), {
+  throw new Problem("validation_failed", errors.map((e) => `${e.field}: ${e.message}`).join("; "), {
     errors,
   });
 }

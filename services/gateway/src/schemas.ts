@@ -4,6 +4,7 @@
  * snake_case request keys are accepted too (see input-case.ts).
  */
 
+import { FAILURE_CODES, PROBLEM_CODES, problemStatus } from "@facerec/proto/failure-codes.ts";
 import { ROLES } from "@facerec/shared/tokens/claims.ts";
 import { z } from "zod";
 
@@ -16,7 +17,12 @@ export const problemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string().meta({ description: "Stable machine-readable error code, e.g. `key_inactive`." }),
+    code: z.enum(PROBLEM_CODES).meta({
+      description: `Stable machine-readable error code; branch on it, never on \`detail\`.\n\n${PROBLEM_CODES.map(
+        (code) =>
+          `- \`${code}\` (${problemStatus(code)}): ${FAILURE_CODES[code].meaning}. Fix: ${FAILURE_CODES[code].fix}.`,
+      ).join("\n")}`,
+    }),
     instance: z.string(),
     requestId: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),

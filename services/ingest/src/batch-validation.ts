@@ -10,6 +10,7 @@ import type {
   FieldViolation,
   IngestAck,
 } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import type { IngestAckReason } from "@facerec/proto/failure-codes.ts";
 import { decodingProblem } from "./face-batch-decoding.ts";
 
 export const MAX_OBSERVATIONS_PER_BATCH = 256;
@@ -41,14 +42,9 @@ export interface ValidationContext {
 /** Violations an ack lists at most; a batch of 256 broken observations would otherwise carry thousands. */
 export const MAX_VIOLATIONS = 100;
 
-/** Why a batch is refused: a stable code (IngestAck.reason, listed in ingest.proto) and every rule it breaks. */
+/** Why a batch is refused: a stable code (IngestAck.reason, from the failure-code table) and every rule it breaks. */
 export interface Rejection {
-  reason:
-    | "invalid_batch"
-    | "batch_too_large"
-    | "batch_id_conflict"
-    | "site_not_allowed"
-    | "worker_not_allowed";
+  reason: IngestAckReason;
   violations: FieldViolation[];
 }
 

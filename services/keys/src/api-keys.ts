@@ -5,6 +5,7 @@ import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
 import { AppError, invalidArgument, notForApiKeys, notFound } from "@facerec/shared/errors.ts";
+import { keyRefusalCode } from "@facerec/shared/failure-codes.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { roleToProto } from "@facerec/shared/roles.ts";
 import type { RoleName } from "@facerec/shared/tokens/claims.ts";
@@ -65,15 +66,6 @@ export type VerifyResult = {
   secretExpiresAt: Date | undefined;
   /** A token must be issued in a later second than this (see VerifyApiKeyResponse.issue_after). */
   issueAfter: Date | undefined;
-};
-
-/** Refusal causes as problem codes, for the usage counts. */
-const REFUSAL_CODES: Partial<Record<VerifyFailure, string>> = {
-  [VerifyFailure.VERIFY_FAILURE_INVALID_API_KEY]: "invalid_api_key",
-  [VerifyFailure.VERIFY_FAILURE_KEY_INACTIVE]: "key_inactive",
-  [VerifyFailure.VERIFY_FAILURE_KEY_EXPIRED]: "key_expired",
-  [VerifyFailure.VERIFY_FAILURE_TENANT_MISMATCH]: "tenant_mismatch",
-  [VerifyFailure.VERIFY_FAILURE_IP_NOT_ALLOWED]: "ip_not_allowed",
 };
 
 const refused = (failure: VerifyFailure): VerifyResult => ({
@@ -350,7 +342,7 @@ export class ApiKeys {
     const failure = firstFailure(doc, secret ?? undefined, { tenantId, remoteAddress, now });
     if (failure !== VerifyFailure.VERIFY_FAILURE_UNSPECIFIED) {
       // Counted on the key's own tenant: its admins see who is knocking with it.
-      this.#usage.refused(doc._id, doc.tenantId, REFUSAL_CODES[failure]!);
+      this.#usage.refused(doc._id, doc.tenantId, keyRefusalCode(failure)!);
       return refused(failure);
     }
     this.#usage.exchanged(doc._id, doc.tenantId);

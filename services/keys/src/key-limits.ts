@@ -4,6 +4,7 @@
  * own BlockList (no hand-written CIDR arithmetic).
  */
 import { BlockList, isIPv4, isIPv6 } from "node:net";
+import type { FailureCode } from "@facerec/proto/failure-codes.ts";
 import { invalidArgument } from "@facerec/shared/errors.ts";
 
 /** The ingest contract's rule for `site_id` and `worker_id`. */
@@ -16,7 +17,7 @@ export interface KeyLimitLists {
   allowedCidrs: string[];
 }
 
-function validIds(values: readonly string[], field: string, code: string): string[] {
+function validIds(values: readonly string[], field: string, code: FailureCode): string[] {
   if (values.length > MAX_ENTRIES) throw invalidArgument(code, `${field}: at most ${MAX_ENTRIES} entries`);
   for (const v of values) {
     if (!NAME_ID.test(v))

@@ -1,3 +1,4 @@
+import { type FailureCode, isFailureCode } from "@facerec/proto/failure-codes.ts";
 import { ErrorInfo } from "@facerec/proto/google/rpc/error_details.ts";
 import { Status } from "@facerec/proto/google/rpc/status.ts";
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
@@ -14,14 +15,15 @@ export const ERROR_DOMAIN = "facerec.dev";
 const ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
 
 /**
- * An error with a stable machine `code` (the problem+json `code` at the REST edge) and the gRPC
- * status it travels as. Callers branch on `code`, never on message text.
+ * An error with a stable machine `code` (the problem+json `code` at the REST edge; one of the table
+ * in proto/failure-codes.ts) and the gRPC status it travels as. Callers branch on `code`, never on
+ * message text.
  */
 export class AppError extends Error {
   readonly grpcStatus: status;
-  readonly code: string;
+  readonly code: FailureCode;
 
-  constructor(grpcStatus: status, code: string, message: string) {
+  constructor(grpcStatus: status, code: FailureCode, message: string) {
     super(message);
     this.name = "AppError";
     this.grpcStatus = grpcStatus;
@@ -56,7 +58,7 @@ export function errorInfoOf(metadata: Metadata): ErrorInfo | undefined {
   return detail ? ErrorInfo.decode(detail.value) : undefined;
 }
 
-export const invalidArgument = (code: string, message: string) =>
+export const invalidArgument = (code: FailureCode, message: string) =>
   new AppError(status.INVALID_ARGUMENT, code, message);
 export const notFound = (message: string) => new AppError(status.NOT_FOUND, "not_found", message);
 export const permissionDenied = (message: string) =>
@@ -64,14 +66,14 @@ export const permissionDenied = (message: string) =>
 /** What API keys (machines) may not do, whatever their role: create users, or create or change admin keys. */
 export const notForApiKeys = (message: string) =>
   new AppError(status.PERMISSION_DENIED, "not_allowed_for_api_keys", message);
-export const unauthenticated = (code: string, message: string) =>
+export const unauthenticated = (code: FailureCode, message: string) =>
   new AppError(status.UNAUTHENTICATED, code, message);
 /** The database did not answer (in time): the call had no effect the caller can rely on; retry. */
 export const storageUnavailable = (message = "the database did not answer in time; retry shortly") =>
   new AppError(status.UNAVAILABLE, "storage_unavailable", message);
 
 /** What a caller is told when an internal call failed in transport: no addresses, no timings. */
-const TRANSPORT_FAILURES: Partial<Record<status, [code: string, message: string]>> = {
+const TRANSPORT_FAILURES: Partial<Record<status, [code: FailureCode, message: string]>> = {
   [status.UNAVAILABLE]: ["service_unavailable", "a platform service is unavailable; retry shortly"],
   [status.DEADLINE_EXCEEDED]: [
     "service_unavailable",
@@ -82,15 +84,16 @@ const TRANSPORT_FAILURES: Partial<Record<status, [code: string, message: string]
 /**
  * Rebuilds an AppError from an error received from a gRPC call, keeping its code. Errors our
  * services raised carry their code and a message meant for the caller; anything else (a transport
- * failure: connection refused, deadline exceeded) gets a generic message, its own details (peer
- * addresses, timings) kept only as the `cause` for the logs.
+ * failure: connection refused, deadline exceeded; a code the table lacks, from a service of another
+ * version) gets a generic message, its own details (peer addresses, timings) kept only as the
+ * `cause` for the logs.
  */
 export function fromGrpcError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as Partial<ServiceError>;
   if (typeof e?.code === "number") {
     const code = e.metadata?.get(ERROR_CODE_KEY)[0];
-    if (typeof code === "string") return new AppError(e.code, code, e.details || e.message || "error");
+    if (isFailureCode(code)) return new AppError(e.code, code, e.details || e.message || "error");
     const [fallbackCode, message] = TRANSPORT_FAILURES[e.code as status] ?? ["internal", "internal error"];
     return Object.assign(new AppError(e.code, fallbackCode, message), { cause: err });
   }

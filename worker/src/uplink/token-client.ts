@@ -1,6 +1,8 @@
 // Exchanges the worker's API key for a short-lived JWT at API_URL/v1/auth/token, and names each of
 // the worker guide's 401 causes with its fix.
 
+import { failureCodeEntry } from "@facerec/proto/failure-codes.ts";
+
 export interface IngestToken {
   readonly accessToken: string;
   /** Epoch ms at which the token expires. */
@@ -30,21 +32,6 @@ export function keyExpiryWarning(
   return `the API key expires ${when} (${new Date(keyExpiresAt).toISOString()}): extend it in the dashboard (API Keys), or create a new key and put it in WORKER_API_KEY`;
 }
 
-/**
- * The four causes of the guide's "401 Authentication Errors" section, each with what the operator
- * should do (the guide's check, said as an action), and the address limit a key may have.
- */
-export const AUTH_FAILURE_FIXES: Readonly<Record<string, string>> = {
-  invalid_api_key:
-    "check API key: put a valid key in WORKER_API_KEY (copy it from the dashboard, or create one)",
-  key_inactive: "check key status: activate the key in the dashboard (API Keys)",
-  key_expired: "check expiration: extend the key in the dashboard, or create a new one",
-  tenant_mismatch: "check tenant ID: set TENANT_ID to the tenant the API key belongs to",
-  // Not in the guide: keys limited to address ranges (the dashboard's "Allowed addresses").
-  ip_not_allowed:
-    "check the key's allowed addresses in the dashboard: this worker's address is outside them (behind a proxy, check the gateway's TRUST_PROXY)",
-};
-
 /** The API answered 401: the key itself is unusable until an operator acts. */
 export class KeyRejected extends Error {
   readonly code: string;
@@ -56,7 +43,8 @@ export class KeyRejected extends Error {
     this.name = "KeyRejected";
     this.code = code;
     this.detail = detail;
-    this.fix = AUTH_FAILURE_FIXES[code] ?? "check the API key and TENANT_ID in the dashboard";
+    // The platform's failure-code table says the fix: the guide's four 401 causes, the address limit.
+    this.fix = failureCodeEntry(code)?.fix ?? "check the API key and TENANT_ID in the dashboard";
   }
 }
 

@@ -1,29 +1,20 @@
 /**
- * Every error leaves the gateway as RFC 9457 `application/problem+json` with a stable `code`.
- * Errors from internal services keep their code; client mistakes Koa or its middleware detect
- * (bad JSON, oversized bodies) get theirs; anything unexpected is a logged 500 without details.
+ * Every error leaves the gateway as RFC 9457 `application/problem+json` with a stable `code`, its
+ * HTTP status the one the failure-code table (proto/failure-codes.ts) gives it. Errors from internal
+ * services keep their code; client mistakes Koa or its middleware detect (bad JSON, oversized bodies)
+ * get theirs; anything unexpected is a logged 500 without details.
  */
 
+import {
+  isProblemCode,
+  type ProblemCode,
+  type ProblemStatus,
+  problemStatus,
+} from "@facerec/proto/failure-codes.ts";
 import { AppError } from "@facerec/shared/errors.ts";
-import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { Context, Next } from "koa";
 
-const HTTP_BY_GRPC: Partial<Record<GrpcStatus, number>> = {
-  [GrpcStatus.INVALID_ARGUMENT]: 400,
-  [GrpcStatus.FAILED_PRECONDITION]: 400,
-  [GrpcStatus.OUT_OF_RANGE]: 400,
-  [GrpcStatus.UNAUTHENTICATED]: 401,
-  [GrpcStatus.PERMISSION_DENIED]: 403,
-  [GrpcStatus.NOT_FOUND]: 404,
-  [GrpcStatus.ALREADY_EXISTS]: 409,
-  [GrpcStatus.ABORTED]: 409,
-  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
-  // An internal call that timed out is a temporary unavailability too; the caller retries either way.
-  [GrpcStatus.UNAVAILABLE]: 503,
-  [GrpcStatus.DEADLINE_EXCEEDED]: 503,
-};
-
-const TITLES: Record<number, string> = {
+const TITLES: Record<ProblemStatus, string> = {
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
@@ -43,18 +34,17 @@ export interface FieldError {
   message: string;
 }
 
-/** An HTTP-level problem raised inside the gateway (validation, auth, rate limit). */
+/** An HTTP-level problem raised inside the gateway (validation, auth, rate limit); its status is its code's. */
 export class Problem extends Error {
-  readonly status: number;
-  readonly code: string;
+  readonly status: ProblemStatus;
+  readonly code: ProblemCode;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
   /** Further members of the problem object (RFC 9457 extensions), e.g. the faces found in a photo. */
   readonly extensions: Record<string, unknown>;
 
   constructor(
-    status: number,
-    code: string,
+    code: ProblemCode,
     detail: string,
     opts: {
       errors?: FieldError[];
@@ -63,7 +53,7 @@ export class Problem extends Error {
     } = {},
   ) {
     super(detail);
-    this.status = status;
+    this.status = problemStatus(code);
     this.code = code;
     this.errors = opts.errors;
     this.headers = opts.headers ?? {};
@@ -72,7 +62,7 @@ export class Problem extends Error {
 }
 
 /** Koa/http-errors style errors (thrown by body parsing and friends). */
-const CLIENT_ERROR_CODES: Record<number, string> = {
+const CLIENT_ERROR_CODES: Record<number, ProblemCode> = {
   400: "malformed_request",
   413: "body_too_large",
   415: "unsupported_media_type",
@@ -82,11 +72,12 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
 function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof AppError) {
-    const status = HTTP_BY_GRPC[err.grpcStatus] ?? 500;
-    if (status === 500) return new Problem(500, "internal", "internal error");
+    // Codes REST never answers with (the ingest stream's) cannot come from a REST call: a bug.
+    if (!isProblemCode(err.code) || problemStatus(err.code) === 500)
+      return new Problem("internal", "internal error");
     // Clients retry a 503 on their own; say when (what a ready replica needs at most).
-    const headers: Record<string, string> = status === 503 ? { "Retry-After": "1" } : {};
-    return new Problem(status, err.code, err.message, { headers });
+    const headers: Record<string, string> = problemStatus(err.code) === 503 ? { "Retry-After": "1" } : {};
+    return new Problem(err.code, err.message, { headers });
   }
   const httpError = err as {
     status?: number;
@@ -99,11 +90,11 @@ function toProblem(err: unknown): Problem {
       httpError.type === "entity.parse.failed"
         ? "request body is not valid JSON"
         : (httpError.message ?? "bad request");
-    return new Problem(httpError.status, CLIENT_ERROR_CODES[httpError.status] ?? "bad_request", detail, {
+    return new Problem(CLIENT_ERROR_CODES[httpError.status] ?? "bad_request", detail, {
       headers: Object.fromEntries(Object.entries(httpError.headers ?? {}).map(([k, v]) => [k, String(v)])),
     });
   }
-  return new Problem(500, "internal", "internal error");
+  return new Problem("internal", "internal error");
 }
 
 export async function problemDetails(ctx: Context, next: Next): Promise<void> {
@@ -113,10 +104,9 @@ export async function problemDetails(ctx: Context, next: Next): Promise<void> {
       // What the router answered without a body: no route, or a route that does not take this
       // method (its Allow header set). The router says 501 for methods it has no routes for at
       // all (TRACE, PROPFIND, …), but the resource exists and the method is an HTTP one: 405.
-      if (ctx.status === 404) throw new Problem(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 404) throw new Problem("not_found", `no route for ${ctx.method} ${ctx.path}`);
       if (ctx.status === 405 || ctx.status === 501)
         throw new Problem(
-          405,
           "method_not_allowed",
           `${ctx.path} does not take ${ctx.method}; it takes ${ctx.response.get("Allow")}`,
         );
@@ -129,7 +119,7 @@ export async function problemDetails(ctx: Context, next: Next): Promise<void> {
     ctx.type = "application/problem+json";
     ctx.body = {
       type: `urn:facerec:problem:${problem.code}`,
-      title: TITLES[problem.status] ?? "Error",
+      title: TITLES[problem.status],
       status: problem.status,
       detail: problem.message,
       code: problem.code,

@@ -54,7 +54,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
   };
 
   const respondWithSession = (ctx: Context, session: Session | undefined) => {
-    if (!session?.user) throw new Problem(500, "internal", "session missing");
+    if (!session?.user) throw new Problem("internal", "session missing");
     setRefreshCookie(ctx, session.refreshToken, session.refreshExpiresIn);
     ctx.set("Cache-Control", "no-store");
     ctx.body = {
@@ -113,7 +113,7 @@ export function authRoutes(deps: GatewayDeps): AnyRoute[] {
       },
       handler: async (ctx, { cookies }) => {
         const refreshToken = cookies[REFRESH_COOKIE];
-        if (!refreshToken) throw new Problem(401, "invalid_refresh_token", "no session; sign in");
+        if (!refreshToken) throw new Problem("invalid_refresh_token", "no session; sign in");
         try {
           const { session } = await callUnary(auth.refresh.bind(auth), { refreshToken });
           respondWithSession(ctx, session);

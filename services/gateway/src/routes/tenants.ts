@@ -10,7 +10,7 @@ import { createTenantBody, createTenantResponse, tenantListResponse } from "../s
 /** Key-derived tokens never manage tenants, whatever their role. */
 function requirePlatformAdmin(caller: Caller): void {
   if (caller.claims.styp !== "user" || !caller.claims.padm)
-    throw new Problem(403, "forbidden", "only platform admins may manage tenants");
+    throw new Problem("forbidden", "only platform admins may manage tenants");
 }
 
 export function tenantRoutes({ auth }: GatewayDeps): AnyRoute[] {

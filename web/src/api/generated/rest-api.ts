@@ -980,8 +980,96 @@ export interface components {
          *     }
          */
         PhotoProblem: {
-            /** @description Stable machine-readable error code, e.g. `key_inactive`. */
-            code: string;
+            /**
+             * @description Stable machine-readable error code; branch on it, never on `detail`.
+             *
+             *     - `invalid_api_key` (401): the API key is not a valid key (mistyped, truncated, rotated or deleted). Fix: check API key: put a valid key in WORKER_API_KEY (copy it from the dashboard, or create one).
+             *     - `key_inactive` (401): the API key is deactivated. Fix: check key status: activate the key in the dashboard (API Keys).
+             *     - `key_expired` (401): the API key's expiration has passed. Fix: check expiration: extend the key in the dashboard, or create a new one.
+             *     - `tenant_mismatch` (401): the tenant id sent is not the tenant the API key belongs to. Fix: check tenant ID: set TENANT_ID to the tenant the API key belongs to.
+             *     - `ip_not_allowed` (401): the API key is limited to address ranges and the caller's address is outside them. Fix: check the key's allowed addresses in the dashboard: this worker's address is outside them (behind a proxy, check the gateway's TRUST_PROXY).
+             *     - `missing_token` (401): the request carries no bearer token. Fix: send `Authorization: Bearer <token>` (from POST /v1/auth/login or /v1/auth/token).
+             *     - `invalid_token` (401): the bearer token is malformed, its signature or claims do not verify, or the header is not `Bearer <token>`. Fix: get a new token from POST /v1/auth/token (API keys) or sign in again.
+             *     - `token_expired` (401): the bearer token has expired. Fix: get a new token (POST /v1/auth/token, or POST /v1/auth/refresh for a session) and retry; workers rotate streams before expiry.
+             *     - `token_revoked` (401): the API key the token was issued for was deactivated, deleted, expired, rotated or had its limits changed. Fix: exchange the key again for a new token; if that fails too, its code says why.
+             *     - `session_ended` (401): the sign-in session of this token was signed out. Fix: sign in again.
+             *     - `invalid_credentials` (401): the email or the password is wrong. Fix: check both; an admin of the tenant can reset the account.
+             *     - `invalid_credentials_format` (400): the sign-in request lacks an email or a password. Fix: send both `email` and `password`.
+             *     - `tenant_required` (400): this email and password open accounts in several tenants. Fix: send `tenantId` with the sign-in to say which.
+             *     - `invalid_refresh_token` (401): the refresh cookie is missing, unknown or expired. Fix: sign in again.
+             *     - `refresh_token_reused` (401): a refresh token was used twice (a copy of it may be in other hands), so its session was ended. Fix: sign in again; if you did not refresh twice yourself, change the password.
+             *     - `account_throttled` (429): too many failed sign-ins for this account or address. Fix: wait for the time in Retry-After, then sign in with the right password.
+             *     - `revocations_unavailable` (503): tokens cannot be checked: the revocation list is not synced from the keys service (fail closed). Fix: retry shortly; if it lasts, check that the keys service is running.
+             *     - `forbidden` (403): the caller's role or tenant does not allow this (a stream needs a worker key). Fix: use an account or API key with the needed role (worker to stream, admin to change things).
+             *     - `not_allowed_for_api_keys` (403): API keys may not do this whatever their role (create users, create or change admin keys). Fix: sign in as an admin to do it.
+             *     - `validation_failed` (400): fields of the request break its schema; `errors` lists every one. Fix: correct the fields named in `errors` (the OpenAPI document at /v1/openapi.json says what each takes).
+             *     - `malformed_request` (400): the body cannot be parsed (not JSON, or a broken multipart body). Fix: send a well-formed body of the type in Content-Type.
+             *     - `bad_request` (400): the HTTP request is malformed in another way. Fix: check the request against the OpenAPI document.
+             *     - `body_too_large` (413): the request body is over the gateway's size limit. Fix: send a smaller body.
+             *     - `unsupported_media_type` (415): the body's Content-Type is not one the operation takes (JSON; multipart with a JPEG, PNG or WebP photo). Fix: send the media type the operation documents.
+             *     - `method_not_allowed` (405): the path does not take this HTTP method. Fix: use a method from the Allow header.
+             *     - `not_found` (404): no such route, or no such resource in the caller's tenant. Fix: check the path and the id.
+             *     - `rate_limited` (429): too many requests from this address to a rate-limited endpoint (sign-in, token exchange). Fix: wait for the seconds in Retry-After (RateLimit-Reset says when the window resets).
+             *     - `invalid_page_token` (400): `pageToken` is not one this listing returned. Fix: pass `nextPageToken` from the previous page unchanged, with the same filters.
+             *     - `invalid_page_size` (400): `pageSize` is outside the listing's range. Fix: ask for a page size the operation documents.
+             *     - `missing_actor` (400): an internal call did not say who makes it (a platform bug, not the client's). Fix: report it: retrying does not help.
+             *     - `invalid_idempotency_key` (400): the Idempotency-Key header is not 1 to 255 printable ASCII characters. Fix: send a unique key such as a UUID.
+             *     - `idempotency_key_reused` (422): this Idempotency-Key was used in the last 24 hours with a different request body. Fix: send a new request under a new Idempotency-Key; retry only with the same body.
+             *     - `idempotency_key_in_use` (409): a request with this Idempotency-Key is still being processed. Fix: retry after a moment; the retry gets the first request's answer.
+             *     - `invalid_name` (400): the name (of a key or tenant) is empty or over 100 characters. Fix: give a name of 1 to 100 characters.
+             *     - `invalid_role` (400): the role is not one this operation takes. Fix: use `worker`, `viewer` or `admin` for keys; `admin` or `viewer` for users.
+             *     - `expiration_in_past` (400): `expiresAt` is not in the future. Fix: give a future time, or none for a key that does not expire.
+             *     - `conflicting_expiration` (400): the request both sets and clears the expiration. Fix: send either `expiresAt` or `expiresAt: null`.
+             *     - `invalid_days` (400): the usage window is outside the days kept. Fix: ask for 1 to 90 days.
+             *     - `invalid_key_use` (400): a recorded key use names no key or tenant (a platform bug). Fix: report it: retrying does not help.
+             *     - `invalid_grace_period` (400): the rotation's grace period is not a whole number of seconds from 0 to 7 days. Fix: give `gracePeriodSeconds` from 0 to 604800.
+             *     - `rotation_in_progress` (400): the key's previous secret still works after an earlier rotation. Fix: rotate again after the grace period ends, or deactivate the key.
+             *     - `concurrent_rotation` (409): the key was rotated by another request meanwhile. Fix: reload the key, then decide whether to rotate it again.
+             *     - `invalid_site_id` (400): an allowed site id breaks the ingest contract's rule, or there are over 100. Fix: use 1 to 64 characters of [A-Za-z0-9._-], at most 100 entries.
+             *     - `invalid_worker_id` (400): an allowed worker id breaks the ingest contract's rule, or there are over 100. Fix: use 1 to 64 characters of [A-Za-z0-9._-], at most 100 entries.
+             *     - `invalid_cidr` (400): an allowed address range is not an IPv4 or IPv6 CIDR, or there are over 100. Fix: give ranges such as 10.0.0.0/8 or 2001:db8::/32, at most 100.
+             *     - `invalid_session` (400): a session revocation names no valid session or tenant (a platform bug). Fix: report it: retrying does not help.
+             *     - `invalid_event` (400): an audit event lacks its tenant or action (a platform bug). Fix: report it: retrying does not help.
+             *     - `invalid_tenant_id` (400): the tenant id breaks its rule. Fix: use 3 to 40 lower-case letters, digits and dashes, starting and ending with a letter or digit.
+             *     - `tenant_exists` (409): a tenant with this id exists already. Fix: choose another id.
+             *     - `invalid_email` (400): the email address is not valid. Fix: give an address such as name@example.com.
+             *     - `weak_password` (400): the password is too short or too long. Fix: use 12 to 200 characters.
+             *     - `email_taken` (409): this tenant has a user with this email already. Fix: use another email, or edit the existing user.
+             *     - `invalid_display_name` (400): the person's display name is empty or too long. Fix: give 1 to 200 characters.
+             *     - `invalid_external_id` (400): the external id is over 128 characters. Fix: shorten it.
+             *     - `invalid_labels` (400): over 32 labels, or a label is empty or over 64 characters. Fix: give at most 32 labels of 1 to 64 characters.
+             *     - `invalid_notes` (400): the notes are over 2,000 characters. Fix: shorten them.
+             *     - `external_id_taken` (409): another person of the tenant has this external id. Fix: use another external id, or edit that person.
+             *     - `invalid_max_results` (400): `maxResults` of a face search is over 100. Fix: ask for 1 to 100 results.
+             *     - `invalid_model` (400): a model id of the recognition settings is not `vendor/name`. Fix: use a model id as events carry it, e.g. `opencv/sface`.
+             *     - `invalid_threshold` (400): a match threshold is not a cosine similarity within the allowed range. Fix: give a threshold inside the range the error names.
+             *     - `invalid_thresholds` (400): the recognition settings name too many models. Fix: set thresholds only for the models in use.
+             *     - `image_too_large` (413): the photo is over 10 MiB. Fix: send a smaller photo.
+             *     - `invalid_image` (422): the photo cannot be decoded. Fix: send an intact JPEG, PNG or WebP.
+             *     - `no_face_found` (422): no face was found in the photo. Fix: send a photo with one face clearly visible.
+             *     - `multiple_faces` (422): the photo has several faces; `faces` lists them. Fix: name one with `faceIndex` or `bbox`.
+             *     - `face_too_small` (422): the face is under the minimum size. Fix: send a photo where the face is larger.
+             *     - `face_low_quality` (422): the detector's confidence in the face is under the minimum. Fix: send a sharper, better-lit, more frontal photo.
+             *     - `face_not_found` (422): the `faceIndex` or `bbox` given matches no face found; `faces` lists them. Fix: pick one of the faces listed.
+             *     - `event_without_thumbnail` (422): the event has no thumbnail, so it cannot be enrolled (its crop is what is stored and re-embedded). Fix: enrol another event of the face, one with a thumbnail (workers send them with THUMBNAILS=best or all).
+             *     - `event_without_embedding` (422): the event carries no usable embedding. Fix: enrol another event of the face, or a photo.
+             *     - `track_without_thumbnails` (422): none of the track's observations has a thumbnail to enrol. Fix: enrol from a photo, or from a track of a worker that sends thumbnails.
+             *     - `invalid_track` (400): a track is named without its worker id or with track id 0. Fix: give `workerId` and a non-zero `trackId`, as events carry them.
+             *     - `models_missing` (503): the people service lacks the face models it needs. Fix: operators: run `npm run models` (or mount MODELS_DIR) and restart the people service.
+             *     - `invalid_webhook_url` (400): the webhook URL is too long, not absolute, not http(s), or carries credentials. Fix: give an absolute https URL without user or password (verify deliveries by their signature).
+             *     - `webhook_url_not_allowed` (422): the webhook URL is plain http, or its host resolves to a private, loopback or otherwise non-public address. Fix: use an https URL of a public host (operators: WEBHOOK_ALLOW_PRIVATE=true allows private ones, for development).
+             *     - `webhook_host_not_found` (422): the webhook URL's host does not resolve. Fix: check the host name in the URL.
+             *     - `invalid_event_types` (400): `eventTypes` is empty or names an event type that does not exist. Fix: give a non-empty subset of the event types the OpenAPI document lists.
+             *     - `invalid_watchlist_only` (400): `watchlistOnly` is set for a webhook that does not receive sighting.started. Fix: subscribe to sighting.started, or leave watchlistOnly unset.
+             *     - `invalid_description` (400): the webhook's description is too long. Fix: shorten it to the documented limit.
+             *     - `too_many_webhooks` (400): the tenant has as many webhooks as it may. Fix: delete a webhook it no longer needs first.
+             *     - `watch_too_slow` (429): a live feed (sightings stream) was not read fast enough and was ended. Fix: read the feed continuously, then reconnect.
+             *     - `storage_unavailable` (503): the database did not answer in time; the request had no effect to rely on. Fix: retry shortly (ingest: replay the unacknowledged batches on a new stream).
+             *     - `service_unavailable` (503): a platform service is unavailable or did not answer in time. Fix: retry after the seconds in Retry-After.
+             *     - `internal` (500): an unexpected error in the platform. Fix: retry; if it persists, report it with the requestId.
+             * @enum {string}
+             */
+            code: "invalid_api_key" | "key_inactive" | "key_expired" | "tenant_mismatch" | "ip_not_allowed" | "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "session_ended" | "invalid_credentials" | "invalid_credentials_format" | "tenant_required" | "invalid_refresh_token" | "refresh_token_reused" | "account_throttled" | "revocations_unavailable" | "forbidden" | "not_allowed_for_api_keys" | "validation_failed" | "malformed_request" | "bad_request" | "body_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "rate_limited" | "invalid_page_token" | "invalid_page_size" | "missing_actor" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_name" | "invalid_role" | "expiration_in_past" | "conflicting_expiration" | "invalid_days" | "invalid_key_use" | "invalid_grace_period" | "rotation_in_progress" | "concurrent_rotation" | "invalid_site_id" | "invalid_worker_id" | "invalid_cidr" | "invalid_session" | "invalid_event" | "invalid_tenant_id" | "tenant_exists" | "invalid_email" | "weak_password" | "email_taken" | "invalid_display_name" | "invalid_external_id" | "invalid_labels" | "invalid_notes" | "external_id_taken" | "invalid_max_results" | "invalid_model" | "invalid_threshold" | "invalid_thresholds" | "image_too_large" | "invalid_image" | "no_face_found" | "multiple_faces" | "face_too_small" | "face_low_quality" | "face_not_found" | "event_without_thumbnail" | "event_without_embedding" | "track_without_thumbnails" | "invalid_track" | "models_missing" | "invalid_webhook_url" | "webhook_url_not_allowed" | "webhook_host_not_found" | "invalid_event_types" | "invalid_watchlist_only" | "invalid_description" | "too_many_webhooks" | "watch_too_slow" | "storage_unavailable" | "service_unavailable" | "internal";
             detail: string;
             errors?: {
                 field: string;
@@ -1001,8 +1089,96 @@ export interface components {
         };
         /** @description RFC 9457 problem details */
         Problem: {
-            /** @description Stable machine-readable error code, e.g. `key_inactive`. */
-            code: string;
+            /**
+             * @description Stable machine-readable error code; branch on it, never on `detail`.
+             *
+             *     - `invalid_api_key` (401): the API key is not a valid key (mistyped, truncated, rotated or deleted). Fix: check API key: put a valid key in WORKER_API_KEY (copy it from the dashboard, or create one).
+             *     - `key_inactive` (401): the API key is deactivated. Fix: check key status: activate the key in the dashboard (API Keys).
+             *     - `key_expired` (401): the API key's expiration has passed. Fix: check expiration: extend the key in the dashboard, or create a new one.
+             *     - `tenant_mismatch` (401): the tenant id sent is not the tenant the API key belongs to. Fix: check tenant ID: set TENANT_ID to the tenant the API key belongs to.
+             *     - `ip_not_allowed` (401): the API key is limited to address ranges and the caller's address is outside them. Fix: check the key's allowed addresses in the dashboard: this worker's address is outside them (behind a proxy, check the gateway's TRUST_PROXY).
+             *     - `missing_token` (401): the request carries no bearer token. Fix: send `Authorization: Bearer <token>` (from POST /v1/auth/login or /v1/auth/token).
+             *     - `invalid_token` (401): the bearer token is malformed, its signature or claims do not verify, or the header is not `Bearer <token>`. Fix: get a new token from POST /v1/auth/token (API keys) or sign in again.
+             *     - `token_expired` (401): the bearer token has expired. Fix: get a new token (POST /v1/auth/token, or POST /v1/auth/refresh for a session) and retry; workers rotate streams before expiry.
+             *     - `token_revoked` (401): the API key the token was issued for was deactivated, deleted, expired, rotated or had its limits changed. Fix: exchange the key again for a new token; if that fails too, its code says why.
+             *     - `session_ended` (401): the sign-in session of this token was signed out. Fix: sign in again.
+             *     - `invalid_credentials` (401): the email or the password is wrong. Fix: check both; an admin of the tenant can reset the account.
+             *     - `invalid_credentials_format` (400): the sign-in request lacks an email or a password. Fix: send both `email` and `password`.
+             *     - `tenant_required` (400): this email and password open accounts in several tenants. Fix: send `tenantId` with the sign-in to say which.
+             *     - `invalid_refresh_token` (401): the refresh cookie is missing, unknown or expired. Fix: sign in again.
+             *     - `refresh_token_reused` (401): a refresh token was used twice (a copy of it may be in other hands), so its session was ended. Fix: sign in again; if you did not refresh twice yourself, change the password.
+             *     - `account_throttled` (429): too many failed sign-ins for this account or address. Fix: wait for the time in Retry-After, then sign in with the right password.
+             *     - `revocations_unavailable` (503): tokens cannot be checked: the revocation list is not synced from the keys service (fail closed). Fix: retry shortly; if it lasts, check that the keys service is running.
+             *     - `forbidden` (403): the caller's role or tenant does not allow this (a stream needs a worker key). Fix: use an account or API key with the needed role (worker to stream, admin to change things).
+             *     - `not_allowed_for_api_keys` (403): API keys may not do this whatever their role (create users, create or change admin keys). Fix: sign in as an admin to do it.
+             *     - `validation_failed` (400): fields of the request break its schema; `errors` lists every one. Fix: correct the fields named in `errors` (the OpenAPI document at /v1/openapi.json says what each takes).
+             *     - `malformed_request` (400): the body cannot be parsed (not JSON, or a broken multipart body). Fix: send a well-formed body of the type in Content-Type.
+             *     - `bad_request` (400): the HTTP request is malformed in another way. Fix: check the request against the OpenAPI document.
+             *     - `body_too_large` (413): the request body is over the gateway's size limit. Fix: send a smaller body.
+             *     - `unsupported_media_type` (415): the body's Content-Type is not one the operation takes (JSON; multipart with a JPEG, PNG or WebP photo). Fix: send the media type the operation documents.
+             *     - `method_not_allowed` (405): the path does not take this HTTP method. Fix: use a method from the Allow header.
+             *     - `not_found` (404): no such route, or no such resource in the caller's tenant. Fix: check the path and the id.
+             *     - `rate_limited` (429): too many requests from this address to a rate-limited endpoint (sign-in, token exchange). Fix: wait for the seconds in Retry-After (RateLimit-Reset says when the window resets).
+             *     - `invalid_page_token` (400): `pageToken` is not one this listing returned. Fix: pass `nextPageToken` from the previous page unchanged, with the same filters.
+             *     - `invalid_page_size` (400): `pageSize` is outside the listing's range. Fix: ask for a page size the operation documents.
+             *     - `missing_actor` (400): an internal call did not say who makes it (a platform bug, not the client's). Fix: report it: retrying does not help.
+             *     - `invalid_idempotency_key` (400): the Idempotency-Key header is not 1 to 255 printable ASCII characters. Fix: send a unique key such as a UUID.
+             *     - `idempotency_key_reused` (422): this Idempotency-Key was used in the last 24 hours with a different request body. Fix: send a new request under a new Idempotency-Key; retry only with the same body.
+             *     - `idempotency_key_in_use` (409): a request with this Idempotency-Key is still being processed. Fix: retry after a moment; the retry gets the first request's answer.
+             *     - `invalid_name` (400): the name (of a key or tenant) is empty or over 100 characters. Fix: give a name of 1 to 100 characters.
+             *     - `invalid_role` (400): the role is not one this operation takes. Fix: use `worker`, `viewer` or `admin` for keys; `admin` or `viewer` for users.
+             *     - `expiration_in_past` (400): `expiresAt` is not in the future. Fix: give a future time, or none for a key that does not expire.
+             *     - `conflicting_expiration` (400): the request both sets and clears the expiration. Fix: send either `expiresAt` or `expiresAt: null`.
+             *     - `invalid_days` (400): the usage window is outside the days kept. Fix: ask for 1 to 90 days.
+             *     - `invalid_key_use` (400): a recorded key use names no key or tenant (a platform bug). Fix: report it: retrying does not help.
+             *     - `invalid_grace_period` (400): the rotation's grace period is not a whole number of seconds from 0 to 7 days. Fix: give `gracePeriodSeconds` from 0 to 604800.
+             *     - `rotation_in_progress` (400): the key's previous secret still works after an earlier rotation. Fix: rotate again after the grace period ends, or deactivate the key.
+             *     - `concurrent_rotation` (409): the key was rotated by another request meanwhile. Fix: reload the key, then decide whether to rotate it again.
+             *     - `invalid_site_id` (400): an allowed site id breaks the ingest contract's rule, or there are over 100. Fix: use 1 to 64 characters of [A-Za-z0-9._-], at most 100 entries.
+             *     - `invalid_worker_id` (400): an allowed worker id breaks the ingest contract's rule, or there are over 100. Fix: use 1 to 64 characters of [A-Za-z0-9._-], at most 100 entries.
+             *     - `invalid_cidr` (400): an allowed address range is not an IPv4 or IPv6 CIDR, or there are over 100. Fix: give ranges such as 10.0.0.0/8 or 2001:db8::/32, at most 100.
+             *     - `invalid_session` (400): a session revocation names no valid session or tenant (a platform bug). Fix: report it: retrying does not help.
+             *     - `invalid_event` (400): an audit event lacks its tenant or action (a platform bug). Fix: report it: retrying does not help.
+             *     - `invalid_tenant_id` (400): the tenant id breaks its rule. Fix: use 3 to 40 lower-case letters, digits and dashes, starting and ending with a letter or digit.
+             *     - `tenant_exists` (409): a tenant with this id exists already. Fix: choose another id.
+             *     - `invalid_email` (400): the email address is not valid. Fix: give an address such as name@example.com.
+             *     - `weak_password` (400): the password is too short or too long. Fix: use 12 to 200 characters.
+             *     - `email_taken` (409): this tenant has a user with this email already. Fix: use another email, or edit the existing user.
+             *     - `invalid_display_name` (400): the person's display name is empty or too long. Fix: give 1 to 200 characters.
+             *     - `invalid_external_id` (400): the external id is over 128 characters. Fix: shorten it.
+             *     - `invalid_labels` (400): over 32 labels, or a label is empty or over 64 characters. Fix: give at most 32 labels of 1 to 64 characters.
+             *     - `invalid_notes` (400): the notes are over 2,000 characters. Fix: shorten them.
+             *     - `external_id_taken` (409): another person of the tenant has this external id. Fix: use another external id, or edit that person.
+             *     - `invalid_max_results` (400): `maxResults` of a face search is over 100. Fix: ask for 1 to 100 results.
+             *     - `invalid_model` (400): a model id of the recognition settings is not `vendor/name`. Fix: use a model id as events carry it, e.g. `opencv/sface`.
+             *     - `invalid_threshold` (400): a match threshold is not a cosine similarity within the allowed range. Fix: give a threshold inside the range the error names.
+             *     - `invalid_thresholds` (400): the recognition settings name too many models. Fix: set thresholds only for the models in use.
+             *     - `image_too_large` (413): the photo is over 10 MiB. Fix: send a smaller photo.
+             *     - `invalid_image` (422): the photo cannot be decoded. Fix: send an intact JPEG, PNG or WebP.
+             *     - `no_face_found` (422): no face was found in the photo. Fix: send a photo with one face clearly visible.
+             *     - `multiple_faces` (422): the photo has several faces; `faces` lists them. Fix: name one with `faceIndex` or `bbox`.
+             *     - `face_too_small` (422): the face is under the minimum size. Fix: send a photo where the face is larger.
+             *     - `face_low_quality` (422): the detector's confidence in the face is under the minimum. Fix: send a sharper, better-lit, more frontal photo.
+             *     - `face_not_found` (422): the `faceIndex` or `bbox` given matches no face found; `faces` lists them. Fix: pick one of the faces listed.
+             *     - `event_without_thumbnail` (422): the event has no thumbnail, so it cannot be enrolled (its crop is what is stored and re-embedded). Fix: enrol another event of the face, one with a thumbnail (workers send them with THUMBNAILS=best or all).
+             *     - `event_without_embedding` (422): the event carries no usable embedding. Fix: enrol another event of the face, or a photo.
+             *     - `track_without_thumbnails` (422): none of the track's observations has a thumbnail to enrol. Fix: enrol from a photo, or from a track of a worker that sends thumbnails.
+             *     - `invalid_track` (400): a track is named without its worker id or with track id 0. Fix: give `workerId` and a non-zero `trackId`, as events carry them.
+             *     - `models_missing` (503): the people service lacks the face models it needs. Fix: operators: run `npm run models` (or mount MODELS_DIR) and restart the people service.
+             *     - `invalid_webhook_url` (400): the webhook URL is too long, not absolute, not http(s), or carries credentials. Fix: give an absolute https URL without user or password (verify deliveries by their signature).
+             *     - `webhook_url_not_allowed` (422): the webhook URL is plain http, or its host resolves to a private, loopback or otherwise non-public address. Fix: use an https URL of a public host (operators: WEBHOOK_ALLOW_PRIVATE=true allows private ones, for development).
+             *     - `webhook_host_not_found` (422): the webhook URL's host does not resolve. Fix: check the host name in the URL.
+             *     - `invalid_event_types` (400): `eventTypes` is empty or names an event type that does not exist. Fix: give a non-empty subset of the event types the OpenAPI document lists.
+             *     - `invalid_watchlist_only` (400): `watchlistOnly` is set for a webhook that does not receive sighting.started. Fix: subscribe to sighting.started, or leave watchlistOnly unset.
+             *     - `invalid_description` (400): the webhook's description is too long. Fix: shorten it to the documented limit.
+             *     - `too_many_webhooks` (400): the tenant has as many webhooks as it may. Fix: delete a webhook it no longer needs first.
+             *     - `watch_too_slow` (429): a live feed (sightings stream) was not read fast enough and was ended. Fix: read the feed continuously, then reconnect.
+             *     - `storage_unavailable` (503): the database did not answer in time; the request had no effect to rely on. Fix: retry shortly (ingest: replay the unacknowledged batches on a new stream).
+             *     - `service_unavailable` (503): a platform service is unavailable or did not answer in time. Fix: retry after the seconds in Retry-After.
+             *     - `internal` (500): an unexpected error in the platform. Fix: retry; if it persists, report it with the requestId.
+             * @enum {string}
+             */
+            code: "invalid_api_key" | "key_inactive" | "key_expired" | "tenant_mismatch" | "ip_not_allowed" | "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "session_ended" | "invalid_credentials" | "invalid_credentials_format" | "tenant_required" | "invalid_refresh_token" | "refresh_token_reused" | "account_throttled" | "revocations_unavailable" | "forbidden" | "not_allowed_for_api_keys" | "validation_failed" | "malformed_request" | "bad_request" | "body_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "rate_limited" | "invalid_page_token" | "invalid_page_size" | "missing_actor" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_name" | "invalid_role" | "expiration_in_past" | "conflicting_expiration" | "invalid_days" | "invalid_key_use" | "invalid_grace_period" | "rotation_in_progress" | "concurrent_rotation" | "invalid_site_id" | "invalid_worker_id" | "invalid_cidr" | "invalid_session" | "invalid_event" | "invalid_tenant_id" | "tenant_exists" | "invalid_email" | "weak_password" | "email_taken" | "invalid_display_name" | "invalid_external_id" | "invalid_labels" | "invalid_notes" | "external_id_taken" | "invalid_max_results" | "invalid_model" | "invalid_threshold" | "invalid_thresholds" | "image_too_large" | "invalid_image" | "no_face_found" | "multiple_faces" | "face_too_small" | "face_low_quality" | "face_not_found" | "event_without_thumbnail" | "event_without_embedding" | "track_without_thumbnails" | "invalid_track" | "models_missing" | "invalid_webhook_url" | "webhook_url_not_allowed" | "webhook_host_not_found" | "invalid_event_types" | "invalid_watchlist_only" | "invalid_description" | "too_many_webhooks" | "watch_too_slow" | "storage_unavailable" | "service_unavailable" | "internal";
             detail: string;
             errors?: {
                 field: string;
