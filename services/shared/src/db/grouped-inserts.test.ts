@@ -63,7 +63,7 @@ describe("GroupedInserts", () => {
     assert.equal(await collection.countDocuments(), 4);
   });
 
-  it("fails every caller of a write that fails for another reason than duplicates, and goes on with the next", async () => {
+  it("fails every caller of a write that fails for another reason than duplicates, and those queued behind it, then goes on", async () => {
     const collection = client.db(db.dbName).collection<Doc>("failures");
     const grouped = new GroupedInserts<Doc>({ maxDocs: 50, writeConcern: { w: "majority", j: true } });
     // A field name the database refuses (FerretDB, like MongoDB before 5.0, rejects `$` field names).
@@ -72,12 +72,15 @@ describe("GroupedInserts", () => {
     const outcomes = await Promise.allSettled([
       grouped.insert(collection, [refused]),
       grouped.insert(collection, docs("beside", 1)),
+      // Past maxDocs, so queued for the write after theirs: failed with them, not written.
+      grouped.insert(collection, docs("queued", 50)),
     ]);
     await blocker;
     assert.deepEqual(
       outcomes.map((o) => o.status),
-      ["rejected", "rejected"],
+      ["rejected", "rejected", "rejected"],
     );
+    assert.equal(await collection.countDocuments({ _id: /^queued/ }), 0);
     assert.equal((await grouped.insert(collection, docs("after", 1))).size, 0);
     assert.ok(await collection.findOne({ _id: "after-0" }));
   });

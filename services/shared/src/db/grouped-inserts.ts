@@ -59,12 +59,16 @@ export class GroupedInserts<T extends mongo.Document & { _id: string }> {
         docs += queue.waiting[0]!.docs.length;
         taken.push(queue.waiting.shift()!);
       }
-      await this.#write(queue.collection, taken);
+      const failed = await this.#write(queue.collection, taken);
+      // The database is failing (a timeout, an outage): what queued meanwhile fails now rather than
+      // wait out another timeout each; its callers retry (an ingest stream ends, the worker replays).
+      if (failed) for (const s of queue.waiting.splice(0)) s.reject(failed);
     }
     this.#queues.delete(key);
   }
 
-  async #write(collection: mongo.Collection<T>, taken: Submission<T>[]): Promise<void> {
+  /** Writes `taken` together; returns the error that failed them, if one did. */
+  async #write(collection: mongo.Collection<T>, taken: Submission<T>[]): Promise<unknown> {
     const duplicates = new Set<number>();
     try {
       await collection.insertMany(taken.flatMap((s) => s.docs) as mongo.OptionalUnlessRequiredId<T>[], {
@@ -74,7 +78,7 @@ export class GroupedInserts<T extends mongo.Document & { _id: string }> {
     } catch (err) {
       if (!onlyDuplicateKeys(err)) {
         for (const s of taken) s.reject(err);
-        return;
+        return err;
       }
       for (const e of [err.writeErrors].flat()) duplicates.add(e.index);
     }
@@ -85,5 +89,6 @@ export class GroupedInserts<T extends mongo.Document & { _id: string }> {
       offset += s.docs.length;
       s.resolve(own);
     }
+    return undefined;
   }
 }
