@@ -206,9 +206,31 @@ export const createApiKeyBody = z
 export const createApiKeyResponse = z
   .object({
     apiKey: apiKeySchema,
-    key: z.string().meta({ description: "The plaintext key. Returned only here, once." }),
+    key: z.string().meta({
+      description:
+        "The plaintext key. Returned only here (and in replays of this creation to the same caller under its Idempotency-Key, for 24 hours).",
+    }),
   })
   .meta({ id: "CreatedApiKey" });
+
+/** The header that makes a create safe to retry (POST /v1/api-keys), as Stripe's and the IETF draft's. */
+export const idempotencyKeyHeaders = z.object({
+  "Idempotency-Key": z
+    .string()
+    .regex(/^[\x20-\x7e]{1,255}$/, "1 to 255 printable ASCII characters")
+    .optional()
+    .meta({
+      description:
+        "Makes the request safe to retry: a unique value such as a UUID. Within 24 hours, the same caller sending the same key with the same body gets the first response again (201, the same key and secret, `Idempotent-Replayed: true`) and nothing is created; the same key with a different body is 422 `idempotency_key_reused`; while the first request is still running, 409 `idempotency_key_in_use`. Keys are per caller.",
+      example: "0190f3c2-7b1e-7cc0-9f4e-6f1d2a3b4c5d",
+    }),
+});
+
+export const idempotentReplayHeaders = z.object({
+  "Idempotent-Replayed": z.enum(["true"]).optional().meta({
+    description: "Present when this answers an earlier request with the same Idempotency-Key again.",
+  }),
+});
 
 export const updateApiKeyBody = z
   .strictObject({

@@ -1,4 +1,5 @@
 /** API key lifecycle and verification. Tenant scoping comes from the actor, never from the request body. */
+import { createHash } from "node:crypto";
 import { type Actor, ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { type ApiKey, VerifyFailure } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
@@ -11,7 +12,15 @@ import { roleToProto } from "@facerec/shared/roles.ts";
 import type { RoleName } from "@facerec/shared/tokens/claims.ts";
 import { status } from "@grpc/grpc-js";
 import type { AuditLog } from "./audit-log.ts";
-import { generateKey, hashesEqual, hashKey, KEY_ID_PATTERN, parseKey } from "./key-format.ts";
+import { CreationReplays } from "./creation-replays.ts";
+import {
+  type GeneratedKey,
+  generateKey,
+  hashesEqual,
+  hashKey,
+  KEY_ID_PATTERN,
+  parseKey,
+} from "./key-format.ts";
 import {
   addressAllowed,
   type KeyLimitLists,
@@ -75,6 +84,14 @@ const refused = (failure: VerifyFailure): VerifyResult => ({
   issueAfter: undefined,
 });
 
+/** What a new key is, validated. */
+interface NewKey {
+  name: string;
+  role: RoleName;
+  expiresAt: Date | null;
+  limits: KeyLimitLists;
+}
+
 export class ApiKeys {
   readonly #keys: KeysModels["apiKeys"];
   readonly #audit: AuditLog;
@@ -83,6 +100,7 @@ export class ApiKeys {
   readonly #log: Logger;
   readonly #usage: KeyUsage;
   readonly #verified = new Map<string, { doc: ApiKeyDoc; until: number }>();
+  readonly #replays: CreationReplays;
 
   constructor(opts: {
     models: KeysModels;
@@ -97,40 +115,85 @@ export class ApiKeys {
     this.#audit = opts.audit;
     this.#revocations = opts.revocations;
     this.#pepper = opts.pepper;
+    this.#replays = new CreationReplays(opts.models, opts.pepper);
     this.#log = opts.log;
     this.#revocations.subscribe((revocations) => {
       for (const r of revocations) this.#verified.delete(r.keyId);
     });
   }
 
+  /**
+   * Creates a key and returns it with its plaintext. With an `idempotencyKey`, a repeat of the
+   * same request by the same actor within 24 hours answers the first call's key and plaintext again
+   * (`replayed`), creating nothing (see creation-replays.ts).
+   */
   async create(
     actor: Actor,
     input: { name: string; role: RoleName; expiresAt?: Date | undefined; limits?: Partial<KeyLimitLists> },
-  ) {
+    idempotencyKey = "",
+  ): Promise<{ apiKey: ApiKey; key: string; replayed: boolean }> {
     const name = validName(input.name);
     assertMayManage(actor, input.role);
     if (input.expiresAt) assertFuture(input.expiresAt);
-    const limits: KeyLimitLists = {
-      allowedSiteIds: validSiteIds(input.limits?.allowedSiteIds ?? []),
-      allowedWorkerIds: validWorkerIds(input.limits?.allowedWorkerIds ?? []),
-      allowedCidrs: validCidrs(input.limits?.allowedCidrs ?? []),
-    };
-    const key = generateKey();
-    const doc = await this.#keys.create({
-      _id: key.id,
-      tenantId: actor.tenantId,
+    const key: NewKey = {
       name,
       role: input.role,
-      hash: hashKey(key.plaintext, this.#pepper),
-      prefix: key.displayPrefix,
-      active: true,
       expiresAt: input.expiresAt ?? null,
-      lastUsedAt: null,
-      createdAt: new Date(),
-      createdBy: actor.displayName || actor.actorId,
-      createdById: actor.actorId,
-      ...limits,
-    });
+      limits: {
+        allowedSiteIds: validSiteIds(input.limits?.allowedSiteIds ?? []),
+        allowedWorkerIds: validWorkerIds(input.limits?.allowedWorkerIds ?? []),
+        allowedCidrs: validCidrs(input.limits?.allowedCidrs ?? []),
+      },
+    };
+    if (!idempotencyKey) return { ...(await this.#insert(actor, key, generateKey())), replayed: false };
+    const fingerprint = createHash("sha256").update(JSON.stringify(key)).digest("base64url");
+    const claim = await this.#replays.claim(actor, idempotencyKey, fingerprint, generateKey());
+    if (claim.replay) {
+      await this.#audit.record({
+        tenantId: actor.tenantId,
+        action: "api_key.creation_replayed",
+        actor,
+        targetType: "api_key",
+        targetId: claim.replay.apiKey.id,
+      });
+      return { ...claim.replay, replayed: true };
+    }
+    const created = await this.#insert(actor, key, claim.key);
+    await this.#replays.complete(claim.id, created.apiKey);
+    return { ...created, replayed: false };
+  }
+
+  /**
+   * Stores a new key and audits it. A key whose id exists already was stored by an idempotent
+   * creation's first call, which died before answering: that key is the answer.
+   */
+  async #insert(actor: Actor, input: NewKey, key: GeneratedKey): Promise<{ apiKey: ApiKey; key: string }> {
+    let doc: ApiKeyDoc;
+    try {
+      doc = (
+        await this.#keys.create({
+          _id: key.id,
+          tenantId: actor.tenantId,
+          name: input.name,
+          role: input.role,
+          hash: hashKey(key.plaintext, this.#pepper),
+          prefix: key.displayPrefix,
+          active: true,
+          expiresAt: input.expiresAt,
+          lastUsedAt: null,
+          createdAt: new Date(),
+          createdBy: actor.displayName || actor.actorId,
+          createdById: actor.actorId,
+          ...input.limits,
+        })
+      ).toObject() as ApiKeyDoc;
+    } catch (err) {
+      const stored = isDuplicateKey(err)
+        ? await this.#keys.findOne({ _id: key.id, tenantId: actor.tenantId }).lean<ApiKeyDoc>()
+        : null;
+      if (!stored) throw err;
+      return { apiKey: toApiKey(stored), key: key.plaintext };
+    }
     await this.#audit.record({
       tenantId: actor.tenantId,
       action: "api_key.created",
@@ -138,15 +201,20 @@ export class ApiKeys {
       targetType: "api_key",
       targetId: key.id,
       changes: [
-        { field: "name", oldValue: "", newValue: name },
+        { field: "name", oldValue: "", newValue: input.name },
         { field: "role", oldValue: "", newValue: input.role },
         ...(input.expiresAt
           ? [{ field: "expiresAt", oldValue: "", newValue: input.expiresAt.toISOString() }]
           : []),
-        ...limitChanges(EMPTY_LIMITS, limits),
+        ...limitChanges(EMPTY_LIMITS, input.limits),
       ],
     });
-    return { apiKey: toApiKey(doc.toObject() as ApiKeyDoc), key: key.plaintext };
+    return { apiKey: toApiKey(doc), key: key.plaintext };
+  }
+
+  /** Forgets Idempotency-Keys older than 24 hours, with the secrets kept for their replays. */
+  sweepCreationReplays(): Promise<number> {
+    return this.#replays.sweep();
   }
 
   async list(actor: Actor, requestedSize: number, pageToken: string) {

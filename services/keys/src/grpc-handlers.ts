@@ -1,6 +1,9 @@
 /** Maps the KeysService and AuditService contracts onto the domain objects. */
 
-import { type AuditServiceServer, AuditServiceService } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import {
+  type AuditServiceServer,
+  AuditServiceService,
+} from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import {
   type KeysServiceServer,
   KeysServiceService,
@@ -32,12 +35,11 @@ export function keysBindings(opts: {
     createApiKey: unary(log, "CreateApiKey", async (req) => {
       const role = roleFromProto(req.role);
       if (!role) throw invalidArgument("invalid_role", "role must be worker, viewer or admin");
-      return apiKeys.create(requireActor(req.actor), {
-        name: req.name,
-        role,
-        expiresAt: req.expiresAt,
-        limits: req.limits,
-      });
+      return apiKeys.create(
+        requireActor(req.actor),
+        { name: req.name, role, expiresAt: req.expiresAt, limits: req.limits },
+        req.idempotencyKey,
+      );
     }),
     listApiKeys: unary(log, "ListApiKeys", (req) =>
       apiKeys.list(requireActor(req.actor), req.pageSize, req.pageToken),
@@ -122,6 +124,10 @@ export function keysBindings(opts: {
 
   return [
     { name: "facerec.internal.keys.v1.KeysService", definition: KeysServiceService, implementation: keys },
-    { name: "facerec.internal.audit.v1.AuditService", definition: AuditServiceService, implementation: auditService },
+    {
+      name: "facerec.internal.audit.v1.AuditService",
+      definition: AuditServiceService,
+      implementation: auditService,
+    },
   ];
 }

@@ -49,7 +49,12 @@ export function formatKey(id: string, secret: string): string {
 
 /** A new key; given an id, a new secret for that key (rotation). */
 export function generateKey(id: string = randomBase62(ID_LENGTH)): GeneratedKey {
-  return { id, plaintext: formatKey(id, randomBase62(SECRET_LENGTH)), displayPrefix: `${KEY_PREFIX}${id}` };
+  return generatedKey(id, formatKey(id, randomBase62(SECRET_LENGTH)));
+}
+
+/** A key made earlier, from its id and plaintext (an idempotent creation finishing its first call's work). */
+export function generatedKey(id: string, plaintext: string): GeneratedKey {
+  return { id, plaintext, displayPrefix: `${KEY_PREFIX}${id}` };
 }
 
 /** The key's id if the key is well-formed and its checksum matches; undefined otherwise. */

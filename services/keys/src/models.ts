@@ -101,7 +101,30 @@ const keyUsageSchema = new Schema(
 keyUsageSchema.index({ day: 1 });
 keyUsageSchema.index({ keyId: 1 });
 
+/**
+ * An Idempotency-Key of a key creation (`_id`: a hash of tenant, actor and the key, so a claim is
+ * one atomic insert on every replica), kept 24 hours: the request's fingerprint, the key it creates
+ * (its plaintext sealed with AES-256-GCM under a key derived from the pepper) and, once created,
+ * the answer, encoded.
+ */
+const creationClaimSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    actorId: { type: String, required: true },
+    fingerprint: { type: String, required: true },
+    keyId: { type: String, required: true },
+    sealedKey: { type: Buffer, required: true },
+    /** The created ApiKey (protobuf); null until the creation is done. */
+    apiKey: { type: Buffer, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: "api_key_creation_claims", versionKey: false },
+);
+creationClaimSchema.index({ createdAt: 1 });
+
 export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema> & { _id: string };
+export type CreationClaimDoc = InferSchemaType<typeof creationClaimSchema> & { _id: string };
 export type KeyUsageDoc = InferSchemaType<typeof keyUsageSchema> & { _id: string };
 export type RevocationDoc = InferSchemaType<typeof revocationSchema> & { _id: string };
 export type AuditEventDoc = InferSchemaType<typeof auditEventSchema> & { _id: string };
@@ -112,6 +135,7 @@ export async function keysModels(connection: Connection) {
     revocations: connection.model("KeyRevocation", revocationSchema),
     auditEvents: connection.model("AuditEvent", auditEventSchema),
     keyUsage: connection.model("KeyUsage", keyUsageSchema),
+    creationClaims: connection.model("ApiKeyCreationClaim", creationClaimSchema),
   };
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return models;

@@ -33,7 +33,7 @@ async function loadPepper(config: KeysConfig, log: Logger): Promise<Buffer> {
   }
 }
 
-/** How often keys nearing their expiration are looked for (they are announced days ahead). */
+/** How often keys nearing their expiration are looked for (they are announced days ahead), and old Idempotency-Keys swept. */
 const EXPIRY_CHECK_MS = 60_000;
 
 export async function startKeysService(config: KeysConfig, log: Logger) {
@@ -58,10 +58,10 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
   });
   hub.start();
   usage.start();
-  const announcer = setInterval(
-    () => apiKeys.announceExpiring().catch((err: unknown) => log.warn({ err }, "expiry announcement failed")),
-    EXPIRY_CHECK_MS,
-  );
+  const announcer = setInterval(() => {
+    apiKeys.announceExpiring().catch((err: unknown) => log.warn({ err }, "expiry announcement failed"));
+    apiKeys.sweepCreationReplays().catch((err: unknown) => log.warn({ err }, "idempotency-key sweep failed"));
+  }, EXPIRY_CHECK_MS);
   announcer.unref();
   return {
     port: grpc.port,

@@ -11,6 +11,8 @@ import {
   apiKeyUsageResponse,
   createApiKeyBody,
   createApiKeyResponse,
+  idempotencyKeyHeaders,
+  idempotentReplayHeaders,
   idParams,
   pageQuery,
   rotateApiKeyBody,
@@ -48,10 +50,16 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
       tag: "api-keys",
       access: ADMINS,
       body: createApiKeyBody,
+      headers: idempotencyKeyHeaders,
       responses: {
-        201: { description: "The key and its only plaintext copy", schema: createApiKeyResponse },
+        201: {
+          description:
+            "The key and its only plaintext copy (again, for a replay under the same Idempotency-Key)",
+          schema: createApiKeyResponse,
+          headers: idempotentReplayHeaders,
+        },
       },
-      handler: async (ctx, { body, caller }) => {
+      handler: async (ctx, { body, headers, caller }) => {
         const created = await callUnary(keys.createApiKey.bind(keys), {
           actor: caller.actor,
           name: body.name,
@@ -62,9 +70,11 @@ export function apiKeyRoutes({ keys }: GatewayDeps): AnyRoute[] {
             allowedWorkerIds: body.allowedWorkerIds ?? [],
             allowedCidrs: body.allowedCidrs ?? [],
           },
+          idempotencyKey: headers["Idempotency-Key"] ?? "",
         });
         ctx.status = 201;
         ctx.set("Cache-Control", "no-store");
+        if (created.replayed) ctx.set("Idempotent-Replayed", "true");
         ctx.body = { apiKey: presentApiKey(created.apiKey!), key: created.key };
       },
     }),

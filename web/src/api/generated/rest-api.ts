@@ -711,7 +711,7 @@ export interface components {
         };
         CreatedApiKey: {
             apiKey: components["schemas"]["ApiKey"];
-            /** @description The plaintext key. Returned only here, once. */
+            /** @description The plaintext key. Returned only here (and in replays of this creation to the same caller under its Idempotency-Key, for 24 hours). */
             key: string;
         };
         CreatedTenant: {
@@ -1545,7 +1545,10 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a unique value such as a UUID. Within 24 hours, the same caller sending the same key with the same body gets the first response again (201, the same key and secret, `Idempotent-Replayed: true`) and nothing is created; the same key with a different body is 422 `idempotency_key_reused`; while the first request is still running, 409 `idempotency_key_in_use`. Keys are per caller. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1599,9 +1602,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The key and its only plaintext copy */
+            /** @description The key and its only plaintext copy (again, for a replay under the same Idempotency-Key) */
             201: {
                 headers: {
+                    /** @description Present when this answers an earlier request with the same Idempotency-Key again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {

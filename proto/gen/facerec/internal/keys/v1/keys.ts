@@ -338,17 +338,33 @@ export interface CreateApiKeyRequest {
    * Optional restrictions; unset means none. Bad values are INVALID_ARGUMENT with code
    * `invalid_site_id`, `invalid_worker_id` or `invalid_cidr`.
    */
-  limits: KeyLimits | undefined;
+  limits:
+    | KeyLimits
+    | undefined;
+  /**
+   * Optional (REST `Idempotency-Key`), 1 to 255 printable ASCII characters, scoped to the actor:
+   * within 24 hours of the first call, a call by the same actor with the same key and the same
+   * request answers that call's response again (replayed = true), secret included, and creates
+   * nothing; with a different request it fails with INVALID_ARGUMENT `idempotency_key_reused`;
+   * while the first call is still running, with ABORTED `idempotency_key_in_use`. Malformed:
+   * INVALID_ARGUMENT `invalid_idempotency_key`.
+   */
+  idempotencyKey: string;
 }
 
 /** CreateApiKeyResponse returns the new key, including its only copy of the plaintext. */
 export interface CreateApiKeyResponse {
-  /** The key's metadata. */
+  /** The key's metadata, as it was created. */
   apiKey:
     | ApiKey
     | undefined;
-  /** The plaintext key. Shown once; it cannot be recovered later. */
+  /**
+   * The plaintext key. Shown only in this response (and its idempotent replays to the same actor
+   * within 24 hours); it cannot be recovered later.
+   */
   key: string;
+  /** True when this answers an earlier call with the same idempotency_key again. */
+  replayed: boolean;
 }
 
 /** ListApiKeysRequest selects a page of keys. */
@@ -1105,7 +1121,7 @@ export const KeyLimits: MessageFns<KeyLimits> = {
 };
 
 function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
-  return { actor: undefined, name: "", role: 0, expiresAt: undefined, limits: undefined };
+  return { actor: undefined, name: "", role: 0, expiresAt: undefined, limits: undefined, idempotencyKey: "" };
 }
 
 export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
@@ -1124,6 +1140,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     }
     if (message.limits !== undefined) {
       KeyLimits.encode(message.limits, writer.uint32(42).fork()).join();
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(50).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -1181,6 +1200,14 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
             message.limits = KeyLimits.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1204,6 +1231,11 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
       limits: isSet(object.limits) ? KeyLimits.fromJSON(object.limits) : undefined,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -1224,6 +1256,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     if (message.limits !== undefined) {
       obj.limits = KeyLimits.toJSON(message.limits);
     }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -1239,12 +1274,13 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? KeyLimits.fromPartial(object.limits)
       : undefined;
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
 
 function createBaseCreateApiKeyResponse(): CreateApiKeyResponse {
-  return { apiKey: undefined, key: "" };
+  return { apiKey: undefined, key: "", replayed: false };
 }
 
 export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
@@ -1254,6 +1290,9 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
     }
     if (message.key !== "") {
       writer.uint32(18).string(message.key);
+    }
+    if (message.replayed !== false) {
+      writer.uint32(24).bool(message.replayed);
     }
     return writer;
   },
@@ -1287,6 +1326,14 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
             message.key = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1307,6 +1354,7 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
         ? ApiKey.fromJSON(object.api_key)
         : undefined,
       key: isSet(object.key) ? globalThis.String(object.key) : "",
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -1317,6 +1365,9 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
     }
     if (message.key !== "") {
       obj.key = message.key;
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
     }
     return obj;
   },
@@ -1330,6 +1381,7 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
       ? ApiKey.fromPartial(object.apiKey)
       : undefined;
     message.key = object.key ?? "";
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };
