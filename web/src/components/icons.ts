@@ -34,6 +34,7 @@ export const ICONS = {
     { path: "M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1" },
   ],
   check: [{ path: "M4 12.5 9.5 18 20 6" }],
+  send: [{ path: "M22 2 11 13M22 2l-7 20-4-9-9-4z" }],
 } satisfies Record<string, IconShape[]>;
 
 export type IconName = keyof typeof ICONS;

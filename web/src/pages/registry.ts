@@ -29,6 +29,12 @@ export const DASHBOARD_PAGES: readonly DashboardPage[] = [
     icon: "sliders",
     component: () => import("./RecognitionSettingsPage.vue"),
   },
+  {
+    name: "settings-webhooks",
+    title: "Webhooks",
+    icon: "send",
+    component: () => import("./WebhooksPage.vue"),
+  },
 ];
 
 /** A page reached from another one (a person from People), not from the sidebar. */
