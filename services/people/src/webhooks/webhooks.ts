@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { onlyDuplicateKeys } from "@facerec/shared/db/duplicate-key.ts";
 import { afterCursor, clampPageSize, toPage } from "@facerec/shared/db/pagination.ts";
-import { invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { status } from "@grpc/grpc-js";
 import type { mongo } from "mongoose";
 import type { AuditTrail } from "../audit-trail.ts";
 import {
@@ -91,7 +92,8 @@ export class Webhooks {
     const url = await this.#policy.check(input.url);
     const count = await this.#models.webhooks.countDocuments({ tenantId: actor.tenantId });
     if (count >= MAX_WEBHOOKS_PER_TENANT)
-      throw invalidArgument(
+      throw new AppError(
+        status.RESOURCE_EXHAUSTED,
         "too_many_webhooks",
         `a tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks`,
       );
