@@ -150,10 +150,24 @@ describe("sightings, live, against the real stack", () => {
     await screenshot(page, "desktop-sightings-add-to-person");
     await label.getByRole("button", { name: `Add to ${NAME}` }).click();
     await page.getByText(`Face added to ${NAME}`).waitFor({ timeout: 15_000 });
-    const faces = await t.api<{ faces: unknown[] }>("GET", `/v1/people/${created.body.person.id}/faces`, {
-      token: admin,
-    });
+    const faces = await t.api<{ faces: { eventId: string | null }[] }>(
+      "GET",
+      `/v1/people/${created.body.person.id}/faces`,
+      { token: admin },
+    );
     assert.equal(faces.body.faces.length, 2, "the unknown sighting's face is now enrolled for them");
+    const strangers = await t.api<{ sightings: { bestEventId: string }[] }>(
+      "GET",
+      "/v1/sightings?cameraId=cam-yard",
+      {
+        token: admin,
+      },
+    );
+    assert.equal(
+      faces.body.faces[1]!.eventId,
+      strangers.body.sightings[0]!.bestEventId,
+      "enrolled from the event",
+    );
 
     // Only the unknown ones, then the person's page lists theirs.
     await page.getByText("Unknown", { exact: true }).first().waitFor();
@@ -208,6 +222,45 @@ describe("sightings, live, against the real stack", () => {
     await screenshot(viewerPage, "desktop-viewer-person");
     viewerWatcher.assertClean("the People pages for a viewer");
     await viewerContext.close();
+
+    // Erasure: the person is deleted with every observation and sighting matched to them.
+    const people = await t.api<{ people: { lastSighting?: { cameraId: string } | null }[] }>(
+      "GET",
+      "/v1/people",
+      {
+        token: admin,
+      },
+    );
+    assert.equal(people.body.people[0]?.lastSighting?.cameraId, "cam-lobby", JSON.stringify(people.body));
+    // Through the sidebar: a reload would need the refresh cookie, which the phone context rotated.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People" }).click();
+    const listed = page.locator(".people-table tbody tr").filter({ hasText: NAME });
+    await listed.waitFor();
+    await screenshot(page, "desktop-people-last-seen");
+    await listed.getByText("cam-lobby").waitFor();
+    await listed.getByRole("button", { name: "Delete" }).click();
+    const confirm = page.getByRole("dialog").filter({ hasText: `Delete "${NAME}"?` });
+    await confirm.getByText("Also delete every observation and sighting matched to them").click();
+    await screenshot(page, "desktop-people-delete-erasure");
+    await confirm.getByRole("button", { name: "Delete person" }).click();
+    await page.getByText(`Deleted "${NAME}" and the observations matched to them.`).waitFor();
+    const personId = created.body.person.id;
+    const left = await t.api<{ sightings: unknown[] }>("GET", `/v1/sightings?personId=${personId}`, {
+      token: admin,
+    });
+    assert.deepEqual(left.body.sightings, [], "their sightings are gone");
+    const lobby = await t.api<{ events: unknown[] }>("GET", "/v1/events?cameraId=cam-lobby", {
+      token: admin,
+    });
+    assert.deepEqual(lobby.body.events, [], "their observations are gone");
+    const yard = await t.api<{ events: { personId: string | null }[] }>(
+      "GET",
+      "/v1/events?cameraId=cam-yard",
+      {
+        token: admin,
+      },
+    );
+    assert.equal(yard.body.events.length, 1, "the stranger's observation stays");
 
     stream.cancel();
     ingest.close();

@@ -86,9 +86,6 @@ export const deletePersonQuery = z.strictObject({
 });
 
 export const personResponse = z.object({ person: personSchema });
-export const personListResponse = z
-  .object({ people: z.array(personSchema), nextPageToken: z.string() })
-  .meta({ id: "PersonList" });
 
 const boxSchema = z
   .object({

@@ -34,6 +34,8 @@ interface Event {
   id: string;
   cameraId: string;
   capturedAt: string;
+  trackId: string;
+  quality: number;
   personId: string | null;
   similarity: number | null;
   faceId: string | null;
@@ -174,6 +176,19 @@ describe("erasure of deleted people, and enrolment and search from events", () =
     assert.ok(matched.length >= 3, `${matched.length} matched events`);
     const theirs = await sightings(`personId=${personId}`);
     assert.ok(theirs.length > 0);
+    // The People list says when and where each was last seen, in one call to ingest.
+    const unseen = await createPerson("Never Seen Here");
+    const listed = await t.api<{ people: { id: string; lastSighting: Sighting | null }[] }>(
+      "GET",
+      "/v1/people",
+      {
+        token: admin,
+      },
+    );
+    const row = listed.body.people.find((p) => p.id === personId);
+    assert.equal(row?.lastSighting?.id, theirs[0]!.id);
+    assert.equal(row?.lastSighting?.cameraId, "cam-clear");
+    assert.equal(listed.body.people.find((p) => p.id === unseen)?.lastSighting, null);
 
     const deleted = await t.api("DELETE", `/v1/people/${personId}`, { token: admin });
     assert.equal(deleted.status, 204);
@@ -380,6 +395,9 @@ describe("erasure of deleted people, and enrolment and search from events", () =
     assert.deepEqual(
       fromTrack.body.faces.map((f) => f.eventId),
       [idAt(400), idAt(2000)],
+      JSON.stringify(
+        trackEvents.map((e) => [e.id, e.capturedAt, e.trackId, e.quality, e.thumbnailUrl !== null]),
+      ),
     );
     const noTrack = await t.api("POST", `/v1/people/${trackPerson}/faces`, {
       token: admin,

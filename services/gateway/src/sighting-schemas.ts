@@ -107,6 +107,20 @@ export const sightingStreamBody = z.string().meta({
   example: `event: sighting.started\nid: ${EXAMPLE.id}.17\ndata: ${JSON.stringify(EXAMPLE)}\n\n: keep-alive\n\n`,
 });
 
+export const personListWithLastSightingResponse = z
+  .object({
+    people: z.array(
+      personSchema.extend({
+        lastSighting: sightingSchema.nullable().optional().meta({
+          description:
+            "The person's most recent sighting in the last 7 days (read for at most about 200 ms); null when none was found; absent when sightings could not be read (ingest unavailable).",
+        }),
+      }),
+    ),
+    nextPageToken: z.string(),
+  })
+  .meta({ id: "PersonList" });
+
 export const personWithLastSightingResponse = z
   .object({
     person: personSchema.extend({

@@ -17,6 +17,7 @@ import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import { MAX_CAPTURE_CLOCK_SKEW_MS } from "./batch-validation.ts";
 import type { EventLookup } from "./event-lookup.ts";
 import type { EventStore } from "./event-store.ts";
 import { decodeFaceBatch } from "./face-batch-decoding.ts";
@@ -108,7 +109,9 @@ export function queryBinding(deps: {
     listTrackEvents: unary(log, "ListTrackEvents", async (req) => {
       if (!req.workerId || !req.trackId)
         throw invalidArgument("invalid_track", "worker_id and a non-zero track_id are required");
-      const events = await lookup.track(tenantOf(req.actor), req.workerId, req.trackId, req.to ?? new Date());
+      // By default up to the latest capture time ingest accepts (a worker's clock may run ahead).
+      const to = req.to ?? new Date(Date.now() + MAX_CAPTURE_CLOCK_SKEW_MS);
+      const events = await lookup.track(tenantOf(req.actor), req.workerId, req.trackId, to);
       return { events };
     }),
     erasePersonObservations: unary(log, "ErasePersonObservations", (req) => {

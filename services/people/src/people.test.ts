@@ -156,7 +156,13 @@ describe("people, enrolment and search", () => {
       auditEvents: { action: string; targetId: string; actor: { displayName: string } }[];
     }>("GET", "/v1/audit-events?pageSize=50", { token: admin });
     const ofBob = audit.body.auditEvents.filter((e) => e.targetId === bob.id).map((e) => e.action);
-    assert.deepEqual(ofBob.sort(), ["person.created", "person.deleted", "person.updated", "person.updated"]);
+    assert.deepEqual(ofBob.sort(), [
+      "person.created",
+      "person.deleted",
+      "person.observations_erased",
+      "person.updated",
+      "person.updated",
+    ]);
   });
 
   it("lets viewers read, admins write and workers nothing; another tenant's person is 404", async () => {
@@ -269,8 +275,15 @@ describe("people, enrolment and search", () => {
       assert.deepEqual([badIndex.status, badIndex.body.code], [400, "validation_failed"], faceIndex);
     }
 
+    // JSON enrols a streamed event or track instead (person-erasure.test.ts): a photo field is no such body.
     const json = await t.api<Problem>("POST", path, { token: admin, body: { image: "x" } });
-    assert.deepEqual([json.status, json.body.code], [415, "unsupported_media_type"]);
+    assert.deepEqual([json.status, json.body.code], [400, "validation_failed"]);
+    const text = await fetch(`${t.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "text/plain" },
+      body: "a photo, honestly",
+    });
+    assert.deepEqual([text.status, ((await text.json()) as Problem).code], [415, "unsupported_media_type"]);
     const huge = Buffer.concat([png, Buffer.alloc(10 * 1024 * 1024)]);
     const tooLarge = await upload<Problem>(path, admin, huge).catch((err: Error) => ({
       status: 0,

@@ -1,21 +1,19 @@
 import { NCheckbox, useDialog, useMessage } from "naive-ui";
 import { h, ref } from "vue";
-import { supportsPersonErasure } from "../api/capabilities.ts";
 import { toApiError } from "../api/errors.ts";
 import type { Person } from "../api/types.ts";
 import { usePeopleStore } from "../stores/people.ts";
 
 /**
- * "Delete person…": a warning that says what goes, and, where the server supports it, the
- * erasure choice that also deletes the observations matched to them. Resolves true once deleted.
+ * "Delete person…": a warning that says what goes, and the erasure choice that also deletes the
+ * observations matched to them. Resolves true once deleted.
  */
 export function useDeletePerson(): (person: Person) => Promise<boolean> {
   const dialog = useDialog();
   const message = useMessage();
   const people = usePeopleStore();
 
-  return async (person) => {
-    const erasureOffered = await supportsPersonErasure();
+  return (person) => {
     const purge = ref(false);
     return new Promise<boolean>((resolve) => {
       dialog.error({
@@ -24,15 +22,13 @@ export function useDeletePerson(): (person: Person) => Promise<boolean> {
           h("div", { class: "delete-person" }, [
             h(
               "p",
-              `Their ${person.faceCount === 1 ? "enrolled face" : `${person.faceCount} enrolled faces`}, crops and embeddings are deleted and cannot be recovered. Their past sightings are kept, without their name.`,
+              `Their ${person.faceCount === 1 ? "enrolled face" : `${person.faceCount} enrolled faces`}, crops and embeddings are deleted and cannot be recovered. Their past sightings and observations are kept, without their name.`,
             ),
-            erasureOffered
-              ? h(
-                  NCheckbox,
-                  { checked: purge.value, "onUpdate:checked": (v: boolean) => (purge.value = v) },
-                  () => "Also delete every observation and sighting matched to them (erasure request)",
-                )
-              : null,
+            h(
+              NCheckbox,
+              { checked: purge.value, "onUpdate:checked": (v: boolean) => (purge.value = v) },
+              () => "Also delete every observation and sighting matched to them (erasure request)",
+            ),
           ]),
         positiveText: "Delete person",
         negativeText: "Cancel",

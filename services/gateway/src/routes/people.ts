@@ -1,4 +1,6 @@
 /** A tenant's people and their enrolled faces: viewers read, admins change. */
+import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
+import type { Person } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { jpegBody } from "../ingest-schemas.ts";
@@ -11,7 +13,6 @@ import {
   faceParams,
   faceResponse,
   peopleQuery,
-  personListResponse,
   personResponse,
   photoProblem,
   photoProblems,
@@ -21,8 +22,8 @@ import {
 } from "../people-schemas.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
 import { idParams } from "../schemas.ts";
-import { personWithLastSightingResponse } from "../sighting-schemas.ts";
-import { lastSightingFinder } from "./sightings.ts";
+import { personListWithLastSightingResponse, personWithLastSightingResponse } from "../sighting-schemas.ts";
+import { lastSightingFinder, presentSighting } from "./sightings.ts";
 
 const READERS = ["viewer", "admin"] as const;
 const ADMINS = ["admin"] as const;
@@ -31,6 +32,29 @@ const TAG = "people";
 export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
   const { people } = deps;
   const lastSighting = lastSightingFinder(deps);
+  const { ingest } = deps;
+  /** The people's last sightings in one call; undefined when ingest cannot answer (the list still can). */
+  const lastSightings = async (actor: Actor, listed: Person[]) => {
+    if (listed.length === 0) return new Map();
+    try {
+      const { sightings } = await callUnary(ingest.lastSightings.bind(ingest), {
+        actor,
+        personIds: listed.map((p) => p.id),
+      });
+      const byId = new Map(listed.map((p) => [p.id, p]));
+      return new Map(
+        sightings.map((s) => {
+          const person = byId.get(s.personId)!;
+          return [
+            s.personId,
+            presentSighting(s, { personName: person.displayName, watchlist: person.watchlist }),
+          ];
+        }),
+      );
+    } catch {
+      return undefined;
+    }
+  };
   return [
     defineRoute({
       method: "get",
@@ -40,7 +64,12 @@ export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
       tag: TAG,
       access: READERS,
       query: peopleQuery,
-      responses: { 200: { description: "A page of people", schema: personListResponse } },
+      responses: {
+        200: {
+          description: "A page of people, each with their last sighting",
+          schema: personListWithLastSightingResponse,
+        },
+      },
       handler: async (ctx, { query, caller }) => {
         const page = await callUnary(people.listPeople.bind(people), {
           actor: caller.actor,
@@ -50,7 +79,14 @@ export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
           label: query.label ?? "",
           watchlist: query.watchlist,
         });
-        ctx.body = { people: page.people.map(presentPerson), nextPageToken: page.nextPageToken };
+        const last = await lastSightings(caller.actor, page.people);
+        ctx.body = {
+          people: page.people.map((p) => ({
+            ...presentPerson(p),
+            ...(last ? { lastSighting: last.get(p.id) ?? null } : {}),
+          })),
+          nextPageToken: page.nextPageToken,
+        };
       },
     }),
     defineRoute({

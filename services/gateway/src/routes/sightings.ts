@@ -75,7 +75,7 @@ class PersonNames {
   }
 }
 
-function presentSighting(s: Sighting, person: PersonInfo) {
+export function presentSighting(s: Sighting, person: PersonInfo) {
   return {
     id: s.id,
     personId: s.personId || null,

@@ -1,11 +1,11 @@
-/** IngestQueryService's sighting RPCs: ListSightings (pages) and WatchSightings (the live feed). */
+/** IngestQueryService's sighting RPCs: ListSightings (pages), WatchSightings (the live feed), LastSightings. */
 import type {
   IngestQueryServiceServer,
   WatchSightingsRequest,
   WatchSightingsResponse,
 } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { clampPageSize, decodePageToken, encodePageToken } from "@facerec/shared/db/pagination.ts";
-import { AppError } from "@facerec/shared/errors.ts";
+import { AppError, invalidArgument } from "@facerec/shared/errors.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { Metadata, type ServerWritableStream, status } from "@grpc/grpc-js";
@@ -13,6 +13,8 @@ import { type SightingStore, toSighting } from "./sighting-store.ts";
 import type { SightingTracker } from "./sighting-tracker.ts";
 
 const DEFAULT_PAGE_SIZE = 100;
+/** People one LastSightings call may name. */
+const MAX_PEOPLE = 500;
 /** Bytes a watcher may leave unread before it is ended rather than buffered for. */
 const MAX_UNREAD_BYTES = 1 << 20;
 
@@ -21,7 +23,7 @@ export function sightingHandlers(deps: {
   tracker: SightingTracker;
   log: Logger;
   tenantOf: (actor: WatchSightingsRequest["actor"]) => string;
-}): Pick<IngestQueryServiceServer, "listSightings" | "watchSightings"> {
+}): Pick<IngestQueryServiceServer, "listSightings" | "watchSightings" | "lastSightings"> {
   const { store, tracker, log, tenantOf } = deps;
   return {
     listSightings: unary(log, "ListSightings", async (req) => {
@@ -47,6 +49,13 @@ export function sightingHandlers(deps: {
         sightings: page.sightings.map(toSighting),
         nextPageToken: page.next ? encodePageToken(page.next.at, page.next.id) : "",
       };
+    }),
+    lastSightings: unary(log, "LastSightings", async (req) => {
+      const tenantId = tenantOf(req.actor);
+      if (req.personIds.length > MAX_PEOPLE)
+        throw invalidArgument("invalid_person_id", `at most ${MAX_PEOPLE} people at once`);
+      const found = await store.lastOf(tenantId, [...new Set(req.personIds)], tracker.live(tenantId));
+      return { sightings: found.map(toSighting) };
     }),
     watchSightings: (call: ServerWritableStream<WatchSightingsRequest, WatchSightingsResponse>) => {
       let tenantId: string;

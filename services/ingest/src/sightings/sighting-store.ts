@@ -44,6 +44,8 @@ const HOURS_PER_PAGE = 24;
 const PAGE_READ_BUDGET_MS = 100;
 /** Hours read at once after the first. */
 const MAX_PARALLEL_HOURS = 3;
+/** How far back a person's last sighting is looked for. */
+const LAST_SEEN_DAYS = 7;
 /** Archive writers unused for this long are forgotten (their documents stay). */
 const IDLE_WRITER_MS = 10 * 60_000;
 
@@ -240,6 +242,47 @@ export class SightingStore {
       upsert: true,
       writeConcern: DURABLE_WRITE,
     });
+  }
+
+  /**
+   * The most recently seen sighting of each of `personIds` (at most one each): the open ones, then
+   * the archive's hours newest first until every person's is final (no unread hour can hold a later
+   * one), LAST_SEEN_DAYS of hours are read, or about PAGE_READ_BUDGET_MS passed. People with none
+   * found are left out.
+   */
+  async lastOf(tenantId: string, personIds: string[], live: LiveSightings): Promise<SightingDoc[]> {
+    const best = new Map<string, SightingDoc>();
+    const unresolved = new Set(personIds);
+    const keep = (s: SightingDoc) => {
+      if (!s.personId || !unresolved.has(s.personId)) return;
+      const seen = best.get(s.personId);
+      if (!seen || seen.lastSeenAt < s.lastSeenAt) best.set(s.personId, s);
+    };
+    const [snapshots, listed] = await Promise.all([
+      this.snapshots(),
+      this.#directory.list("events", tenantId),
+    ]);
+    for (const s of live.sightings) keep(s);
+    for (const [replica, sightings] of snapshots)
+      if (replica !== live.replicaId) for (const s of sightings) if (s.tenantId === tenantId) keep(s);
+    const oldest = Date.now() - LAST_SEEN_DAYS * 24 * HOUR_MS;
+    const hours = listed.filter((h) => h.start >= oldest).sort((a, b) => b.start - a.start);
+    const started = performance.now();
+    for (let read = 0; read < hours.length && unresolved.size > 0; ) {
+      if (read > 0 && performance.now() - started > PAGE_READ_BUDGET_MS) break;
+      const batch = hours.slice(read, read + MAX_PARALLEL_HOURS);
+      read += batch.length;
+      const filter = { p: { $in: [...unresolved] } };
+      const bucketsByHour = await Promise.all(
+        batch.map((hour) => this.#buckets(tenantId, hour, filter, undefined)),
+      );
+      for (const bucket of bucketsByHour.flat())
+        for (const line of linesOf(bucket)) keep(decode(JSON.parse(line), bucket.c, tenantId));
+      // Unread hours hold sightings last seen before this: what was found at or after it is final.
+      const finalFrom = batch.at(-1)!.start + MAX_SIGHTING_MS;
+      for (const [personId, s] of best) if (s.lastSeenAt.getTime() >= finalFrom) unresolved.delete(personId);
+    }
+    return [...best.values()];
   }
 
   /**

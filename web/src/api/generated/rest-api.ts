@@ -879,7 +879,69 @@ export interface components {
         };
         PersonList: {
             nextPageToken: string;
-            people: components["schemas"]["Person"][];
+            people: {
+                /** Format: date-time */
+                createdAt: string;
+                createdBy: string;
+                displayName: string;
+                /** @description The tenant's own id, unique per tenant. */
+                externalId: string | null;
+                faceCount: number;
+                id: string;
+                labels: string[];
+                /**
+                 * @description The person's most recent sighting in the last 7 days (read for at most about 200 ms); null when none was found; absent when sightings could not be read (ingest unavailable).
+                 * @example {
+                 *       "id": "2026120614-3fJq9x2Vd0XqK1mZp7s4Aa",
+                 *       "personId": "6f1c2a9e-0d3b-4c55-9b1e-2f0a4e7d8c11",
+                 *       "personName": "Alice Martin",
+                 *       "watchlist": false,
+                 *       "trackId": 42,
+                 *       "workerId": "worker-entrance",
+                 *       "siteId": "site-hq",
+                 *       "cameraId": "cam-lobby",
+                 *       "model": "insightface/w600k_r50",
+                 *       "firstSeenAt": "2026-12-06T14:03:11.200Z",
+                 *       "lastSeenAt": "2026-12-06T14:03:58.900Z",
+                 *       "observations": 17,
+                 *       "bestSimilarity": 0.71,
+                 *       "bestEventId": "2026120614-Gm0bqX1c9VbY2t8K3wQe5R",
+                 *       "bestEventHasThumbnail": true
+                 *     }
+                 */
+                lastSighting?: {
+                    bestEventHasThumbnail: boolean;
+                    /** @description The observation with the best face; its JPEG is GET /v1/events/{bestEventId}/thumbnail when bestEventHasThumbnail. */
+                    bestEventId: string;
+                    /** @description Highest similarity to the person's enrolled faces; null when unknown. */
+                    bestSimilarity: number | null;
+                    cameraId: string;
+                    /** Format: date-time */
+                    firstSeenAt: string;
+                    id: string;
+                    /** Format: date-time */
+                    lastSeenAt: string;
+                    /** @description Embedding model of the first observation. */
+                    model: string;
+                    /** @description Distinct observations (a replayed batch counts once). */
+                    observations: number;
+                    /** @description The person seen; null for an unknown face. */
+                    personId: string | null;
+                    /** @description The person's display name (people service, looked up when the sighting is sent); null for an unknown face or a person since deleted. */
+                    personName: string | null;
+                    siteId: string;
+                    /** @description Tracker id of the first observation; 0 when untracked. */
+                    trackId: number;
+                    /** @description Whether the person is on the watchlist (false when unknown). */
+                    watchlist: boolean;
+                    /** @description Worker of the first observation. */
+                    workerId: string;
+                } | null;
+                notes: string;
+                /** Format: date-time */
+                updatedAt: string;
+                watchlist: boolean;
+            }[];
         };
         PersonWithLastSighting: {
             person: {
@@ -2379,7 +2441,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A page of people */
+            /** @description A page of people, each with their last sighting */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -353,6 +353,22 @@ export interface WatchSightingsResponse {
   sighting: Sighting | undefined;
 }
 
+/** LastSightingsRequest names the people. */
+export interface LastSightingsRequest {
+  /** The caller; only sightings of actor.tenant_id are read. */
+  actor:
+    | Actor
+    | undefined;
+  /** The people (facerec.internal.people.v1 Person.id), at most 500. */
+  personIds: string[];
+}
+
+/** LastSightingsResponse holds at most one sighting per person asked about. */
+export interface LastSightingsResponse {
+  /** Each found person's most recently seen sighting, in no particular order. */
+  sightings: Sighting[];
+}
+
 /** GetEventRequest names one event. */
 export interface GetEventRequest {
   /** The caller; the event must belong to actor.tenant_id. */
@@ -383,7 +399,10 @@ export interface ListTrackEventsRequest {
   workerId: string;
   /** The tracker id (non-zero). */
   trackId: number;
-  /** Look for the track before this time (default: now); the 24 hours before it are read. */
+  /**
+   * Look for the track before this time (default: the latest capture time ingest accepts, 5 minutes
+   * ahead of now); the 24 hours before it are read.
+   */
   to: Date | undefined;
 }
 
@@ -2664,6 +2683,166 @@ export const WatchSightingsResponse: MessageFns<WatchSightingsResponse> = {
   },
 };
 
+function createBaseLastSightingsRequest(): LastSightingsRequest {
+  return { actor: undefined, personIds: [] };
+}
+
+export const LastSightingsRequest: MessageFns<LastSightingsRequest> = {
+  encode(message: LastSightingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.personIds) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LastSightingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLastSightingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.personIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LastSightingsRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      personIds: globalThis.Array.isArray(object?.personIds)
+        ? object.personIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.person_ids)
+        ? object.person_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LastSightingsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.personIds?.length) {
+      obj.personIds = message.personIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LastSightingsRequest>, I>>(base?: I): LastSightingsRequest {
+    return LastSightingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LastSightingsRequest>, I>>(object: I): LastSightingsRequest {
+    const message = createBaseLastSightingsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.personIds = object.personIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLastSightingsResponse(): LastSightingsResponse {
+  return { sightings: [] };
+}
+
+export const LastSightingsResponse: MessageFns<LastSightingsResponse> = {
+  encode(message: LastSightingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sightings) {
+      Sighting.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LastSightingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLastSightingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sightings.push(Sighting.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LastSightingsResponse {
+    return {
+      sightings: globalThis.Array.isArray(object?.sightings)
+        ? object.sightings.map((e: any) => Sighting.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LastSightingsResponse): unknown {
+    const obj: any = {};
+    if (message.sightings?.length) {
+      obj.sightings = message.sightings.map((e) => Sighting.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LastSightingsResponse>, I>>(base?: I): LastSightingsResponse {
+    return LastSightingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LastSightingsResponse>, I>>(object: I): LastSightingsResponse {
+    const message = createBaseLastSightingsResponse();
+    message.sightings = object.sightings?.map((e) => Sighting.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseGetEventRequest(): GetEventRequest {
   return { actor: undefined, eventId: "" };
 }
@@ -3312,6 +3491,21 @@ export const IngestQueryServiceService = {
     responseDeserialize: (value: Buffer): WatchSightingsResponse => WatchSightingsResponse.decode(value),
   },
   /**
+   * LastSightings returns the most recent sighting of each of the given people (the People list's
+   * "last seen"): from the open sightings, then the archive's hours newest first, for at most 7 days
+   * of hours or about 200 ms of reading; a person with none found by then is left out.
+   */
+  lastSightings: {
+    path: "/facerec.internal.ingest.v1.IngestQueryService/LastSightings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LastSightingsRequest): Buffer => Buffer.from(LastSightingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LastSightingsRequest => LastSightingsRequest.decode(value),
+    responseSerialize: (value: LastSightingsResponse): Buffer =>
+      Buffer.from(LastSightingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LastSightingsResponse => LastSightingsResponse.decode(value),
+  },
+  /**
    * GetEvent returns one event of the actor's tenant with its embedding, and its thumbnail when it
    * has one (enrolment and search from an event); NOT_FOUND for an unknown id
    * or another tenant's event.
@@ -3384,6 +3578,12 @@ export interface IngestQueryServiceServer extends UntypedServiceImplementation {
    * RESOURCE_EXHAUSTED (`watch_too_slow`) rather than buffered without bound; it reconnects.
    */
   watchSightings: handleServerStreamingCall<WatchSightingsRequest, WatchSightingsResponse>;
+  /**
+   * LastSightings returns the most recent sighting of each of the given people (the People list's
+   * "last seen"): from the open sightings, then the archive's hours newest first, for at most 7 days
+   * of hours or about 200 ms of reading; a person with none found by then is left out.
+   */
+  lastSightings: handleUnaryCall<LastSightingsRequest, LastSightingsResponse>;
   /**
    * GetEvent returns one event of the actor's tenant with its embedding, and its thumbnail when it
    * has one (enrolment and search from an event); NOT_FOUND for an unknown id
@@ -3492,6 +3692,26 @@ export interface IngestQueryServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchSightingsResponse>;
+  /**
+   * LastSightings returns the most recent sighting of each of the given people (the People list's
+   * "last seen"): from the open sightings, then the archive's hours newest first, for at most 7 days
+   * of hours or about 200 ms of reading; a person with none found by then is left out.
+   */
+  lastSightings(
+    request: LastSightingsRequest,
+    callback: (error: ServiceError | null, response: LastSightingsResponse) => void,
+  ): ClientUnaryCall;
+  lastSightings(
+    request: LastSightingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LastSightingsResponse) => void,
+  ): ClientUnaryCall;
+  lastSightings(
+    request: LastSightingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LastSightingsResponse) => void,
+  ): ClientUnaryCall;
   /**
    * GetEvent returns one event of the actor's tenant with its embedding, and its thumbnail when it
    * has one (enrolment and search from an event); NOT_FOUND for an unknown id
