@@ -40,14 +40,10 @@ export const webhookSchema = z
 
 export const createWebhookBody = z
   .strictObject({
-    url: z
-      .string()
-      .min(1)
-      .max(2048)
-      .meta({
-        description:
-          "https URL (http only where WEBHOOK_ALLOW_PRIVATE=true); its host must resolve to public addresses.",
-      }),
+    url: z.string().min(1).max(2048).meta({
+      description:
+        "https URL (http only where WEBHOOK_ALLOW_PRIVATE=true); its host must resolve to public addresses.",
+    }),
     eventTypes: z.array(eventType).min(1).max(WEBHOOK_EVENT_TYPES.length),
     watchlistOnly: z
       .boolean()

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
@@ -22,6 +23,14 @@ import {
 } from "@facerec/shared/stack/test-worker.ts";
 import { until } from "@facerec/shared/test-support/until.ts";
 import { type ReceivedDelivery, WebhookReceiver } from "@facerec/shared/test-support/webhook-receiver.ts";
+import { alignFace } from "@facerec/worker/src/aligner.ts";
+import { BlazeFaceDetector } from "@facerec/worker/src/detectors/blazeface.ts";
+import { openEmbedder } from "@facerec/worker/src/embedders/index.ts";
+import { MODELS } from "@facerec/worker/src/models/manifest.ts";
+import { identityPhotos } from "@facerec/worker/src/test-support/face-datasets.ts";
+import { requireModel, TEST_MODELS_DIR } from "@facerec/worker/src/test-support/models.ts";
+import { decodeImage } from "@facerec/worker/src/test-support/photos.ts";
+import { placeFace } from "@facerec/worker/tools/eval/identity-eval.ts";
 
 type Webhook = { id: string; url: string; eventTypes: string[]; watchlistOnly: boolean; description: string };
 type Delivery = {
@@ -35,6 +44,35 @@ type Delivery = {
   nextAttemptAt: string | null;
 };
 type Problem = { status: number; code: string };
+
+/**
+ * One person of dlib's examples/johns: a photo to enrol, and the worker's dlib embeddings of two
+ * other photos of them (what a worker streams when they walk past a camera).
+ */
+async function personPhotos(): Promise<{ enrol: string; probes: Buffer[] }> {
+  requireModel(MODELS.dlib);
+  requireModel(MODELS.blazefaceBack);
+  const own = [
+    ...Map.groupBy(
+      identityPhotos().filter((p) => p.file.includes("/johns/")),
+      (p) => p.identity,
+    ).values(),
+  ][0]!;
+  const detector = await BlazeFaceDetector.open(TEST_MODELS_DIR);
+  const embedder = await openEmbedder("dlib", TEST_MODELS_DIR);
+  try {
+    const probes: Buffer[] = [];
+    for (const photo of own.slice(3, 5)) {
+      const placed = await placeFace(detector, decodeImage(photo.file), 150);
+      assert.ok(placed, `a face in ${photo.file}`);
+      const [vector] = await embedder.embed([alignFace(placed.frame, placed.face.landmarks, embedder.crop)]);
+      probes.push(Buffer.from(vector!.buffer, vector!.byteOffset, vector!.byteLength));
+    }
+    return { enrol: own[0]!.file, probes };
+  } finally {
+    await Promise.all([detector.close(), embedder.close()]);
+  }
+}
 
 /** What the README tells a receiver to do: recompute the HMAC of "<t>.<raw body>", compare in constant time, check t. */
 function receiverVerifies(delivery: ReceivedDelivery, secret: string, toleranceSeconds = 300): boolean {
@@ -62,6 +100,8 @@ describe("webhooks", () => {
   let sightingsHook: { webhook: Webhook; secret: string };
   let expiringHook: { webhook: Webhook; secret: string };
   let expiringKeyId: string;
+  let watchlistHook: Webhook;
+  let person: { enrol: string; probes: Buffer[] };
   let camera = 0;
 
   /** Starts a new sighting (a new track at a new camera) through the real ingest stream. */
@@ -93,6 +133,7 @@ describe("webhooks", () => {
   }
 
   before(async () => {
+    person = await personPhotos();
     receiverUrl = await receiver.listen();
     t = await startTestStack({
       WEBHOOK_ALLOW_PRIVATE: "true",
@@ -244,10 +285,61 @@ describe("webhooks", () => {
       watchlistOnly: true,
     });
     assert.equal(watchlist.status, 201);
+    watchlistHook = watchlist.body.webhook;
     const cameraId = await startSighting();
     await until("the all-sightings webhook got it", () => sightingDeliveriesFor(cameraId).length > 0);
     // Deliveries are written together for one event: had the watchlist webhook's been written, it would be listed now.
     assert.deepEqual(await deliveries(watchlist.body.webhook.id), []);
+  });
+
+  it("sends a watchlisted person's sighting to the watchlist-only webhook, named", async () => {
+    const created = await t.api<{ person: { id: string } }>("POST", "/v1/people", {
+      token: admin,
+      body: { displayName: "Davis King", watchlist: true },
+    });
+    assert.equal(created.status, 201);
+    const personId = created.body.person.id;
+    const form = new FormData();
+    form.set("image", new Blob([readFileSync(person.enrol)]), "photo.jpg");
+    const enrolled = await fetch(`${t.url}/v1/people/${personId}/faces`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}` },
+      body: form,
+    });
+    assert.equal(enrolled.status, 201, await enrolled.clone().text());
+    const watchlistDeliveries = () =>
+      receiver.received.filter(
+        (r) =>
+          r.headers["facerec-event-type"] === "sighting.started" &&
+          JSON.parse(r.body).data.sighting.personId === personId,
+      );
+    // The gallery reaches ingest within a second of the enrolment: stream until a face is matched.
+    let sent = 0;
+    const [delivery] = await until("the watchlisted person's sighting was delivered", async () => {
+      await stream.exchange(
+        makeBatch({
+          cameraId: "cam-watchlist",
+          observations: [
+            makeObservation({
+              embedding: person.probes[sent++ % person.probes.length]!,
+              embeddingDim: 128,
+              model: MODELS.dlib.id,
+              thumbnailJpeg: faceThumbnail(),
+            }),
+          ],
+        }),
+      );
+      const got = watchlistDeliveries();
+      return got.length > 0 && got;
+    });
+    const sighting = JSON.parse(delivery!.body).data.sighting;
+    assert.equal(sighting.personName, "Davis King");
+    assert.equal(sighting.watchlist, true);
+    assert.ok(sighting.bestSimilarity > 0.5, String(sighting.bestSimilarity));
+    const toWatchlistHook = await until("the watchlist webhook's delivery is listed", async () =>
+      (await deliveries(watchlistHook.id)).find((d) => d.eventId === JSON.parse(delivery!.body).id),
+    );
+    assert.equal(toWatchlistHook.eventType, "sighting.started");
   });
 
   it("completes a delivery after the people service is killed mid-retry, and delivers a sighting started while it was down", async () => {
