@@ -7,7 +7,7 @@ describe("problem+json errors", () => {
   it("become an ApiError carrying the server's status, code, detail and field errors", async () => {
     const { fetch } = createFakeFetch({
       "POST /v1/api-keys": () =>
-        problem(400, "invalid_argument", "expiresAt must be in the future", {
+        problem(400, "expiration_in_past", "expiresAt must be in the future", {
           instance: "/v1/api-keys",
           errors: [{ field: "expiresAt", message: "must be in the future" }],
         }),
@@ -17,7 +17,7 @@ describe("problem+json errors", () => {
     expect(error).toBeInstanceOf(ApiError);
     const e = error as ApiError;
     expect(e.status).toBe(400);
-    expect(e.code).toBe("invalid_argument");
+    expect(e.code).toBe("expiration_in_past");
     expect(e.detail).toBe("expiresAt must be in the future");
     expect(e.message).toBe(e.detail);
     expect(e.instance).toBe("/v1/api-keys");

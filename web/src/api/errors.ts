@@ -1,4 +1,17 @@
 /** RFC 9457 problem details from the gateway, as one typed error the UI can show. */
+import type { components } from "./generated/rest-api.ts";
+
+/**
+ * A problem's `code`: one of the server's (the OpenAPI `Problem.code` enum, made from the platform's
+ * failure-code table, so a branch on a code the server never sends fails the type check), or one
+ * this client gives failures that carry none.
+ */
+export type ApiErrorCode =
+  | components["schemas"]["Problem"]["code"]
+  | "network_error"
+  | "client_error"
+  | "unauthenticated"
+  | `http_${number}`;
 
 export interface FieldViolation {
   field: string;
@@ -18,7 +31,7 @@ interface ProblemBody {
 
 export interface ApiErrorInit {
   status: number;
-  code: string;
+  code: ApiErrorCode;
   title: string;
   detail: string;
   type?: string;
@@ -31,7 +44,7 @@ export class ApiError extends Error {
   /** HTTP status; 0 when the server could not be reached. */
   readonly status: number;
   /** Stable machine code, e.g. `key_inactive`; callers branch on this, never on `detail`. */
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly title: string;
   /** Human-readable explanation, meant to be shown to the user as is. */
   readonly detail: string;
@@ -82,7 +95,7 @@ function fallbackDetail(status: number, statusText: string): string {
   return `The request failed (${status}${statusText ? ` ${statusText}` : ""}).`;
 }
 
-const fallbackCode = (status: number): string =>
+const fallbackCode = (status: number): ApiErrorCode =>
   status === 404 ? "not_found" : status === 401 ? "unauthenticated" : `http_${status}`;
 
 export async function errorFromResponse(res: Response): Promise<ApiError> {
@@ -98,7 +111,8 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   }
   return new ApiError({
     status: res.status,
-    code: text(body.code) ?? fallbackCode(res.status),
+    // As the server sent it: a newer server may send a code this build does not list yet.
+    code: (text(body.code) as ApiErrorCode | undefined) ?? fallbackCode(res.status),
     title: text(body.title) ?? res.statusText ?? "Error",
     detail: text(body.detail) ?? text(body.title) ?? fallbackDetail(res.status, res.statusText),
     type: text(body.type),

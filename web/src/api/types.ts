@@ -53,7 +53,8 @@ export type FaceEvent = Schemas["FaceEvent"];
 export type FaceEventPage = Schemas["FaceEventList"];
 export type EventFilters = Filters<"listEvents">;
 
-export type Person = Schemas["Person"] & { lastSighting?: Sighting | null };
+/** A person as listed and read: with their most recent sighting (absent when it could not be read). */
+export type Person = Schemas["PersonList"]["people"][number];
 export type PersonPage = Schemas["PersonList"];
 export type PersonFilters = Filters<"listPeople", "watchlist">;
 export type CreatePersonInput = JsonBody<"createPerson">;

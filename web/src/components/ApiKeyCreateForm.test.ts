@@ -101,7 +101,7 @@ describe("ApiKeyCreateForm", () => {
   it("shows the server's problem detail and its message under the named field", () => {
     const error = new ApiError({
       status: 400,
-      code: "invalid_argument",
+      code: "expiration_in_past",
       title: "Bad Request",
       detail: "The expiration must be in the future.",
       fieldErrors: [{ field: "expiresAt", message: "must be in the future" }],

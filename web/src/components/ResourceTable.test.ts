@@ -22,7 +22,7 @@ function mountTable(resource: ResourceState, data: Row[] = []) {
 
 const unavailable = new ApiError({
   status: 503,
-  code: "unavailable",
+  code: "service_unavailable",
   title: "Unavailable",
   detail: "Ingest is down.",
 });

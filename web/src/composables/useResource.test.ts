@@ -4,7 +4,7 @@ import { useResource } from "./useResource.ts";
 
 const failure = () =>
   Promise.reject(
-    new ApiError({ status: 503, code: "unavailable", title: "Unavailable", detail: "Try later." }),
+    new ApiError({ status: 503, code: "service_unavailable", title: "Unavailable", detail: "Try later." }),
   );
 
 function deferred<T>() {

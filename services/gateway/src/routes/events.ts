@@ -1,38 +1,12 @@
 /** The tenant's face events, as streamed by its workers, and their thumbnails. */
-import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { eventListResponse, eventsQuery, jpegBody } from "../ingest-schemas.ts";
+import { presentEvent } from "../presenters.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
 import { idParams } from "../schemas.ts";
 
 const READERS = ["viewer", "admin"] as const;
-
-function presentEvent(event: FaceEvent, includeEmbedding: boolean) {
-  return {
-    id: event.id,
-    batchId: event.batchId,
-    workerId: event.workerId,
-    siteId: event.siteId,
-    cameraId: event.cameraId,
-    keyId: event.keyId,
-    capturedAt: event.capturedAt!.toISOString(),
-    receivedAt: event.receivedAt!.toISOString(),
-    frameSeq: String(event.frameSeq),
-    bbox: event.bbox!,
-    landmarks: event.landmarks,
-    detScore: event.detScore,
-    embeddingDim: event.embeddingDim,
-    model: event.model,
-    quality: event.quality,
-    trackId: String(event.trackId),
-    thumbnailUrl: event.hasThumbnail ? `/v1/events/${encodeURIComponent(event.id)}/thumbnail` : null,
-    personId: event.personId || null,
-    similarity: event.personId ? event.similarity : null,
-    faceId: event.faceId || null,
-    ...(includeEmbedding ? { embedding: event.embedding.toString("base64") } : {}),
-  };
-}
 
 export function eventRoutes({ ingest }: GatewayDeps): AnyRoute[] {
   return [

@@ -1,29 +1,9 @@
 /** The tenant's edge workers, as the ingest service sees them. */
-import type { WorkerStatus } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { workerListResponse } from "../ingest-schemas.ts";
+import { presentWorker } from "../presenters.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
-
-const iso = (d: Date | undefined) => d?.toISOString() ?? null;
-
-function presentWorker(worker: WorkerStatus) {
-  return {
-    workerId: worker.workerId,
-    keyId: worker.keyId,
-    keyName: worker.keyName,
-    siteId: worker.siteId,
-    cameraId: worker.cameraId,
-    remoteAddress: worker.remoteAddress,
-    connected: worker.connected,
-    connectedSince: iso(worker.connectedSince),
-    lastBatchAt: iso(worker.lastBatchAt),
-    lastSeenAt: iso(worker.lastSeenAt),
-    observationsPerMinute: worker.observationsPerMinute,
-    streamCount: worker.streamCount,
-    disconnectReason: worker.connected ? null : worker.disconnectReason || null,
-  };
-}
 
 export function workerRoutes({ ingest }: GatewayDeps): AnyRoute[] {
   return [
