@@ -66,6 +66,16 @@ describe("the failure-code table", () => {
     assert.equal(keyRefusalCode(VerifyFailure.VERIFY_FAILURE_UNSPECIFIED), undefined);
   });
 
+  it("is what ingest.proto tells integrators: every code that ends a stream or rejects a batch, with its fix", () => {
+    const proto = readFileSync(
+      new URL("../../../proto/facerec/ingest/v1/ingest.proto", import.meta.url),
+      "utf8",
+    );
+    for (const code of codes.filter((c) => failureCodeEntry(c)?.ingest)) {
+      assert.match(proto, new RegExp(`//\\s+${code}\\s+\\S`), `ingest.proto explains ${code}`);
+    }
+  });
+
   it("is what README.md's failure-code tables say (rewrite them with failure-codes-readme.ts --write)", () => {
     const readme = readFileSync(README_PATH, "utf8");
     assert.deepEqual(readmeTables(readme), ["token-exchange", "ingest-ack", "all"]);

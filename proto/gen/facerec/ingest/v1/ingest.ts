@@ -117,6 +117,10 @@ export interface IngestAck {
    *   batch_too_large    encoded over 4 MiB; split it into smaller batches (new batch_ids).
    *   batch_id_conflict  batch_id was stored before with different content; nothing was stored.
    *                      Send this content under a new batch_id.
+   *   site_not_allowed   the API key may stream only for other sites. Check SITE_ID, or the
+   *                      key's sites in the dashboard.
+   *   worker_not_allowed the API key may stream only as other workers. Check WORKER_ID, or the
+   *                      key's workers in the dashboard.
    */
   reason: string;
   /** Every rule the batch breaks, in field order (at most 100; `error` says when there are more). */
@@ -953,11 +957,27 @@ export const IngestServiceService = {
    * is acknowledged with duplicate = true and stores nothing (or only what a cut-short earlier write
    * left out); the same batch_id with different content is refused (reason `batch_id_conflict`)
    * and stores nothing. A malformed batch is acknowledged with rejected = true, a reason and its
-   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
-   * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
-   * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
-   * rules below allow does). Workers should open a new stream with a fresh token before the current
-   * one expires.
+   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is
+   * missing, invalid, expired or its key is revoked, with PERMISSION_DENIED when the token's role is
+   * not `worker`, and with RESOURCE_EXHAUSTED when too many streams are open or a message exceeds
+   * 20 MiB (no batch the rules below allow does). Workers should open a new stream with a fresh
+   * token before the current one expires.
+   *
+   * A status that ends the stream carries a stable code twice: in the `facerec-error-code` trailer
+   * and as the reason of a google.rpc.ErrorInfo (domain `facerec.dev`) in `grpc-status-details-bin`.
+   * The codes (README.md's "Failure codes" lists every code of the platform):
+   *   missing_token             UNAUTHENTICATED: no `authorization: Bearer` metadata. Send one.
+   *   invalid_token             UNAUTHENTICATED: the token does not verify. Exchange the key again.
+   *   token_expired             UNAUTHENTICATED: the token expired. Reconnect with a fresh token.
+   *   token_revoked             UNAUTHENTICATED: its key was deactivated, deleted, expired, rotated or
+   *                             its limits changed. Exchange the key again; its refusal says why.
+   *   revocations_unavailable   UNAVAILABLE: tokens cannot be checked yet. Retry shortly.
+   *   forbidden                 PERMISSION_DENIED: not a worker key. Use an API key of role worker.
+   *   too_many_streams          RESOURCE_EXHAUSTED: the service's stream limit. Retry with backoff.
+   *   too_many_streams_for_key  RESOURCE_EXHAUSTED: the key's stream limit. Close one of its streams.
+   *   shutting_down             UNAVAILABLE: the replica is restarting. Reconnect, replay unacked.
+   *   storage_unavailable       UNAVAILABLE: the database did not answer. Reconnect, replay unacked.
+   *   internal                  INTERNAL: an unexpected error. Reconnect, replay unacked.
    */
   streamFaces: {
     path: "/facerec.ingest.v1.IngestService/StreamFaces" as const,
@@ -978,11 +998,27 @@ export interface IngestServiceServer extends UntypedServiceImplementation {
    * is acknowledged with duplicate = true and stores nothing (or only what a cut-short earlier write
    * left out); the same batch_id with different content is refused (reason `batch_id_conflict`)
    * and stores nothing. A malformed batch is acknowledged with rejected = true, a reason and its
-   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
-   * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
-   * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
-   * rules below allow does). Workers should open a new stream with a fresh token before the current
-   * one expires.
+   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is
+   * missing, invalid, expired or its key is revoked, with PERMISSION_DENIED when the token's role is
+   * not `worker`, and with RESOURCE_EXHAUSTED when too many streams are open or a message exceeds
+   * 20 MiB (no batch the rules below allow does). Workers should open a new stream with a fresh
+   * token before the current one expires.
+   *
+   * A status that ends the stream carries a stable code twice: in the `facerec-error-code` trailer
+   * and as the reason of a google.rpc.ErrorInfo (domain `facerec.dev`) in `grpc-status-details-bin`.
+   * The codes (README.md's "Failure codes" lists every code of the platform):
+   *   missing_token             UNAUTHENTICATED: no `authorization: Bearer` metadata. Send one.
+   *   invalid_token             UNAUTHENTICATED: the token does not verify. Exchange the key again.
+   *   token_expired             UNAUTHENTICATED: the token expired. Reconnect with a fresh token.
+   *   token_revoked             UNAUTHENTICATED: its key was deactivated, deleted, expired, rotated or
+   *                             its limits changed. Exchange the key again; its refusal says why.
+   *   revocations_unavailable   UNAVAILABLE: tokens cannot be checked yet. Retry shortly.
+   *   forbidden                 PERMISSION_DENIED: not a worker key. Use an API key of role worker.
+   *   too_many_streams          RESOURCE_EXHAUSTED: the service's stream limit. Retry with backoff.
+   *   too_many_streams_for_key  RESOURCE_EXHAUSTED: the key's stream limit. Close one of its streams.
+   *   shutting_down             UNAVAILABLE: the replica is restarting. Reconnect, replay unacked.
+   *   storage_unavailable       UNAVAILABLE: the database did not answer. Reconnect, replay unacked.
+   *   internal                  INTERNAL: an unexpected error. Reconnect, replay unacked.
    */
   streamFaces: handleBidiStreamingCall<FaceBatch, IngestAck>;
 }
@@ -995,11 +1031,27 @@ export interface IngestServiceClient extends Client {
    * is acknowledged with duplicate = true and stores nothing (or only what a cut-short earlier write
    * left out); the same batch_id with different content is refused (reason `batch_id_conflict`)
    * and stores nothing. A malformed batch is acknowledged with rejected = true, a reason and its
-   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is missing, invalid, expired or its
-   * key is revoked, with PERMISSION_DENIED when the token's role is not `worker`, and with
-   * RESOURCE_EXHAUSTED when too many streams are open or a message exceeds 20 MiB (no batch the
-   * rules below allow does). Workers should open a new stream with a fresh token before the current
-   * one expires.
+   * violations; the stream stays open. The stream ends with UNAUTHENTICATED when the token is
+   * missing, invalid, expired or its key is revoked, with PERMISSION_DENIED when the token's role is
+   * not `worker`, and with RESOURCE_EXHAUSTED when too many streams are open or a message exceeds
+   * 20 MiB (no batch the rules below allow does). Workers should open a new stream with a fresh
+   * token before the current one expires.
+   *
+   * A status that ends the stream carries a stable code twice: in the `facerec-error-code` trailer
+   * and as the reason of a google.rpc.ErrorInfo (domain `facerec.dev`) in `grpc-status-details-bin`.
+   * The codes (README.md's "Failure codes" lists every code of the platform):
+   *   missing_token             UNAUTHENTICATED: no `authorization: Bearer` metadata. Send one.
+   *   invalid_token             UNAUTHENTICATED: the token does not verify. Exchange the key again.
+   *   token_expired             UNAUTHENTICATED: the token expired. Reconnect with a fresh token.
+   *   token_revoked             UNAUTHENTICATED: its key was deactivated, deleted, expired, rotated or
+   *                             its limits changed. Exchange the key again; its refusal says why.
+   *   revocations_unavailable   UNAVAILABLE: tokens cannot be checked yet. Retry shortly.
+   *   forbidden                 PERMISSION_DENIED: not a worker key. Use an API key of role worker.
+   *   too_many_streams          RESOURCE_EXHAUSTED: the service's stream limit. Retry with backoff.
+   *   too_many_streams_for_key  RESOURCE_EXHAUSTED: the key's stream limit. Close one of its streams.
+   *   shutting_down             UNAVAILABLE: the replica is restarting. Reconnect, replay unacked.
+   *   storage_unavailable       UNAVAILABLE: the database did not answer. Reconnect, replay unacked.
+   *   internal                  INTERNAL: an unexpected error. Reconnect, replay unacked.
    */
   streamFaces(): ClientDuplexStream<FaceBatch, IngestAck>;
   streamFaces(options: Partial<CallOptions>): ClientDuplexStream<FaceBatch, IngestAck>;
