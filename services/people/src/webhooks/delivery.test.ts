@@ -41,22 +41,25 @@ describe("webhook deliveries", () => {
   const audit = new AuditTrail(internalClient(AuditServiceClient, "127.0.0.1:1"));
   const retry = { baseMs: 200, maxMs: 400, windowMs: 60_000 };
 
-  const dispatcher = (m: WebhookModels, overrides: { timeoutMs?: number; windowMs?: number } = {}) =>
+  const dispatcher = (
+    m: WebhookModels,
+    overrides: { timeoutMs?: number; windowMs?: number; policy?: WebhookUrlPolicy } = {},
+  ) =>
     new WebhookDispatcher({
       models: m,
-      policy,
+      policy: overrides.policy ?? policy,
       log,
       retry: { ...retry, windowMs: overrides.windowMs ?? retry.windowMs },
       timeoutMs: overrides.timeoutMs ?? 2000,
       pollMs: 100,
     });
 
-  async function addWebhook(secret = newWebhookSecret()) {
+  async function addWebhook(secret = newWebhookSecret(), target = url) {
     const id = crypto.randomUUID();
     await models.webhooks.create({
       _id: id,
       tenantId: TENANT,
-      url,
+      url: target,
       eventTypes: ["sighting.started", "api_key.expiring"],
       secret,
       createdAt: new Date(Date.now() - 60_000),
@@ -201,6 +204,53 @@ describe("webhook deliveries", () => {
       assert.ok(failed.attempts >= 2, `attempts: ${failed.attempts}`);
       assert.equal(failed.lastStatusCode, 503);
       assert.equal(failed.nextAttemptAt, null);
+    } finally {
+      await sending.stop();
+    }
+  });
+
+  it("connects to the address it resolved and checked, sending the host name as Host", async () => {
+    receiver.statuses = [200];
+    const port = new URL(url).port;
+    // A name only this resolver knows: reaching the receiver proves the attempt used the checked address.
+    const pinned = new WebhookUrlPolicy({
+      allowPrivate: true,
+      lookup: async () => [{ address: "127.0.0.1", family: 4 }],
+    });
+    const { id } = await addWebhook(newWebhookSecret(), `http://receiver.test:${port}/hooks`);
+    const sending = dispatcher(models, { policy: pinned });
+    sending.start();
+    try {
+      await webhooks.enqueue(event("s-pinned"), new Date());
+      await until("the delivery succeeded", async () => (await deliveryOf(id)).status === "succeeded");
+      // (The tenant's other webhooks get the event too, at the receiver's own address.)
+      const viaName = receiver.received.filter((r) => r.headers.host === `receiver.test:${port}`);
+      assert.equal(viaName.length, 1);
+    } finally {
+      await sending.stop();
+    }
+  });
+
+  it("checks the address again at each attempt: a host that now resolves to loopback gets nothing (DNS rebinding)", async () => {
+    const port = new URL(url).port;
+    const rebound = new WebhookUrlPolicy({
+      allowPrivate: false,
+      lookup: async () => [{ address: "127.0.0.1", family: 4 }],
+    });
+    const { id } = await addWebhook(newWebhookSecret(), `https://hooks.rebind.test:${port}/hooks`);
+    const sending = dispatcher(models, { policy: rebound });
+    sending.start();
+    try {
+      const before = receiver.received.length;
+      await webhooks.enqueue(event("s-rebind"), new Date());
+      const refused = await until("the attempt was refused", async () => {
+        const d = await deliveryOf(id);
+        return d.attempts >= 1 && d;
+      });
+      assert.equal(refused.status, "pending");
+      assert.equal(refused.lastStatusCode, 0);
+      assert.match(refused.lastResponseExcerpt, /^not sent: .*127\.0\.0\.1.*not a public address/);
+      assert.equal(receiver.received.length, before, "nothing reached the loopback receiver");
     } finally {
       await sending.stop();
     }
