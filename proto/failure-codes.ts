@@ -414,6 +414,15 @@ export const FAILURE_CODES = {
     meaning: "a track is named without its worker id or with track id 0",
     fix: "give `workerId` and a non-zero `trackId`, as events carry them",
   },
+  invalid_search_window: {
+    http: 400,
+    meaning: "an event search names no time window, or one over 24 hours",
+    fix: "search the events of at most the last 24 hours (`eventsWithinHours` 1 to 24)",
+  },
+  invalid_embedding: {
+    meaning: "an event search carries no embedding of float32 values",
+    fix: "send the embedding as little-endian float32 bytes",
+  },
   invalid_person_id: {
     meaning: "an erasure names no person",
     fix: "name the deleted person's id",

@@ -152,6 +152,15 @@ const bbox = z
   .optional()
   .meta({ description: 'Which face, by a JSON box in photo pixels: {"x":…,"y":…,"width":…,"height":…}.' });
 
+const includeEvents = {
+  description:
+    "Also return the most similar stored events (`events`), like Rekognition's matched faces: the events of the same embedding model captured in the last `eventsWithinHours`, at most 50,000 of them compared, newest first (`eventsTruncated` says when there were more). A day of events is read whole, so keep the window short.",
+};
+const maxEvents = { description: "With includeEvents: at most this many events (1 to 100; default 10)." };
+const eventsWithinHours = {
+  description: "With includeEvents: compare the events of the last this many hours (1 to 24; default 1).",
+};
+
 export const enrolFaceBody = z.strictObject({ image: photo, faceIndex, bbox });
 
 const eventId = z
@@ -184,6 +193,9 @@ export const searchByEventBody = z
     eventId,
     maxResults: z.number().int().min(1).max(100).optional().meta({ description: "Default 10." }),
     minSimilarity: z.number().min(-1).max(1).optional().meta({ description: "Cosine; default no floor." }),
+    includeEvents: z.boolean().optional().meta(includeEvents),
+    maxEvents: z.number().int().min(1).max(100).optional().meta(maxEvents),
+    eventsWithinHours: z.number().int().min(1).max(24).optional().meta(eventsWithinHours),
   })
   .meta({
     id: "SearchByEvent",
@@ -202,6 +214,9 @@ export const searchFacesBody = z.strictObject({
     .max(1)
     .optional()
     .meta({ description: "Cosine; default no floor." }),
+  includeEvents: z.stringbool().optional().meta(includeEvents),
+  maxEvents: z.coerce.number().int().min(1).max(100).optional().meta(maxEvents),
+  eventsWithinHours: z.coerce.number().int().min(1).max(24).optional().meta(eventsWithinHours),
 });
 
 const detectedFaceSchema = z.object({ index: z.number().int(), bbox: boxSchema, detScore: z.number() });
@@ -221,6 +236,36 @@ export const searchResponse = z
         faceId: z.string(),
       }),
     ),
+    events: z
+      .array(
+        z.object({
+          event: z.object({
+            id: z.string(),
+            capturedAt: timestamp,
+            workerId: z.string(),
+            siteId: z.string(),
+            cameraId: z.string(),
+            trackId: z.string(),
+            personId: z.string().nullable().meta({ description: "Whom it was matched to when stored." }),
+            thumbnailUrl: z.string().nullable(),
+          }),
+          similarity: z.number().meta({ description: "Cosine similarity, -1..1." }),
+        }),
+      )
+      .optional()
+      .meta({
+        description:
+          "With includeEvents: the most similar stored events, best first (GET /v1/events has them whole).",
+      }),
+    eventsCompared: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: "With includeEvents: stored events compared." }),
+    eventsTruncated: z
+      .boolean()
+      .optional()
+      .meta({ description: "With includeEvents: the window held more events than were compared." }),
   })
   .meta({ id: "FaceSearchResult" });
 
@@ -316,8 +361,29 @@ function presentDetectedFace(face: DetectedFace) {
   return { index: face.index, bbox: face.bbox!, detScore: face.detScore };
 }
 
-export function presentSearchResult(result: SearchResult) {
+export function presentSearchResult(result: SearchResult, includeEvents: boolean) {
   return {
+    ...(includeEvents
+      ? {
+          events: result.events.map(({ event, similarity }) => ({
+            event: {
+              id: event!.id,
+              capturedAt: iso(event!.capturedAt),
+              workerId: event!.workerId,
+              siteId: event!.siteId,
+              cameraId: event!.cameraId,
+              trackId: String(event!.trackId),
+              personId: event!.personId || null,
+              thumbnailUrl: event!.hasThumbnail
+                ? `/v1/events/${encodeURIComponent(event!.id)}/thumbnail`
+                : null,
+            },
+            similarity,
+          })),
+          eventsCompared: result.eventsCompared,
+          eventsTruncated: result.eventsTruncated,
+        }
+      : {}),
     searchedFace: result.searchedFace ? presentDetectedFace(result.searchedFace) : null,
     eventId: result.eventId || null,
     model: result.model,

@@ -370,6 +370,33 @@ describe("erasure of deleted people, and enrolment and search from events", () =
     assert.equal(search.body.matches[0]?.person.id, personId);
     const { similarity } = search.body.matches[0]!;
     assert.ok(similarity > 0.5 && similarity <= 1, `similarity ${similarity}`);
+    // With the most similar stored events of the last hour (the earlier tests streamed these photos
+    // too): the other photo's event among them, not the one searched with.
+    const withEvents = await t.api<{
+      events: { event: { id: string; thumbnailUrl: string | null }; similarity: number }[];
+      eventsCompared: number;
+      eventsTruncated: boolean;
+    }>("POST", "/v1/faces/search", {
+      token: admin,
+      body: { eventId: withoutThumbnail.id, includeEvents: true, maxEvents: 50 },
+    });
+    assert.equal(withEvents.status, 200, JSON.stringify(withEvents.body));
+    const foundIds = withEvents.body.events.map((m) => m.event.id);
+    assert.ok(foundIds.includes(withThumbnail.id), JSON.stringify(withEvents.body));
+    assert.ok(!foundIds.includes(withoutThumbnail.id), "not the event searched with");
+    assert.ok(withEvents.body.events.length <= 50);
+    const scores = withEvents.body.events.map((m) => m.similarity);
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      "best first",
+    );
+    assert.ok(withEvents.body.eventsCompared >= 2 && !withEvents.body.eventsTruncated);
+    const tooLong = await t.api<{ code: string }>("POST", "/v1/faces/search", {
+      token: admin,
+      body: { eventId: withoutThumbnail.id, includeEvents: true, eventsWithinHours: 25 },
+    });
+    assert.equal(tooLong.status, 400);
 
     // A track: three shots, two within a second of each other: the best of those two and the third.
     await stream.exchange(

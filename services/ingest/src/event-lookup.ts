@@ -1,11 +1,12 @@
 /**
- * One event whole, and the events of one track: what enrolment and search from observations read
- * (IngestQueryService.GetEvent and ListTrackEvents, for the people service).
+ * One event whole, the events of one track, and the events most like an embedding: what enrolment
+ * and search from observations read (IngestQueryService.GetEvent, ListTrackEvents and SearchEvents,
+ * for the people service).
  */
 import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { notFound } from "@facerec/shared/errors.ts";
-import { EventPartitions } from "./event-partitions.ts";
+import { EventPartitions, HOUR_MS } from "./event-partitions.ts";
 import type { EventStore } from "./event-store.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
 
@@ -20,6 +21,10 @@ const MAX_TRACK_EVENTS = 2000;
 const PAGE_SIZE = 500;
 /** Pages read at most looking for a track: 20,000 of the worker's events. */
 const MAX_PAGES = 40;
+
+/** The longest window SearchEvents compares, and the most events it compares in it. */
+export const SEARCH_WINDOW_MS = 24 * HOUR_MS;
+const SEARCH_MAX_COMPARED = 50_000;
 
 const eventNotFound = (id: string) => notFound(`event ${id} does not exist`);
 
@@ -43,6 +48,55 @@ export class EventLookup {
       event: toFaceEvent(doc),
       thumbnailJpeg: doc.thumbnail ? bytesOf(doc.thumbnail) : Buffer.alloc(0),
     };
+  }
+
+  /**
+   * The tenant's events of `model` captured in [from, to) most similar to `query`, best first:
+   * hours read newest first, at most SEARCH_MAX_COMPARED events compared.
+   */
+  async search(
+    tenantId: string,
+    model: string,
+    query: Float32Array,
+    opts: { maxResults: number; minSimilarity: number; from: Date; to: Date },
+  ): Promise<{ matches: { event: FaceEvent; similarity: number }[]; compared: number; truncated: boolean }> {
+    const [fromMs, toMs] = [opts.from.getTime(), opts.to.getTime()];
+    const hours = (await this.#partitions.list())
+      .filter(
+        (p) => this.#partitions.isOf(p, "events", tenantId) && p.start < toMs && p.start + HOUR_MS > fromMs,
+      )
+      .sort((a, b) => b.start - a.start);
+    const best: { id: string; similarity: number }[] = [];
+    let compared = 0;
+    let truncated = false;
+    for (const hour of hours) {
+      const rows = this.#partitions
+        .open<FaceEventDoc>(hour)
+        .find({ model, capturedAt: { $gte: opts.from, $lt: opts.to } }, { projection: { embedding: 1 } });
+      for await (const row of rows) {
+        if (compared === SEARCH_MAX_COMPARED) {
+          truncated = true;
+          break;
+        }
+        compared++;
+        const vector = vectorOf(bytesOf(row.embedding));
+        if (vector.length !== query.length) continue;
+        const similarity = cosine(query, vector);
+        if (similarity < opts.minSimilarity) continue;
+        if (best.length === opts.maxResults && similarity <= best.at(-1)!.similarity) continue;
+        best.push({ id: row._id, similarity });
+        best.sort((a, b) => b.similarity - a.similarity);
+        if (best.length > opts.maxResults) best.pop();
+      }
+      if (truncated) break;
+    }
+    const matches = [];
+    for (const { id, similarity } of best) {
+      const { event } = await this.get(tenantId, id).catch(() => ({ event: undefined }));
+      // Gone since (retention, erasure): left out.
+      if (event) matches.push({ event: { ...event, embedding: Buffer.alloc(0) }, similarity });
+    }
+    return { matches, compared, truncated };
   }
 
   /**
@@ -76,6 +130,21 @@ export class EventLookup {
       throw notFound(`worker ${workerId} has no track ${trackId} in the 24 hours before ${to.toISOString()}`);
     return found;
   }
+}
+
+/** A copy of embedding bytes as float32 (stored buffers are not always 4-byte aligned). */
+const vectorOf = (bytes: Uint8Array) => new Float32Array(new Uint8Array(bytes).buffer);
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
 function toFaceEvent(doc: FaceEventDoc): FaceEvent {

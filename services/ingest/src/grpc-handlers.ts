@@ -18,7 +18,7 @@ import type { Logger } from "@facerec/shared/logger.ts";
 import type { TokenVerifier } from "@facerec/shared/tokens/verifier.ts";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import { MAX_CAPTURE_CLOCK_SKEW_MS } from "./batch-validation.ts";
-import type { EventLookup } from "./event-lookup.ts";
+import { type EventLookup, SEARCH_WINDOW_MS } from "./event-lookup.ts";
 import type { EventStore } from "./event-store.ts";
 import { decodeFaceBatch } from "./face-batch-decoding.ts";
 import { FaceStream, type FaceStreamDeps } from "./face-stream.ts";
@@ -113,6 +113,28 @@ export function queryBinding(deps: {
       const to = req.to ?? new Date(Date.now() + MAX_CAPTURE_CLOCK_SKEW_MS);
       const events = await lookup.track(tenantOf(req.actor), req.workerId, req.trackId, to);
       return { events };
+    }),
+    searchEvents: unary(log, "SearchEvents", (req) => {
+      const [from, to] = [req.from, req.to];
+      if (!from || !to || to <= from || to.getTime() - from.getTime() > SEARCH_WINDOW_MS)
+        throw invalidArgument(
+          "invalid_search_window",
+          "from and to are required, to after from, at most 24 hours apart",
+        );
+      if (req.maxResults > 100) throw invalidArgument("invalid_max_results", "maxResults must be 1 to 100");
+      if (req.embedding.length === 0 || req.embedding.length % 4 !== 0)
+        throw invalidArgument("invalid_embedding", "embedding must be little-endian float32 values");
+      return lookup.search(
+        tenantOf(req.actor),
+        req.model,
+        new Float32Array(new Uint8Array(req.embedding).buffer),
+        {
+          maxResults: req.maxResults || 10,
+          minSimilarity: req.minSimilarity || -1,
+          from,
+          to,
+        },
+      );
     }),
     erasePersonObservations: unary(log, "ErasePersonObservations", (req) => {
       if (!req.personId) throw invalidArgument("invalid_person_id", "person_id is required");

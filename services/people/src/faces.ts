@@ -23,6 +23,22 @@ import type { FaceDoc, PeopleModels } from "./models.ts";
 import { findPeople, findPerson } from "./people.ts";
 import { decodePhoto, PhotoRejected } from "./photo.ts";
 
+/** What a search asks for: people, and optionally the most similar stored events. */
+export interface SearchOptions {
+  maxResults: number;
+  minSimilarity: number;
+  /** 0: no events. */
+  maxEvents: number;
+  /** The events of the last this many hours are compared (1..24). */
+  eventsWithinHours: number;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+/** Ingest accepts capture times this far ahead of its clock: the window reaches that far too. */
+const CAPTURE_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** Comparing a day of events reads them all: longer than a gallery search. */
+const EVENT_SEARCH_TIMEOUT_MS = 20_000;
+
 const FACE_FIELDS = { cropJpeg: 0, regionJpeg: 0, regionLandmarks: 0 } as const;
 
 export class Faces {
@@ -297,7 +313,7 @@ export class Faces {
   async search(
     actor: Actor,
     photo: Uint8Array,
-    opts: { selection: FaceSelection | undefined; maxResults: number; minSimilarity: number },
+    opts: SearchOptions & { selection: FaceSelection | undefined },
   ): Promise<SearchResult> {
     const image = await decodePhoto(photo);
     const analyzer = await this.#analyzer.get();
@@ -306,6 +322,7 @@ export class Faces {
     const query = await analyzer.embedPrimary(image, face);
     return {
       ...(await this.#searchGallery(actor, analyzer.primary.model, query, opts)),
+      ...(await this.#searchEvents(actor, analyzer.primary.model, query, opts)),
       searchedFace: toDetectedFaceProto(face, index),
       eventId: "",
     };
@@ -315,16 +332,49 @@ export class Faces {
    * The people most like a stored event's face: its own embedding against the gallery of its
    * model. NOT_FOUND for an unknown event; PhotoRejected when it carries no usable embedding.
    */
-  async searchByEvent(
-    actor: Actor,
-    eventId: string,
-    opts: { maxResults: number; minSimilarity: number },
-  ): Promise<SearchResult> {
+  async searchByEvent(actor: Actor, eventId: string, opts: SearchOptions): Promise<SearchResult> {
     const { event } = await this.#event(actor, eventId);
+    const query = eventEmbedding(event);
     return {
-      ...(await this.#searchGallery(actor, event.model, eventEmbedding(event), opts)),
+      ...(await this.#searchGallery(actor, event.model, query, opts)),
+      // The event itself is the most similar: left out.
+      ...(await this.#searchEvents(actor, event.model, query, opts, eventId)),
       searchedFace: undefined,
       eventId,
+    };
+  }
+
+  /**
+   * The stored events most like `query`, when the search asks for them (ingest's SearchEvents,
+   * over the last `eventsWithinHours`).
+   */
+  async #searchEvents(
+    actor: Actor,
+    model: string,
+    query: Float32Array,
+    opts: SearchOptions,
+    excludeEventId = "",
+  ): Promise<Pick<SearchResult, "events" | "eventsCompared" | "eventsTruncated">> {
+    if (!opts.maxEvents) return { events: [], eventsCompared: 0, eventsTruncated: false };
+    const to = Date.now() + CAPTURE_CLOCK_SKEW_MS;
+    const found = await callUnary(
+      this.#ingest.searchEvents.bind(this.#ingest),
+      {
+        actor,
+        model,
+        embedding: Buffer.from(query.buffer, query.byteOffset, query.byteLength),
+        // One more: a search by event finds that event first.
+        maxResults: Math.min(100, opts.maxEvents + 1),
+        minSimilarity: opts.minSimilarity,
+        from: new Date(to - CAPTURE_CLOCK_SKEW_MS - (opts.eventsWithinHours || 1) * HOUR_MS),
+        to: new Date(to),
+      },
+      EVENT_SEARCH_TIMEOUT_MS,
+    );
+    return {
+      events: found.matches.filter((m) => m.event?.id !== excludeEventId).slice(0, opts.maxEvents),
+      eventsCompared: found.compared,
+      eventsTruncated: found.truncated,
     };
   }
 

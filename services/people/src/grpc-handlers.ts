@@ -86,7 +86,15 @@ export function peopleBindings(opts: {
     searchFaces: unary(log, "SearchFaces", async (req) => {
       const actor = requireTenant(req.actor);
       if (req.maxResults > 100) throw invalidArgument("invalid_max_results", "maxResults must be 1 to 100");
-      const opts = { maxResults: req.maxResults || 10, minSimilarity: req.minSimilarity };
+      if (req.maxEvents > 100) throw invalidArgument("invalid_max_results", "maxEvents must be 0 to 100");
+      if (req.eventsWithinHours > 24)
+        throw invalidArgument("invalid_search_window", "eventsWithinHours must be 1 to 24");
+      const opts = {
+        maxResults: req.maxResults || 10,
+        minSimilarity: req.minSimilarity,
+        maxEvents: req.maxEvents,
+        eventsWithinHours: req.eventsWithinHours || 1,
+      };
       const { value, rejection } = await orRejection(() =>
         req.eventId
           ? faces.searchByEvent(actor, req.eventId, opts)

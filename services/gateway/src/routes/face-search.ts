@@ -1,4 +1,7 @@
-/** Search of the tenant's gallery by photo, like Rekognition's SearchFacesByImage. */
+/**
+ * Search of the tenant's gallery by photo or by a stored event, like Rekognition's
+ * SearchFacesByImage, optionally with the most similar stored events of the last hours.
+ */
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import {
@@ -11,6 +14,8 @@ import {
 } from "../people-schemas.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
 import { PHOTO_CALL_TIMEOUT_MS } from "./people.ts";
+
+const EVENT_SEARCH_TIMEOUT_MS = 30_000;
 
 export function faceSearchRoutes({ people }: GatewayDeps): AnyRoute[] {
   return [
@@ -46,11 +51,14 @@ export function faceSearchRoutes({ people }: GatewayDeps): AnyRoute[] {
               : { image: Buffer.alloc(0), selection: undefined, eventId: body.eventId }),
             maxResults: body.maxResults ?? 0,
             minSimilarity: body.minSimilarity ?? 0,
+            maxEvents: body.includeEvents ? (body.maxEvents ?? 10) : 0,
+            eventsWithinHours: body.eventsWithinHours ?? 1,
           },
-          PHOTO_CALL_TIMEOUT_MS,
+          // Comparing the stored events of up to a day reads them all.
+          body.includeEvents ? EVENT_SEARCH_TIMEOUT_MS : PHOTO_CALL_TIMEOUT_MS,
         );
         if (rejection) throw photoProblem(rejection);
-        ctx.body = presentSearchResult(result!);
+        ctx.body = presentSearchResult(result!, body.includeEvents ?? false);
       },
     }),
   ];

@@ -788,6 +788,27 @@ export interface components {
         FaceSearchResult: {
             /** @description The event searched with; null for a photo. */
             eventId: string | null;
+            /** @description With includeEvents: the most similar stored events, best first (GET /v1/events has them whole). */
+            events?: {
+                event: {
+                    cameraId: string;
+                    /** Format: date-time */
+                    capturedAt: string;
+                    id: string;
+                    /** @description Whom it was matched to when stored. */
+                    personId: string | null;
+                    siteId: string;
+                    thumbnailUrl: string | null;
+                    trackId: string;
+                    workerId: string;
+                };
+                /** @description Cosine similarity, -1..1. */
+                similarity: number;
+            }[];
+            /** @description With includeEvents: stored events compared. */
+            eventsCompared?: number;
+            /** @description With includeEvents: the window held more events than were compared. */
+            eventsTruncated?: boolean;
             /** @description Enrolled faces compared against. */
             gallerySize: number;
             matches: {
@@ -1117,6 +1138,7 @@ export interface components {
              *     - `event_without_embedding` (422): the event carries no usable embedding. Fix: enrol another event of the face, or a photo.
              *     - `track_without_thumbnails` (422): none of the track's observations has a thumbnail to enrol. Fix: enrol from a photo, or from a track of a worker that sends thumbnails.
              *     - `invalid_track` (400): a track is named without its worker id or with track id 0. Fix: give `workerId` and a non-zero `trackId`, as events carry them.
+             *     - `invalid_search_window` (400): an event search names no time window, or one over 24 hours. Fix: search the events of at most the last 24 hours (`eventsWithinHours` 1 to 24).
              *     - `models_missing` (503): the people service lacks the face models it needs. Fix: operators: run `npm run models` (or mount MODELS_DIR) and restart the people service.
              *     - `invalid_webhook_url` (400): the webhook URL is too long, not absolute, not http(s), or carries credentials. Fix: give an absolute https URL without user or password (verify deliveries by their signature).
              *     - `webhook_url_not_allowed` (422): the webhook URL is plain http, or its host resolves to a private, loopback or otherwise non-public address. Fix: use an https URL of a public host (operators: WEBHOOK_ALLOW_PRIVATE=true allows private ones, for development).
@@ -1131,7 +1153,7 @@ export interface components {
              *     - `internal` (500): an unexpected error in the platform. Fix: retry; if it persists, report it with the requestId.
              * @enum {string}
              */
-            code: "invalid_api_key" | "key_inactive" | "key_expired" | "tenant_mismatch" | "ip_not_allowed" | "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "session_ended" | "invalid_credentials" | "invalid_credentials_format" | "tenant_required" | "invalid_refresh_token" | "refresh_token_reused" | "account_throttled" | "revocations_unavailable" | "forbidden" | "not_allowed_for_api_keys" | "validation_failed" | "malformed_request" | "bad_request" | "body_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "rate_limited" | "invalid_page_token" | "invalid_page_size" | "missing_actor" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_name" | "invalid_role" | "expiration_in_past" | "conflicting_expiration" | "invalid_days" | "invalid_key_use" | "invalid_grace_period" | "rotation_in_progress" | "concurrent_rotation" | "invalid_site_id" | "invalid_worker_id" | "invalid_cidr" | "invalid_session" | "invalid_event" | "invalid_tenant_id" | "tenant_exists" | "invalid_email" | "weak_password" | "email_taken" | "invalid_display_name" | "invalid_external_id" | "invalid_labels" | "invalid_notes" | "external_id_taken" | "invalid_max_results" | "invalid_model" | "invalid_threshold" | "invalid_thresholds" | "image_too_large" | "invalid_image" | "no_face_found" | "multiple_faces" | "face_too_small" | "face_low_quality" | "face_not_found" | "event_without_thumbnail" | "event_without_embedding" | "track_without_thumbnails" | "invalid_track" | "models_missing" | "invalid_webhook_url" | "webhook_url_not_allowed" | "webhook_host_not_found" | "invalid_event_types" | "invalid_watchlist_only" | "invalid_description" | "too_many_webhooks" | "watch_too_slow" | "storage_unavailable" | "service_unavailable" | "internal";
+            code: "invalid_api_key" | "key_inactive" | "key_expired" | "tenant_mismatch" | "ip_not_allowed" | "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "session_ended" | "invalid_credentials" | "invalid_credentials_format" | "tenant_required" | "invalid_refresh_token" | "refresh_token_reused" | "account_throttled" | "revocations_unavailable" | "forbidden" | "not_allowed_for_api_keys" | "validation_failed" | "malformed_request" | "bad_request" | "body_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "rate_limited" | "invalid_page_token" | "invalid_page_size" | "missing_actor" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_name" | "invalid_role" | "expiration_in_past" | "conflicting_expiration" | "invalid_days" | "invalid_key_use" | "invalid_grace_period" | "rotation_in_progress" | "concurrent_rotation" | "invalid_site_id" | "invalid_worker_id" | "invalid_cidr" | "invalid_session" | "invalid_event" | "invalid_tenant_id" | "tenant_exists" | "invalid_email" | "weak_password" | "email_taken" | "invalid_display_name" | "invalid_external_id" | "invalid_labels" | "invalid_notes" | "external_id_taken" | "invalid_max_results" | "invalid_model" | "invalid_threshold" | "invalid_thresholds" | "image_too_large" | "invalid_image" | "no_face_found" | "multiple_faces" | "face_too_small" | "face_low_quality" | "face_not_found" | "event_without_thumbnail" | "event_without_embedding" | "track_without_thumbnails" | "invalid_track" | "invalid_search_window" | "models_missing" | "invalid_webhook_url" | "webhook_url_not_allowed" | "webhook_host_not_found" | "invalid_event_types" | "invalid_watchlist_only" | "invalid_description" | "too_many_webhooks" | "watch_too_slow" | "storage_unavailable" | "service_unavailable" | "internal";
             detail: string;
             errors?: {
                 field: string;
@@ -1226,6 +1248,7 @@ export interface components {
              *     - `event_without_embedding` (422): the event carries no usable embedding. Fix: enrol another event of the face, or a photo.
              *     - `track_without_thumbnails` (422): none of the track's observations has a thumbnail to enrol. Fix: enrol from a photo, or from a track of a worker that sends thumbnails.
              *     - `invalid_track` (400): a track is named without its worker id or with track id 0. Fix: give `workerId` and a non-zero `trackId`, as events carry them.
+             *     - `invalid_search_window` (400): an event search names no time window, or one over 24 hours. Fix: search the events of at most the last 24 hours (`eventsWithinHours` 1 to 24).
              *     - `models_missing` (503): the people service lacks the face models it needs. Fix: operators: run `npm run models` (or mount MODELS_DIR) and restart the people service.
              *     - `invalid_webhook_url` (400): the webhook URL is too long, not absolute, not http(s), or carries credentials. Fix: give an absolute https URL without user or password (verify deliveries by their signature).
              *     - `webhook_url_not_allowed` (422): the webhook URL is plain http, or its host resolves to a private, loopback or otherwise non-public address. Fix: use an https URL of a public host (operators: WEBHOOK_ALLOW_PRIVATE=true allows private ones, for development).
@@ -1240,7 +1263,7 @@ export interface components {
              *     - `internal` (500): an unexpected error in the platform. Fix: retry; if it persists, report it with the requestId.
              * @enum {string}
              */
-            code: "invalid_api_key" | "key_inactive" | "key_expired" | "tenant_mismatch" | "ip_not_allowed" | "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "session_ended" | "invalid_credentials" | "invalid_credentials_format" | "tenant_required" | "invalid_refresh_token" | "refresh_token_reused" | "account_throttled" | "revocations_unavailable" | "forbidden" | "not_allowed_for_api_keys" | "validation_failed" | "malformed_request" | "bad_request" | "body_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "rate_limited" | "invalid_page_token" | "invalid_page_size" | "missing_actor" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_name" | "invalid_role" | "expiration_in_past" | "conflicting_expiration" | "invalid_days" | "invalid_key_use" | "invalid_grace_period" | "rotation_in_progress" | "concurrent_rotation" | "invalid_site_id" | "invalid_worker_id" | "invalid_cidr" | "invalid_session" | "invalid_event" | "invalid_tenant_id" | "tenant_exists" | "invalid_email" | "weak_password" | "email_taken" | "invalid_display_name" | "invalid_external_id" | "invalid_labels" | "invalid_notes" | "external_id_taken" | "invalid_max_results" | "invalid_model" | "invalid_threshold" | "invalid_thresholds" | "image_too_large" | "invalid_image" | "no_face_found" | "multiple_faces" | "face_too_small" | "face_low_quality" | "face_not_found" | "event_without_thumbnail" | "event_without_embedding" | "track_without_thumbnails" | "invalid_track" | "models_missing" | "invalid_webhook_url" | "webhook_url_not_allowed" | "webhook_host_not_found" | "invalid_event_types" | "invalid_watchlist_only" | "invalid_description" | "too_many_webhooks" | "watch_too_slow" | "storage_unavailable" | "service_unavailable" | "internal";
+            code: "invalid_api_key" | "key_inactive" | "key_expired" | "tenant_mismatch" | "ip_not_allowed" | "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "session_ended" | "invalid_credentials" | "invalid_credentials_format" | "tenant_required" | "invalid_refresh_token" | "refresh_token_reused" | "account_throttled" | "revocations_unavailable" | "forbidden" | "not_allowed_for_api_keys" | "validation_failed" | "malformed_request" | "bad_request" | "body_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "rate_limited" | "invalid_page_token" | "invalid_page_size" | "missing_actor" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_key_in_use" | "invalid_name" | "invalid_role" | "expiration_in_past" | "conflicting_expiration" | "invalid_days" | "invalid_key_use" | "invalid_grace_period" | "rotation_in_progress" | "concurrent_rotation" | "invalid_site_id" | "invalid_worker_id" | "invalid_cidr" | "invalid_session" | "invalid_event" | "invalid_tenant_id" | "tenant_exists" | "invalid_email" | "weak_password" | "email_taken" | "invalid_display_name" | "invalid_external_id" | "invalid_labels" | "invalid_notes" | "external_id_taken" | "invalid_max_results" | "invalid_model" | "invalid_threshold" | "invalid_thresholds" | "image_too_large" | "invalid_image" | "no_face_found" | "multiple_faces" | "face_too_small" | "face_low_quality" | "face_not_found" | "event_without_thumbnail" | "event_without_embedding" | "track_without_thumbnails" | "invalid_track" | "invalid_search_window" | "models_missing" | "invalid_webhook_url" | "webhook_url_not_allowed" | "webhook_host_not_found" | "invalid_event_types" | "invalid_watchlist_only" | "invalid_description" | "too_many_webhooks" | "watch_too_slow" | "storage_unavailable" | "service_unavailable" | "internal";
             detail: string;
             errors?: {
                 field: string;
@@ -1285,6 +1308,12 @@ export interface components {
         SearchByEvent: {
             /** @description An event of the tenant (GET /v1/events). */
             eventId: string;
+            /** @description With includeEvents: compare the events of the last this many hours (1 to 24; default 1). */
+            eventsWithinHours?: number;
+            /** @description Also return the most similar stored events (`events`), like Rekognition's matched faces: the events of the same embedding model captured in the last `eventsWithinHours`, at most 50,000 of them compared, newest first (`eventsTruncated` says when there were more). A day of events is read whole, so keep the window short. */
+            includeEvents?: boolean;
+            /** @description With includeEvents: at most this many events (1 to 100; default 10). */
+            maxEvents?: number;
             /** @description Default 10. */
             maxResults?: number;
             /** @description Cosine; default no floor. */
@@ -2298,6 +2327,8 @@ export interface operations {
                 "multipart/form-data": {
                     /** @description Which face, by a JSON box in photo pixels: {"x":…,"y":…,"width":…,"height":…}. */
                     bbox?: string;
+                    /** @description With includeEvents: compare the events of the last this many hours (1 to 24; default 1). */
+                    eventsWithinHours?: number;
                     /** @description Which face of a photo with several (the index `multiple_faces` listed). */
                     faceIndex?: number | null;
                     /**
@@ -2305,6 +2336,10 @@ export interface operations {
                      * @description JPEG, PNG or WebP, at most 10 MiB.
                      */
                     image: string;
+                    /** @description Also return the most similar stored events (`events`), like Rekognition's matched faces: the events of the same embedding model captured in the last `eventsWithinHours`, at most 50,000 of them compared, newest first (`eventsTruncated` says when there were more). A day of events is read whole, so keep the window short. */
+                    includeEvents?: string;
+                    /** @description With includeEvents: at most this many events (1 to 100; default 10). */
+                    maxEvents?: number;
                     /** @description Default 10. */
                     maxResults?: number;
                     /** @description Cosine; default no floor. */

@@ -412,6 +412,48 @@ export interface ListTrackEventsResponse {
   events: FaceEvent[];
 }
 
+/** SearchEventsRequest is an embedding to look for among stored events. */
+export interface SearchEventsRequest {
+  /** The caller; only events of actor.tenant_id are compared. */
+  actor:
+    | Actor
+    | undefined;
+  /** Only events of this embedding model (the embedding's). */
+  model: string;
+  /** Little-endian float32. */
+  embedding: Buffer;
+  /** At most this many events (1..100; 0 means 10). */
+  maxResults: number;
+  /** Only events at least this similar (cosine, -1..1); 0 means no floor. */
+  minSimilarity: number;
+  /** Captured at or after this time (required). */
+  from:
+    | Date
+    | undefined;
+  /** Captured before this time (required); at most 24 hours after `from`. */
+  to: Date | undefined;
+}
+
+/** EventMatch is one event found by SearchEvents. */
+export interface EventMatch {
+  /** The event, without its embedding. */
+  event:
+    | FaceEvent
+    | undefined;
+  /** Cosine similarity to the embedding searched for. */
+  similarity: number;
+}
+
+/** SearchEventsResponse holds the most similar events. */
+export interface SearchEventsResponse {
+  /** Best first. */
+  matches: EventMatch[];
+  /** Events compared. */
+  compared: number;
+  /** True when the window held more events of the model than were compared (the newest were). */
+  truncated: boolean;
+}
+
 /** ErasePersonObservationsRequest names the person whose observations are erased. */
 export interface ErasePersonObservationsRequest {
   /** The caller; only observations of actor.tenant_id are changed. */
@@ -3217,6 +3259,375 @@ export const ListTrackEventsResponse: MessageFns<ListTrackEventsResponse> = {
   },
 };
 
+function createBaseSearchEventsRequest(): SearchEventsRequest {
+  return {
+    actor: undefined,
+    model: "",
+    embedding: Buffer.alloc(0),
+    maxResults: 0,
+    minSimilarity: 0,
+    from: undefined,
+    to: undefined,
+  };
+}
+
+export const SearchEventsRequest: MessageFns<SearchEventsRequest> = {
+  encode(message: SearchEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.embedding.length !== 0) {
+      writer.uint32(26).bytes(message.embedding);
+    }
+    if (message.maxResults !== 0) {
+      writer.uint32(32).uint32(message.maxResults);
+    }
+    if (message.minSimilarity !== 0) {
+      writer.uint32(45).float(message.minSimilarity);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(50).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.embedding = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxResults = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.minSimilarity = reader.float();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchEventsRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      embedding: isSet(object.embedding) ? Buffer.from(bytesFromBase64(object.embedding)) : Buffer.alloc(0),
+      maxResults: isSet(object.maxResults)
+        ? globalThis.Number(object.maxResults)
+        : isSet(object.max_results)
+        ? globalThis.Number(object.max_results)
+        : 0,
+      minSimilarity: isSet(object.minSimilarity)
+        ? globalThis.Number(object.minSimilarity)
+        : isSet(object.min_similarity)
+        ? globalThis.Number(object.min_similarity)
+        : 0,
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+    };
+  },
+
+  toJSON(message: SearchEventsRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.embedding.length !== 0) {
+      obj.embedding = base64FromBytes(message.embedding);
+    }
+    if (message.maxResults !== 0) {
+      obj.maxResults = Math.round(message.maxResults);
+    }
+    if (message.minSimilarity !== 0) {
+      obj.minSimilarity = floatToJson(message.minSimilarity);
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchEventsRequest>, I>>(base?: I): SearchEventsRequest {
+    return SearchEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchEventsRequest>, I>>(object: I): SearchEventsRequest {
+    const message = createBaseSearchEventsRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.model = object.model ?? "";
+    message.embedding = object.embedding ?? Buffer.alloc(0);
+    message.maxResults = object.maxResults ?? 0;
+    message.minSimilarity = object.minSimilarity ?? 0;
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    return message;
+  },
+};
+
+function createBaseEventMatch(): EventMatch {
+  return { event: undefined, similarity: 0 };
+}
+
+export const EventMatch: MessageFns<EventMatch> = {
+  encode(message: EventMatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      FaceEvent.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(21).float(message.similarity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventMatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventMatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = FaceEvent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.similarity = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventMatch {
+    return {
+      event: isSet(object.event) ? FaceEvent.fromJSON(object.event) : undefined,
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+    };
+  },
+
+  toJSON(message: EventMatch): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = FaceEvent.toJSON(message.event);
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventMatch>, I>>(base?: I): EventMatch {
+    return EventMatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventMatch>, I>>(object: I): EventMatch {
+    const message = createBaseEventMatch();
+    message.event = (object.event !== undefined && object.event !== null)
+      ? FaceEvent.fromPartial(object.event)
+      : undefined;
+    message.similarity = object.similarity ?? 0;
+    return message;
+  },
+};
+
+function createBaseSearchEventsResponse(): SearchEventsResponse {
+  return { matches: [], compared: 0, truncated: false };
+}
+
+export const SearchEventsResponse: MessageFns<SearchEventsResponse> = {
+  encode(message: SearchEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.matches) {
+      EventMatch.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.compared !== 0) {
+      writer.uint32(16).uint32(message.compared);
+    }
+    if (message.truncated !== false) {
+      writer.uint32(24).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.matches.push(EventMatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.compared = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchEventsResponse {
+    return {
+      matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => EventMatch.fromJSON(e)) : [],
+      compared: isSet(object.compared) ? globalThis.Number(object.compared) : 0,
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: SearchEventsResponse): unknown {
+    const obj: any = {};
+    if (message.matches?.length) {
+      obj.matches = message.matches.map((e) => EventMatch.toJSON(e));
+    }
+    if (message.compared !== 0) {
+      obj.compared = Math.round(message.compared);
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchEventsResponse>, I>>(base?: I): SearchEventsResponse {
+    return SearchEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchEventsResponse>, I>>(object: I): SearchEventsResponse {
+    const message = createBaseSearchEventsResponse();
+    message.matches = object.matches?.map((e) => EventMatch.fromPartial(e)) || [];
+    message.compared = object.compared ?? 0;
+    message.truncated = object.truncated ?? false;
+    return message;
+  },
+};
+
 function createBaseErasePersonObservationsRequest(): ErasePersonObservationsRequest {
   return { actor: undefined, personId: "", purge: false };
 }
@@ -3536,6 +3947,22 @@ export const IngestQueryServiceService = {
     responseDeserialize: (value: Buffer): ListTrackEventsResponse => ListTrackEventsResponse.decode(value),
   },
   /**
+   * SearchEvents returns the tenant's events of one embedding model most similar to an embedding
+   * (cosine), best first, among those captured in [from, to), read newest hour first: a window of at
+   * most 24 hours, and at most 50,000 events compared (`truncated` says when the window held more),
+   * since every event compared is a database read.
+   */
+  searchEvents: {
+    path: "/facerec.internal.ingest.v1.IngestQueryService/SearchEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchEventsRequest): Buffer => Buffer.from(SearchEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchEventsRequest => SearchEventsRequest.decode(value),
+    responseSerialize: (value: SearchEventsResponse): Buffer =>
+      Buffer.from(SearchEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchEventsResponse => SearchEventsResponse.decode(value),
+  },
+  /**
    * ErasePersonObservations takes a deleted person out of the tenant's stored observations:
    * unmatches their events and sightings (person, similarity and matched face cleared; a sighting
    * becomes an unknown face of its track) or, with `purge`, deletes them with their embeddings and
@@ -3596,6 +4023,13 @@ export interface IngestQueryServiceServer extends UntypedServiceImplementation {
    * the worker's events of the last 24 hours before `to`; NOT_FOUND when none.
    */
   listTrackEvents: handleUnaryCall<ListTrackEventsRequest, ListTrackEventsResponse>;
+  /**
+   * SearchEvents returns the tenant's events of one embedding model most similar to an embedding
+   * (cosine), best first, among those captured in [from, to), read newest hour first: a window of at
+   * most 24 hours, and at most 50,000 events compared (`truncated` says when the window held more),
+   * since every event compared is a database read.
+   */
+  searchEvents: handleUnaryCall<SearchEventsRequest, SearchEventsResponse>;
   /**
    * ErasePersonObservations takes a deleted person out of the tenant's stored observations:
    * unmatches their events and sightings (person, similarity and matched face cleared; a sighting
@@ -3751,6 +4185,27 @@ export interface IngestQueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListTrackEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SearchEvents returns the tenant's events of one embedding model most similar to an embedding
+   * (cosine), best first, among those captured in [from, to), read newest hour first: a window of at
+   * most 24 hours, and at most 50,000 events compared (`truncated` says when the window held more),
+   * since every event compared is a database read.
+   */
+  searchEvents(
+    request: SearchEventsRequest,
+    callback: (error: ServiceError | null, response: SearchEventsResponse) => void,
+  ): ClientUnaryCall;
+  searchEvents(
+    request: SearchEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchEventsResponse) => void,
+  ): ClientUnaryCall;
+  searchEvents(
+    request: SearchEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchEventsResponse) => void,
   ): ClientUnaryCall;
   /**
    * ErasePersonObservations takes a deleted person out of the tenant's stored observations:

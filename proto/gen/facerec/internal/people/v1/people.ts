@@ -23,6 +23,7 @@ import {
 import { Timestamp } from "../../../../google/protobuf/timestamp.ts";
 import { BoundingBox } from "../../../ingest/v1/ingest.ts";
 import { Actor } from "../../audit/v1/audit.ts";
+import { EventMatch } from "../../ingest/v1/ingest_query.ts";
 
 export const protobufPackage = "facerec.internal.people.v1";
 
@@ -391,6 +392,13 @@ export interface SearchFacesRequest {
   minSimilarity: number;
   /** Search with this event's stored embedding (its model's gallery) instead of a photo. */
   eventId: string;
+  /**
+   * Also return up to this many of the most similar stored events (0: none; at most 100), from
+   * ingest's SearchEvents.
+   */
+  maxEvents: number;
+  /** The events compared are those captured in the last this many hours (1..24; 0 means 1). */
+  eventsWithinHours: number;
 }
 
 /** PersonMatch is one person found by a search. */
@@ -419,6 +427,12 @@ export interface SearchResult {
   gallerySize: number;
   /** The event searched with, when the search named one (searched_face is then unset). */
   eventId: string;
+  /** The most similar stored events, best first, when max_events was set. */
+  events: EventMatch[];
+  /** Stored events compared for `events`. */
+  eventsCompared: number;
+  /** True when the window held more events than were compared. */
+  eventsTruncated: boolean;
 }
 
 /** SearchFacesResponse is the result or why the photo was refused. */
@@ -3597,6 +3611,8 @@ function createBaseSearchFacesRequest(): SearchFacesRequest {
     maxResults: 0,
     minSimilarity: 0,
     eventId: "",
+    maxEvents: 0,
+    eventsWithinHours: 0,
   };
 }
 
@@ -3619,6 +3635,12 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
     }
     if (message.eventId !== "") {
       writer.uint32(50).string(message.eventId);
+    }
+    if (message.maxEvents !== 0) {
+      writer.uint32(56).uint32(message.maxEvents);
+    }
+    if (message.eventsWithinHours !== 0) {
+      writer.uint32(64).uint32(message.eventsWithinHours);
     }
     return writer;
   },
@@ -3684,6 +3706,22 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
             message.eventId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxEvents = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.eventsWithinHours = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3716,6 +3754,16 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
         : isSet(object.event_id)
         ? globalThis.String(object.event_id)
         : "",
+      maxEvents: isSet(object.maxEvents)
+        ? globalThis.Number(object.maxEvents)
+        : isSet(object.max_events)
+        ? globalThis.Number(object.max_events)
+        : 0,
+      eventsWithinHours: isSet(object.eventsWithinHours)
+        ? globalThis.Number(object.eventsWithinHours)
+        : isSet(object.events_within_hours)
+        ? globalThis.Number(object.events_within_hours)
+        : 0,
     };
   },
 
@@ -3739,6 +3787,12 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
     if (message.eventId !== "") {
       obj.eventId = message.eventId;
     }
+    if (message.maxEvents !== 0) {
+      obj.maxEvents = Math.round(message.maxEvents);
+    }
+    if (message.eventsWithinHours !== 0) {
+      obj.eventsWithinHours = Math.round(message.eventsWithinHours);
+    }
     return obj;
   },
 
@@ -3755,6 +3809,8 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
     message.maxResults = object.maxResults ?? 0;
     message.minSimilarity = object.minSimilarity ?? 0;
     message.eventId = object.eventId ?? "";
+    message.maxEvents = object.maxEvents ?? 0;
+    message.eventsWithinHours = object.eventsWithinHours ?? 0;
     return message;
   },
 };
@@ -3867,7 +3923,16 @@ export const PersonMatch: MessageFns<PersonMatch> = {
 };
 
 function createBaseSearchResult(): SearchResult {
-  return { searchedFace: undefined, model: "", matches: [], gallerySize: 0, eventId: "" };
+  return {
+    searchedFace: undefined,
+    model: "",
+    matches: [],
+    gallerySize: 0,
+    eventId: "",
+    events: [],
+    eventsCompared: 0,
+    eventsTruncated: false,
+  };
 }
 
 export const SearchResult: MessageFns<SearchResult> = {
@@ -3886,6 +3951,15 @@ export const SearchResult: MessageFns<SearchResult> = {
     }
     if (message.eventId !== "") {
       writer.uint32(42).string(message.eventId);
+    }
+    for (const v of message.events) {
+      EventMatch.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.eventsCompared !== 0) {
+      writer.uint32(56).uint32(message.eventsCompared);
+    }
+    if (message.eventsTruncated !== false) {
+      writer.uint32(64).bool(message.eventsTruncated);
     }
     return writer;
   },
@@ -3943,6 +4017,30 @@ export const SearchResult: MessageFns<SearchResult> = {
             message.eventId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.events.push(EventMatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.eventsCompared = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.eventsTruncated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3974,6 +4072,17 @@ export const SearchResult: MessageFns<SearchResult> = {
         : isSet(object.event_id)
         ? globalThis.String(object.event_id)
         : "",
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => EventMatch.fromJSON(e)) : [],
+      eventsCompared: isSet(object.eventsCompared)
+        ? globalThis.Number(object.eventsCompared)
+        : isSet(object.events_compared)
+        ? globalThis.Number(object.events_compared)
+        : 0,
+      eventsTruncated: isSet(object.eventsTruncated)
+        ? globalThis.Boolean(object.eventsTruncated)
+        : isSet(object.events_truncated)
+        ? globalThis.Boolean(object.events_truncated)
+        : false,
     };
   },
 
@@ -3994,6 +4103,15 @@ export const SearchResult: MessageFns<SearchResult> = {
     if (message.eventId !== "") {
       obj.eventId = message.eventId;
     }
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => EventMatch.toJSON(e));
+    }
+    if (message.eventsCompared !== 0) {
+      obj.eventsCompared = Math.round(message.eventsCompared);
+    }
+    if (message.eventsTruncated !== false) {
+      obj.eventsTruncated = message.eventsTruncated;
+    }
     return obj;
   },
 
@@ -4009,6 +4127,9 @@ export const SearchResult: MessageFns<SearchResult> = {
     message.matches = object.matches?.map((e) => PersonMatch.fromPartial(e)) || [];
     message.gallerySize = object.gallerySize ?? 0;
     message.eventId = object.eventId ?? "";
+    message.events = object.events?.map((e) => EventMatch.fromPartial(e)) || [];
+    message.eventsCompared = object.eventsCompared ?? 0;
+    message.eventsTruncated = object.eventsTruncated ?? false;
     return message;
   },
 };
