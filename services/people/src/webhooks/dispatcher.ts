@@ -63,6 +63,7 @@ export class WebhookDispatcher {
   readonly #pollMs: number;
   readonly #concurrency: number;
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #attempts = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #again = false;
@@ -112,12 +113,13 @@ export class WebhookDispatcher {
       });
   }
 
-  /** Stops sending; attempts under way are abandoned and due again once their lease ends. */
+  /** Stops sending; attempts under way are abandoned (awaited) and due again once their lease ends. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     for (const controller of this.#inFlight.values()) controller.abort();
     await this.#ticking;
+    await Promise.all(this.#attempts);
   }
 
   async #tick(): Promise<void> {
@@ -144,14 +146,16 @@ export class WebhookDispatcher {
       if (claimed.modifiedCount !== 1) continue;
       const controller = new AbortController();
       this.#inFlight.set(delivery._id, controller);
-      this.#attempt(delivery, controller.signal)
+      const attempt = this.#attempt(delivery, controller.signal)
         .catch((err: unknown) =>
           this.#log.warn({ err, delivery: delivery._id }, "webhook attempt not recorded"),
         )
         .finally(() => {
           this.#inFlight.delete(delivery._id);
+          this.#attempts.delete(attempt);
           this.wake();
         });
+      this.#attempts.add(attempt);
     }
   }
 
