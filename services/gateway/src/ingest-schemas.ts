@@ -24,7 +24,7 @@ export const workerSchema = z
     streamCount: z.number().int(),
     disconnectReason: z.string().nullable().meta({
       description:
-        "Why its last stream ended, while disconnected (null while connected): worker_closed, connection_lost, key_inactive, key_deleted, key_expired, token_revoked, token_expired, worker_id_changed, or the code the server ended it with (e.g. storage_unavailable).",
+        "Why its last stream ended, while disconnected (null while connected): worker_closed, connection_lost, key_inactive, key_deleted, key_expired, token_revoked, token_expired, worker_id_changed, or the failure code the server ended it with (e.g. shutting_down, storage_unavailable; README.md lists them).",
       example: "key_inactive",
     }),
   })

@@ -1521,7 +1521,7 @@ export interface components {
             /** Format: date-time */
             connectedSince: string | null;
             /**
-             * @description Why its last stream ended, while disconnected (null while connected): worker_closed, connection_lost, key_inactive, key_deleted, key_expired, token_revoked, token_expired, worker_id_changed, or the code the server ended it with (e.g. storage_unavailable).
+             * @description Why its last stream ended, while disconnected (null while connected): worker_closed, connection_lost, key_inactive, key_deleted, key_expired, token_revoked, token_expired, worker_id_changed, or the failure code the server ended it with (e.g. shutting_down, storage_unavailable; README.md lists them).
              * @example key_inactive
              */
             disconnectReason: string | null;
