@@ -8,8 +8,9 @@
  * It lives with the contracts because it is one: clients branch on these codes. Plain data with no
  * imports, so the worker, which ships without the services' code, uses it too.
  *
- * Adding a code: one entry, under the group it belongs to; then `npm run failure-codes:readme`
- * rewrites the README section (a test fails while it is stale).
+ * Adding a code: one entry, under the group it belongs to; then
+ * `npx node services/shared/src/failure-codes-readme.ts --write` rewrites README.md's tables
+ * (services/shared/src/failure-codes.test.ts fails while they are stale).
  */
 
 /** HTTP statuses the REST API answers problems with. */
