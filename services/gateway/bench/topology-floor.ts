@@ -16,7 +16,11 @@ import {
   AuthServiceService,
   type ExchangeApiKeyRequest,
 } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
-import { type ApiKey, KeysServiceClient, KeysServiceService } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
+import {
+  type ApiKey,
+  KeysServiceClient,
+  KeysServiceService,
+} from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { callUnary, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";

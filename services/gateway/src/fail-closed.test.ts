@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { ActorType } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
-import type { IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import { fromGrpcError } from "@facerec/shared/errors.ts";
 import { callUnary, HealthCheck, internalClient } from "@facerec/shared/grpc/clients.ts";
 import { roleToProto } from "@facerec/shared/roles.ts";

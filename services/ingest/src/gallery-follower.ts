@@ -10,7 +10,10 @@
  * beside the current gallery and swapped in once complete, so matching never sees half of one.
  */
 import { EventEmitter } from "node:events";
-import type { PeopleServiceClient, WatchGalleryResponse } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import type {
+  PeopleServiceClient,
+  WatchGalleryResponse,
+} from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";

@@ -9,7 +9,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { FaceObservation, IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
-import { PeopleServiceClient, type WatchGalleryResponse } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import {
+  PeopleServiceClient,
+  type WatchGalleryResponse,
+} from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 import {
