@@ -27,6 +27,7 @@ const PER_POLL = 10;
 
 export class PersonErasures {
   readonly #rows: PeopleModels["personErasures"];
+  readonly #people: PeopleModels["people"];
   readonly #ingest: IngestQueryServiceClient;
   readonly #audit: AuditTrail;
   readonly #log: Logger;
@@ -40,6 +41,7 @@ export class PersonErasures {
     log: Logger;
   }) {
     this.#rows = opts.models.personErasures;
+    this.#people = opts.models.people;
     this.#ingest = opts.ingest;
     this.#audit = opts.audit;
     this.#log = opts.log;
@@ -77,6 +79,12 @@ export class PersonErasures {
   async attempt(personId: string, timeoutMs = ERASE_TIMEOUT_MS): Promise<boolean> {
     const row = await this.#rows.findOne({ _id: personId }).lean<PersonErasureDoc>();
     if (!row) return true;
+    if (await this.#people.exists({ _id: personId, tenantId: row.tenantId })) {
+      // The deletion that recorded it failed half-way (the person is still there): nothing to erase;
+      // a DELETE that is tried again records it again.
+      await this.#rows.deleteOne({ _id: personId });
+      return false;
+    }
     // Leased while it runs: other replicas' pollers leave it alone.
     await this.#rows.updateOne(
       { _id: personId },
