@@ -124,9 +124,9 @@ export const personListWithLastSightingResponse = z
 export const personWithLastSightingResponse = z
   .object({
     person: personSchema.extend({
-      lastSighting: sightingSchema.nullable().meta({
+      lastSighting: sightingSchema.nullable().optional().meta({
         description:
-          "The person's most recent sighting; null when none was found in the last week of sightings.",
+          "The person's most recent sighting in the last 7 days; null when none was found; absent when sightings could not be read (ingest unavailable).",
       }),
     }),
   })

@@ -1,6 +1,4 @@
 /** A tenant's people and their enrolled faces: viewers read, admins change. */
-import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
-import type { Person } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { GatewayDeps } from "../deps.ts";
 import { jpegBody } from "../ingest-schemas.ts";
@@ -23,7 +21,7 @@ import {
 import { type AnyRoute, defineRoute } from "../route.ts";
 import { idParams } from "../schemas.ts";
 import { personListWithLastSightingResponse, personWithLastSightingResponse } from "../sighting-schemas.ts";
-import { lastSightingFinder, presentSighting } from "./sightings.ts";
+import { lastSightingsFinder } from "./sightings.ts";
 
 const READERS = ["viewer", "admin"] as const;
 const ADMINS = ["admin"] as const;
@@ -31,30 +29,7 @@ const TAG = "people";
 
 export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
   const { people } = deps;
-  const lastSighting = lastSightingFinder(deps);
-  const { ingest } = deps;
-  /** The people's last sightings in one call; undefined when ingest cannot answer (the list still can). */
-  const lastSightings = async (actor: Actor, listed: Person[]) => {
-    if (listed.length === 0) return new Map();
-    try {
-      const { sightings } = await callUnary(ingest.lastSightings.bind(ingest), {
-        actor,
-        personIds: listed.map((p) => p.id),
-      });
-      const byId = new Map(listed.map((p) => [p.id, p]));
-      return new Map(
-        sightings.map((s) => {
-          const person = byId.get(s.personId)!;
-          return [
-            s.personId,
-            presentSighting(s, { personName: person.displayName, watchlist: person.watchlist }),
-          ];
-        }),
-      );
-    } catch {
-      return undefined;
-    }
-  };
+  const lastSightings = lastSightingsFinder(deps);
   return [
     defineRoute({
       method: "get",
@@ -127,8 +102,12 @@ export function peopleRoutes(deps: GatewayDeps): AnyRoute[] {
           actor: caller.actor,
           id: params.id,
         });
+        const last = await lastSightings(caller.actor, [person!]);
         ctx.body = {
-          person: { ...presentPerson(person!), lastSighting: await lastSighting(caller.actor, params.id) },
+          person: {
+            ...presentPerson(person!),
+            ...(last ? { lastSighting: last.get(params.id) ?? null } : {}),
+          },
         };
       },
     }),

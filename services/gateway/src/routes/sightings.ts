@@ -10,7 +10,7 @@ import {
   SightingChangeKind,
   type WatchSightingsResponse,
 } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
-import type { PeopleServiceClient } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import type { PeopleServiceClient, Person } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { fromGrpcError } from "@facerec/shared/errors.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { status } from "@grpc/grpc-js";
@@ -94,32 +94,32 @@ export function presentSighting(s: Sighting, person: PersonInfo) {
   };
 }
 
-/** Pages of sightings read at most when looking for a person's last one (a page reads up to a day). */
-const LAST_SIGHTING_PAGES = 7;
-
-/** A function finding a person's most recent sighting (or null), for GET /v1/people/{id}. */
-export function lastSightingFinder({ ingest, people }: Pick<GatewayDeps, "ingest" | "people">) {
-  const names = new PersonNames(people);
-  return async (actor: Actor, personId: string) => {
-    let pageToken = "";
-    for (let page = 0; page < LAST_SIGHTING_PAGES; page++) {
-      const found = await callUnary(ingest.listSightings.bind(ingest), {
+/**
+ * A function finding people's most recent sightings in one ingest call (for GET /v1/people and
+ * GET /v1/people/{id}): by person id, absent when never seen lately; undefined when ingest cannot
+ * answer, so the people can still be shown, without when they were last seen.
+ */
+export function lastSightingsFinder({ ingest }: Pick<GatewayDeps, "ingest">) {
+  return async (actor: Actor, listed: Person[]) => {
+    if (listed.length === 0) return new Map<string, ReturnType<typeof presentSighting>>();
+    try {
+      const { sightings } = await callUnary(ingest.lastSightings.bind(ingest), {
         actor,
-        personId,
-        cameraId: "",
-        siteId: "",
-        workerId: "",
-        from: undefined,
-        to: undefined,
-        identified: true,
-        pageSize: 1,
-        pageToken,
+        personIds: listed.map((p) => p.id),
       });
-      if (found.sightings.length > 0) return (await names.present(actor, found.sightings))[0]!;
-      pageToken = found.nextPageToken;
-      if (!pageToken) break;
+      const byId = new Map(listed.map((p) => [p.id, p]));
+      return new Map(
+        sightings.map((s) => {
+          const person = byId.get(s.personId)!;
+          return [
+            s.personId,
+            presentSighting(s, { personName: person.displayName, watchlist: person.watchlist }),
+          ];
+        }),
+      );
+    } catch {
+      return undefined;
     }
-    return null;
   };
 }
 

@@ -976,7 +976,7 @@ export interface components {
                 id: string;
                 labels: string[];
                 /**
-                 * @description The person's most recent sighting; null when none was found in the last week of sightings.
+                 * @description The person's most recent sighting in the last 7 days; null when none was found; absent when sightings could not be read (ingest unavailable).
                  * @example {
                  *       "id": "2026120614-3fJq9x2Vd0XqK1mZp7s4Aa",
                  *       "personId": "6f1c2a9e-0d3b-4c55-9b1e-2f0a4e7d8c11",
@@ -995,7 +995,7 @@ export interface components {
                  *       "bestEventHasThumbnail": true
                  *     }
                  */
-                lastSighting: {
+                lastSighting?: {
                     bestEventHasThumbnail: boolean;
                     /** @description The observation with the best face; its JPEG is GET /v1/events/{bestEventId}/thumbnail when bestEventHasThumbnail. */
                     bestEventId: string;

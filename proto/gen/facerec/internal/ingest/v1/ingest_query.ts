@@ -130,7 +130,7 @@ export interface WorkerStatus {
    * worker crash), `key_inactive`, `key_deleted`, `key_expired` (its key was revoked),
    * `token_revoked` (revoked for another reason), `token_expired` (the stream outlived its token),
    * `worker_id_changed` (its stream went on under another worker id), or the code the server ended
-   * it with (e.g. `storage_unavailable`, `server_shutdown`, `internal`).
+   * it with (e.g. `storage_unavailable`, `shutting_down`, `internal`).
    */
   disconnectReason: string;
 }
