@@ -326,7 +326,7 @@ export function photoProblem(rejection: PhotoRejection): Problem {
 
 const iso = (d: Date | undefined) => d?.toISOString() ?? "";
 
-export function presentPerson(person: Person) {
+export function presentPerson(person: Person): z.infer<typeof personSchema> {
   return {
     id: person.id,
     displayName: person.displayName,
@@ -341,7 +341,7 @@ export function presentPerson(person: Person) {
   };
 }
 
-export function presentFace(face: PersonFace) {
+export function presentFace(face: PersonFace): z.infer<typeof faceSchema> {
   return {
     id: face.id,
     personId: face.personId,
@@ -357,11 +357,14 @@ export function presentFace(face: PersonFace) {
   };
 }
 
-function presentDetectedFace(face: DetectedFace) {
+function presentDetectedFace(face: DetectedFace): z.infer<typeof detectedFaceSchema> {
   return { index: face.index, bbox: face.bbox!, detScore: face.detScore };
 }
 
-export function presentSearchResult(result: SearchResult, includeEvents: boolean) {
+export function presentSearchResult(
+  result: SearchResult,
+  includeEvents: boolean,
+): z.infer<typeof searchResponse> {
   return {
     ...(includeEvents
       ? {

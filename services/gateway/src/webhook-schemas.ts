@@ -137,7 +137,7 @@ const STATUS_NAMES: Partial<Record<DeliveryStatus, z.infer<typeof deliveryStatus
   [DeliveryStatus.DELIVERY_STATUS_FAILED]: "failed",
 };
 
-export function presentWebhook(webhook: Webhook) {
+export function presentWebhook(webhook: Webhook): z.infer<typeof webhookSchema> {
   return {
     id: webhook.id,
     url: webhook.url,
@@ -149,7 +149,7 @@ export function presentWebhook(webhook: Webhook) {
   };
 }
 
-export function presentDelivery(delivery: WebhookDelivery) {
+export function presentDelivery(delivery: WebhookDelivery): z.infer<typeof webhookDeliverySchema> {
   return {
     id: delivery.id,
     webhookId: delivery.webhookId,

@@ -14,9 +14,15 @@ import type { PeopleServiceClient, Person } from "@facerec/proto/facerec/interna
 import { fromGrpcError } from "@facerec/shared/errors.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { status } from "@grpc/grpc-js";
+import type { z } from "zod";
 import type { GatewayDeps } from "../deps.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
-import { sightingListResponse, sightingStreamBody, sightingsQuery } from "../sighting-schemas.ts";
+import {
+  sightingListResponse,
+  type sightingSchema,
+  sightingStreamBody,
+  sightingsQuery,
+} from "../sighting-schemas.ts";
 
 const READERS = ["viewer", "admin"] as const;
 const TAG = "sightings";
@@ -75,7 +81,7 @@ class PersonNames {
   }
 }
 
-export function presentSighting(s: Sighting, person: PersonInfo) {
+export function presentSighting(s: Sighting, person: PersonInfo): z.infer<typeof sightingSchema> {
   return {
     id: s.id,
     personId: s.personId || null,
