@@ -29,7 +29,7 @@ describe("grpcurl against every gRPC service, through reflection alone", () => {
     ["keys", ["facerec.internal.audit.v1.AuditService", "facerec.internal.keys.v1.KeysService"]],
     ["auth", ["facerec.internal.auth.v1.AuthService"]],
     ["ingest", ["facerec.ingest.v1.IngestService"]],
-    ["people", ["facerec.internal.people.v1.PeopleService"]],
+    ["people", ["facerec.internal.people.v1.PeopleService", "facerec.internal.webhooks.v1.WebhooksService"]],
   ] as const;
 
   for (const [name, services] of servers) {
