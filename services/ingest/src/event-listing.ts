@@ -145,8 +145,6 @@ export class EventListing {
   readonly #directory: PartitionDirectory;
   /** Per hour collection and camera. */
   readonly #writers = new Map<string, CameraWriter>();
-  /** Every listing of this process: an erasure edits a bucket through whichever holds its writer. */
-  static readonly #instances = new Set<WeakRef<EventListing>>();
 
   constructor(
     partitions: EventPartitions,
@@ -156,7 +154,6 @@ export class EventListing {
     this.#partitions = partitions;
     this.#directory = directory;
     this.#writeConcern = writeConcern;
-    EventListing.#instances.add(new WeakRef(this));
   }
 
   /** Adds events to their hours' listing. */
@@ -308,9 +305,10 @@ export class EventListing {
 
   /**
    * Applies `change` to every listed event of `personId` in the tenant's hours (the erasure of a
-   * deleted person); returns how many events it was given. A bucket that a listing of this process
-   * is appending to is edited by its writer, in turn with the appends (the writer's lines are what
-   * its next append writes); any other in place.
+   * deleted person); returns how many events it was given. A bucket this listing is appending to
+   * is edited by its writer, in turn with the appends (the writer's lines are what its next append
+   * writes); any other in place. So the erasure must use the listing ingest appends through
+   * (EventStore.listing).
    */
   async editPerson(tenantId: string, personId: string, change: EventChange): Promise<number> {
     let changed = 0;
@@ -326,33 +324,18 @@ export class EventListing {
         const split = _id.lastIndexOf("~");
         const camera = _id.slice(0, split);
         const edit = { number: Number(_id.slice(split + 1)), change: counting };
-        const owner = EventListing.#writerOf(`${partition.db}/${partition.collection}\n${camera}`);
-        if (!owner) {
+        const writer = this.#writers.get(`${partition.db}/${partition.collection}\n${camera}`);
+        if (!writer) {
           await this.#editStored(collection, _id, counting);
           continue;
         }
-        const { listing, writer } = owner;
         await new Promise<void>((resolve, reject) => {
           writer.waiting.push({ events: [], edit, resolve, reject });
-          if (!writer.writing) void listing.#drain(writer);
+          if (!writer.writing) void this.#drain(writer);
         });
       }
     }
     return changed;
-  }
-
-  /** The listing of this process holding the writer of `key` (hour collection and camera), if any. */
-  static #writerOf(key: string): { listing: EventListing; writer: CameraWriter } | undefined {
-    for (const ref of EventListing.#instances) {
-      const listing = ref.deref();
-      if (!listing) {
-        EventListing.#instances.delete(ref);
-        continue;
-      }
-      const writer = listing.#writers.get(key);
-      if (writer) return { listing, writer };
-    }
-    return undefined;
   }
 
   /** The tenant's listing hours, as stored now (every replica's). */

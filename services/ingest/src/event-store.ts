@@ -119,7 +119,8 @@ export type AfterStore = (tenantId: string, documents: FaceEventDoc[], duplicate
 export class EventStore {
   #afterStore: AfterStore | undefined;
   readonly #partitions: EventPartitions;
-  readonly #listing: EventListing;
+  /** The events' listing; an erasure edits it through this same instance (its writers' buckets). */
+  readonly listing: EventListing;
   readonly #matcher: Matcher | undefined;
   readonly #claims: BatchClaims;
   readonly #inserts = new GroupedInserts<FaceEventDoc>({
@@ -132,7 +133,7 @@ export class EventStore {
     this.#matcher = matcher;
     this.#partitions = new EventPartitions(models.database);
     this.#claims = new BatchClaims(this.#partitions, DURABLE_WRITE);
-    this.#listing = new EventListing(
+    this.listing = new EventListing(
       this.#partitions,
       new PartitionDirectory(this.#partitions),
       DURABLE_WRITE,
@@ -170,7 +171,7 @@ export class EventStore {
         return ofHour.length - storedBefore.size;
       }),
     );
-    if (documents.length > 0) await this.#listing.append(tenantId, documents.map(toListedEvent));
+    if (documents.length > 0) await this.listing.append(tenantId, documents.map(toListedEvent));
     const accepted = inserted.reduce((sum, n) => sum + n, 0);
     return { accepted, duplicate: documents.length > 0 && accepted === 0 };
   }
@@ -183,7 +184,7 @@ export class EventStore {
   async list(tenantId: string, query: EventQuery): Promise<{ events: FaceEvent[]; nextPageToken: string }> {
     const size = clampPageSize(query.pageSize, DEFAULT_PAGE_SIZE);
     const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
-    const page = await this.#listing.page(
+    const page = await this.listing.page(
       tenantId,
       {
         siteId: query.siteId,

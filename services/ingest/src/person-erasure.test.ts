@@ -42,7 +42,13 @@ describe("person erasure in ingest", () => {
     await tracker.start();
     // Never started: an empty gallery, as on a replica the deleted person's faces already left.
     people = internalClient(PeopleServiceClient, "127.0.0.1:1");
-    erasure = new PersonErasure({ models, tracker, follower: new GalleryFollower(people, log), log });
+    erasure = new PersonErasure({
+      models,
+      listing: events.listing,
+      tracker,
+      follower: new GalleryFollower(people, log),
+      log,
+    });
   });
   after(async () => {
     tracker.stop();

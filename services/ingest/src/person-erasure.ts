@@ -18,8 +18,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "@facerec/shared/errors.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { status } from "@grpc/grpc-js";
-import { type EventChange, EventListing } from "./event-listing.ts";
-import { EventPartitions, PartitionDirectory } from "./event-partitions.ts";
+import type { EventChange, EventListing } from "./event-listing.ts";
+import { EventPartitions } from "./event-partitions.ts";
 import { DURABLE_WRITE } from "./event-store.ts";
 import type { GalleryFollower } from "./gallery-follower.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
@@ -56,16 +56,14 @@ export class PersonErasure {
 
   constructor(opts: {
     models: IngestModels;
+    /** The listing ingest appends through (EventStore.listing), so buckets being appended to are edited in turn. */
+    listing: EventListing;
     tracker: SightingTracker;
     follower: GalleryFollower;
     log: Logger;
   }) {
     this.#partitions = new EventPartitions(opts.models.database);
-    this.#listing = new EventListing(
-      this.#partitions,
-      new PartitionDirectory(this.#partitions),
-      DURABLE_WRITE,
-    );
+    this.#listing = opts.listing;
     this.#tracker = opts.tracker;
     this.#follower = opts.follower;
     this.#log = opts.log;

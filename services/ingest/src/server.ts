@@ -112,7 +112,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
         registry,
         sightings: { store: sightings, tracker },
         lookup: new EventLookup({ models, store }),
-        erasure: new PersonErasure({ models, tracker, follower: gallery, log }),
+        erasure: new PersonErasure({ models, listing: store.listing, tracker, follower: gallery, log }),
         log,
       }),
     ],
