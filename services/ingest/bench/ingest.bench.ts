@@ -47,7 +47,8 @@ import type { FaceEventDoc } from "../src/models.ts";
 const SOAK = process.argv.includes("--soak");
 const BURSTS = process.argv.includes("--bursts");
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
-const LEVELS = [1, 8, 64];
+/** Concurrent streams measured (8 among them); BENCH_INGEST_LEVELS=8 measures only the level every target is at. */
+const LEVELS = process.env.BENCH_INGEST_LEVELS?.split(",").map(Number) ?? [1, 8, 64];
 const OBSERVATIONS_PER_BATCH = 32;
 const EMBEDDING_DIM = 512;
 /** Batches a client keeps unacknowledged per stream: the server's per-stream in-flight limit. */

@@ -1,11 +1,13 @@
 /**
  * The in-memory gallery: every enrolled face's embedding, per tenant and embedding model, searched
- * exactly (cosine of L2-normalised vectors, i.e. a dot product with each row). Pure data structure:
+ * exhaustively (cosine of L2-normalised vectors, i.e. a dot product with each row: an int8 pass over
+ * every row, then the best few again in float32, see ModelGallery.search). Pure data structure:
  * the people service keeps one current by polling its change collection, and ingest keeps its own
  * from the people service's WatchGallery feed, so matching costs no network call.
  *
- * Rows are packed in one Float32Array per (tenant, model) so a search is a sequential scan; removal
- * moves the last row into the hole (O(dim)), so the order of rows means nothing.
+ * Rows are packed in one Float32Array per (tenant, model), and their codes in one Uint8Array (5
+ * bytes per dimension in all: 2.5 GB for a million 512-d faces), so a search is a sequential scan;
+ * removal moves the last row into the hole (O(dim)), so the order of rows means nothing.
  */
 
 export interface GalleryEntry {
@@ -17,44 +19,72 @@ export interface GalleryEntry {
   vector: Float32Array;
 }
 
-/** Per query, the `take` best rows of a batch, best first: `rows` and `scores` are query-major. */
-export interface TopRows {
-  /**
-   * onnxruntime's TopK gives int64 indexes; they stay BigInts until read, since a search reads only
-   * the first few per query (converting them all was a tenth of a search of 1k faces).
-   */
-  rows: Int32Array | BigInt64Array;
-  scores: Float32Array;
+/**
+ * Levels of a code: gallery rows use ±127 (stored offset by 128 as uint8), queries ±63 (the
+ * scorer codes them) so that any two adjacent u8×s8 products sum within int16, which x86 GEMMs
+ * without VNNI (AVX2's vpmaddubsw) saturate at.
+ */
+const ROW_LEVELS = 127;
+export const QUERY_LEVELS = 63;
+const ROW_CODE_OFFSET = 128;
+
+/**
+ * Components are coded within ±clip: 8 standard deviations of a unit vector's component (1/√dim),
+ * so a code step is ~0.003 of similarity at 512-d; a rare larger component is clipped, which only
+ * blurs that row's coarse score (the exact pass scores it again).
+ */
+function clipOf(dim: number): number {
+  return Math.min(1, 8 / Math.sqrt(dim));
+}
+
+/** A batch of queries and the gallery's rows, as float32 vectors, the rows also as int8 codes. */
+export interface ScoringBatch {
+  /** The queries, one row per query: `batch` rows × `dim` columns. */
+  queries: Float32Array;
+  batch: number;
+  /** The faces' vectors, one row per face: `count` rows × `dim` columns. */
+  rows: Float32Array;
+  /** The faces' codes offset by 128, laid out as `rows`. */
+  rowCodes: Uint8Array;
+  count: number;
+  dim: number;
+  /** Code queries within ±clip in QUERY_LEVELS steps, as the rows were. */
+  clip: number;
+  take: number;
+}
+
+/** Per query, `take` candidate rows and their exact similarity, query-major, most similar first. */
+export interface Candidates {
+  rows: Int32Array;
+  similarities: Float32Array;
 }
 
 /**
- * Finds, for each query of a batch, the `take` rows with the largest dot product: queries and rows
- * packed row-major with `dim` columns. The scores are a matrix product, which a GEMM library does
- * many times faster than a loop (`npm run bench:match`); `loopScorer` is the dependency-free
- * fallback.
+ * Finds each query's candidates: the rows whose codes have the largest dot product with the
+ * query's, then each one's exact similarity (float32 dot product). The coarse pass is a matrix
+ * product, which a GEMM library does many times faster than a loop (`npm run bench:match`).
  */
-export type BatchScorer = (
-  queries: Float32Array,
-  batch: number,
-  rows: Float32Array,
-  count: number,
-  dim: number,
-  take: number,
-) => Promise<TopRows>;
+export type BatchScorer = (batch: ScoringBatch) => Promise<Candidates>;
 
-export const loopScorer: BatchScorer = async (queries, batch, rows, count, dim, take) => {
-  const out: TopRows = { rows: new Int32Array(batch * take), scores: new Float32Array(batch * take) };
+/**
+ * The dependency-free reference: exact similarity to every row, no codes. What the GEMM scorer
+ * finds is compared with it.
+ */
+export const loopScorer: BatchScorer = async ({ queries, batch, rows, count, dim, take }) => {
+  const out: Candidates = {
+    rows: new Int32Array(batch * take),
+    similarities: new Float32Array(batch * take),
+  };
   const scores = new Float32Array(count);
   for (let b = 0; b < batch; b++) {
-    const q = queries.subarray(b * dim, (b + 1) * dim);
     for (let row = 0, base = 0; row < count; row++, base += dim) {
       let dot = 0;
-      for (let i = 0; i < dim; i++) dot += q[i]! * rows[base + i]!;
+      for (let i = 0; i < dim; i++) dot += queries[b * dim + i]! * rows[base + i]!;
       scores[row] = dot;
     }
-    for (const [i, row] of topRows(scores, take).entries()) {
-      out.rows[b * take + i] = row;
-      out.scores[b * take + i] = scores[row]!;
+    for (const [j, row] of topRows(scores, take).entries()) {
+      out.rows[b * take + j] = row;
+      out.similarities[b * take + j] = scores[row]!;
     }
   }
   return out;
@@ -69,14 +99,19 @@ export interface FaceMatch {
 /** One tenant's faces for one model. */
 export class ModelGallery {
   readonly dim: number;
+  readonly #clip: number;
   #vectors: Float32Array;
+  /** Each row's int8 code (offset by ROW_CODE_OFFSET), for the coarse pass. */
+  #codes: Uint8Array;
   readonly #faceIds: string[] = [];
   readonly #personIds: string[] = [];
   readonly #rowOf = new Map<string, number>();
 
   constructor(dim: number, initialCapacity = 64) {
     this.dim = dim;
+    this.#clip = clipOf(dim);
     this.#vectors = new Float32Array(dim * initialCapacity);
+    this.#codes = new Uint8Array(dim * initialCapacity);
   }
 
   get size(): number {
@@ -93,18 +128,30 @@ export class ModelGallery {
     let row = this.#rowOf.get(faceId);
     if (row === undefined) {
       row = this.#faceIds.length;
-      if ((row + 1) * this.dim > this.#vectors.length) {
-        const grown = new Float32Array(Math.max(this.#vectors.length * 2, this.dim * 64));
-        grown.set(this.#vectors);
-        this.#vectors = grown;
-      }
+      if ((row + 1) * this.dim > this.#vectors.length) this.#grow();
       this.#faceIds.push(faceId);
       this.#personIds.push(personId);
       this.#rowOf.set(faceId, row);
     } else {
       this.#personIds[row] = personId;
     }
-    this.#vectors.set(vector, row * this.dim);
+    const base = row * this.dim;
+    this.#vectors.set(vector, base);
+    const scale = ROW_LEVELS / this.#clip;
+    for (let i = 0; i < this.dim; i++) {
+      const code = Math.round(vector[i]! * scale);
+      this.#codes[base + i] = Math.max(-ROW_LEVELS, Math.min(ROW_LEVELS, code)) + ROW_CODE_OFFSET;
+    }
+  }
+
+  #grow(): void {
+    const length = Math.max(this.#vectors.length * 2, this.dim * 64);
+    const vectors = new Float32Array(length);
+    vectors.set(this.#vectors);
+    this.#vectors = vectors;
+    const codes = new Uint8Array(length);
+    codes.set(this.#codes);
+    this.#codes = codes;
   }
 
   /** Every face's row (the vector is a view into the gallery: copy it to keep it). */
@@ -123,6 +170,7 @@ export class ModelGallery {
     const last = this.#faceIds.length - 1;
     if (row !== last) {
       this.#vectors.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
+      this.#codes.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       this.#faceIds[row] = this.#faceIds[last]!;
       this.#personIds[row] = this.#personIds[last]!;
       this.#rowOf.set(this.#faceIds[row]!, row);
@@ -135,8 +183,12 @@ export class ModelGallery {
 
   /**
    * For each query, the `k` most similar people (each by its most similar face), best first, at
-   * least `minSimilarity` similar. The scorer ranks a few times `k` faces per query; when those
-   * are too few different people (people with many faces), it is asked again for more.
+   * least `minSimilarity` similar. The scorer takes a few times `k` candidate faces per query by
+   * their int8 codes (a quarter of float32's memory to read, and an integer GEMM that is several
+   * times faster) and scores them exactly from their float32 vectors, so similarities are exact,
+   * and so is the ranking unless more than the candidates code within a step or two of the best.
+   * When the candidates hold too few different people (people with many faces), it is asked
+   * again for more.
    */
   async search(
     queries: readonly Float32Array[],
@@ -146,44 +198,56 @@ export class ModelGallery {
     const { dim, size } = this;
     const floor = opts.minSimilarity ?? -1;
     const scorer = opts.scorer ?? loopScorer;
-    const packed = new Float32Array(queries.length * dim);
+    const batch = queries.length;
+    const packed = new Float32Array(batch * dim);
     for (const [b, q] of queries.entries()) {
       if (q.length !== dim) throw new Error(`expected ${dim} dimensions, got ${q.length}`);
       packed.set(q, b * dim);
     }
     if (size === 0) return queries.map(() => []);
+    const rows = this.#vectors.subarray(0, size * dim);
+    const rowCodes = this.#codes.subarray(0, size * dim);
     for (let take = Math.min(size, Math.max(4 * k, 16)); ; take = Math.min(size, take * 4)) {
-      const top = await scorer(
-        packed,
-        queries.length,
-        this.#vectors.subarray(0, size * dim),
-        size,
+      const found = await scorer({
+        queries: packed,
+        batch,
+        rows,
+        rowCodes,
+        count: size,
         dim,
+        clip: this.#clip,
         take,
-      );
+      });
       let widen = false;
       const results = queries.map((_, b) => {
-        const span = [b * take, (b + 1) * take] as const;
-        const best = this.#bestPeople(top.rows.subarray(...span), top.scores.subarray(...span), k, floor);
-        // More rows could add people only if the last one looked at still passed the floor.
-        if (best.length < k && take < size && top.scores[span[1] - 1]! >= floor) widen = true;
+        const [start, end] = [b * take, (b + 1) * take];
+        const best = this.#bestPeople(
+          found.rows.subarray(start, end),
+          found.similarities.subarray(start, end),
+          k,
+          floor,
+        );
+        // Faces not taken could add people only if the least similar taken still passed the floor
+        // (less a code step's worth, as they were taken by their codes).
+        if (best.length < k && take < size && found.similarities[end - 1]! >= floor - 0.01) widen = true;
         return best;
       });
       if (!widen) return results;
     }
   }
 
-  /** The first `k` different people of ranked rows, at least `floor` similar. */
-  #bestPeople(rows: TopRows["rows"], scores: Float32Array, k: number, floor: number): FaceMatch[] {
+  /** The first `k` different people of candidates most similar first, at least `floor` similar. */
+  #bestPeople(rows: Int32Array, similarities: Float32Array, k: number, floor: number): FaceMatch[] {
     const best: FaceMatch[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < rows.length && best.length < k; i++) {
-      if (scores[i]! < floor) break;
-      const row = Number(rows[i]!);
+      const similarity = similarities[i]!;
+      if (similarity < floor) break;
+      const row = rows[i]!;
       const personId = this.#personIds[row]!;
       if (seen.has(personId)) continue;
       seen.add(personId);
-      best.push({ personId, faceId: this.#faceIds[row]!, similarity: scores[i]! });
+      best.push({ personId, faceId: this.#faceIds[row]!, similarity });
     }
     return best;
   }
