@@ -829,6 +829,48 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
     }
   });
 
+  test("network policies let every service reach the addresses it is configured with (*_ADDR)", () => {
+    const objects = renderings.get("deploy/k8s/overlays/production")!;
+    const deployments = objects.filter((o) => o.kind === "Deployment");
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy").map((p) => obj(p["spec"]));
+    const nameOf = (selector: unknown) => obj(obj(selector)["matchLabels"])["app.kubernetes.io/name"];
+    const checked: string[] = [];
+    for (const caller of deployments) {
+      for (const { name, value } of containers(caller).flatMap((c) => arr(c["env"]).map(obj))) {
+        const address = /^([a-z0-9-]+):(\d+)$/.exec(String(value));
+        if (!String(name).endsWith("_ADDR") || !address) continue;
+        const [, host, servicePort] = address;
+        const service = objects.find((o) => o.kind === "Service" && o.metadata.name === host);
+        assert.ok(service, `${componentOf(caller)} ${name}=${value}: no Service ${host}`);
+        const target = String(nameOf({ matchLabels: obj(service["spec"])["selector"] }));
+        // The Service's port, as the container port it forwards to.
+        const portName = arr(obj(service["spec"])["ports"])
+          .map(obj)
+          .find((p) => String(p["port"]) === servicePort)?.["targetPort"];
+        const targetDeployment = deployments.find((d) => componentOf(d) === target)!;
+        const containerPort = containers(targetDeployment)
+          .flatMap((c) => arr(c["ports"]).map(obj))
+          .find((p) => p["name"] === portName || p["containerPort"] === portName)?.["containerPort"];
+        assert.ok(
+          containerPort,
+          `${componentOf(caller)} ${name}: Service ${host} has no port ${servicePort}`,
+        );
+        const allowed = policies
+          .filter((spec) => nameOf(spec["podSelector"]) === target)
+          .flatMap((spec) => arr(spec["ingress"]).map(obj))
+          .some(
+            (rule) =>
+              arr(rule["ports"]).some((p) => obj(p)["port"] === containerPort) &&
+              (rule["from"] === undefined ||
+                arr(rule["from"]).some((from) => nameOf(obj(from)["podSelector"]) === componentOf(caller))),
+          );
+        assert.ok(allowed, `${componentOf(caller)} may not reach ${target}:${containerPort} (${name})`);
+        checked.push(`${componentOf(caller)}→${target}`);
+      }
+    }
+    assert.ok(checked.includes("ingest→people"), `checked: ${checked.join(", ")}`);
+  });
+
   test("README's configuration table documents every variable every process reads", (t) => {
     // Names in README's table that no schema reads are reported, not failed: npm start's own
     // (MONGO_PORT) are there too.

@@ -11,6 +11,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { IngestServiceClient } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
+import { freePort } from "@facerec/shared/net.ts";
 import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 import {
   faceThumbnail,
@@ -91,6 +92,7 @@ function receiverVerifies(delivery: ReceivedDelivery, secret: string, toleranceS
 
 describe("webhooks", () => {
   let t: TestStack;
+  let metricsPort: number;
   let admin: string;
   let viewer: string;
   let ingest: IngestServiceClient;
@@ -133,6 +135,7 @@ describe("webhooks", () => {
   }
 
   before(async () => {
+    metricsPort = await freePort();
     person = await personPhotos();
     receiverUrl = await receiver.listen();
     t = await startTestStack({
@@ -141,6 +144,7 @@ describe("webhooks", () => {
       WEBHOOK_RETRY_MAX_MS: "1000",
       WEBHOOK_POLL_MS: "200",
       WEBHOOK_SCAN_MS: "1000",
+      PEOPLE_METRICS_PORT: String(metricsPort),
     });
     admin = await t.login();
     viewer = (await keyToken(t, admin, { role: "viewer" })).token;
@@ -276,6 +280,21 @@ describe("webhooks", () => {
     assert.equal(attempts.length, 3);
     assert.equal(new Set(attempts.map((a) => a.headers["facerec-event-id"])).size, 1);
     assert.ok(attempts.every((a) => receiverVerifies(a, sightingsHook.secret)));
+    // The operator sees the receiver's trouble in the people service's metrics.
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    const sightings = 'event_type="sighting.started"';
+    assert.ok(
+      value(new RegExp(`facerec_webhook_attempts_total\\{${sightings},answer="5xx"\\} (\\d+)`)) >= 2,
+      text,
+    );
+    assert.ok(value(new RegExp(`facerec_webhook_attempts_total\\{${sightings},answer="2xx"\\} (\\d+)`)) >= 1);
+    assert.ok(
+      value(
+        new RegExp(`facerec_webhook_deliveries_settled_total\\{${sightings},status="succeeded"\\} (\\d+)`),
+      ) >= 1,
+    );
+    assert.ok(value(/facerec_gallery_faces (\d+)/) >= 0, "the gallery size is exported");
   });
 
   it("does not send unknown faces to a watchlist-only webhook", async () => {

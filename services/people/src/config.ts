@@ -11,6 +11,7 @@ import { z } from "zod";
 export const peopleConfigSchema = z.object({
   ...serviceEnv,
   PEOPLE_PORT: port(DEFAULT_PORTS.people),
+  PEOPLE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** The keys service, which hosts the audit log. */
   KEYS_ADDR: z.string().default(`127.0.0.1:${DEFAULT_PORTS.keys}`),
   /** Where the worker's models are (`npm run models` prepares them). */

@@ -6,6 +6,7 @@ import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { MAX_MESSAGE_BYTES, startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { serveMetrics } from "@facerec/shared/metrics-server.ts";
 import { MAX_PHOTO_BYTES } from "@facerec/shared/photo-limits.ts";
 import { AuditTrail } from "./audit-trail.ts";
 import type { PeopleConfig } from "./config.ts";
@@ -14,6 +15,7 @@ import { Faces } from "./faces.ts";
 import { GalleryReplica } from "./gallery-replica.ts";
 import { watchGallery } from "./gallery-watch.ts";
 import { peopleBindings } from "./grpc-handlers.ts";
+import { createPeopleMetrics } from "./metrics.ts";
 import { peopleModels } from "./models.ts";
 import { People } from "./people.ts";
 import { PersonErasures } from "./person-erasures.ts";
@@ -59,7 +61,15 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
   const people = new People({ models, faces, audit, erasures });
   const settings = new RecognitionSettings({ models, replica, audit });
   const galleryWatch = watchGallery(replica, log);
-  const webhooks = await startWebhooks({ config, connection, people: models.people, audit, log });
+  const metrics = createPeopleMetrics(replica.gallery);
+  const webhooks = await startWebhooks({
+    config,
+    connection,
+    people: models.people,
+    audit,
+    log,
+    metrics: metrics.webhooks,
+  });
   const grpc = await startGrpcServer({
     host: config.BIND_HOST,
     port: config.PEOPLE_PORT,
@@ -68,6 +78,10 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
     // Photos travel whole: room for the largest accepted one plus the rest of the request.
     options: { "grpc.max_receive_message_length": MAX_PHOTO_BYTES + MAX_MESSAGE_BYTES },
   });
+  const metricsServer =
+    config.PEOPLE_METRICS_PORT === undefined
+      ? undefined
+      : await serveMetrics(metrics.registry, config.BIND_HOST, config.PEOPLE_METRICS_PORT);
   replica.start();
   erasures.start();
   webhooks.start();
@@ -85,6 +99,7 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
       await erasures.stop();
       await webhooks.close();
       await grpc.close();
+      await metricsServer?.close();
       auditClient.close();
       ingest.close();
       await analyzer.close();

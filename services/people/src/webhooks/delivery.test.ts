@@ -17,7 +17,9 @@ import { createLogger } from "@facerec/shared/logger.ts";
 import { until } from "@facerec/shared/test-support/until.ts";
 import { WebhookReceiver } from "@facerec/shared/test-support/webhook-receiver.ts";
 import type { Connection } from "mongoose";
+import { Registry } from "prom-client";
 import { AuditTrail } from "../audit-trail.ts";
+import { createWebhookMetrics, type WebhookMetrics } from "../metrics.ts";
 import { WebhookDispatcher } from "./dispatcher.ts";
 import { webhookBindings } from "./grpc-handlers.ts";
 import { type DeliveryDoc, type WebhookModels, webhookModels } from "./models.ts";
@@ -43,7 +45,12 @@ describe("webhook deliveries", () => {
 
   const dispatcher = (
     m: WebhookModels,
-    overrides: { timeoutMs?: number; windowMs?: number; policy?: WebhookUrlPolicy } = {},
+    overrides: {
+      timeoutMs?: number;
+      windowMs?: number;
+      policy?: WebhookUrlPolicy;
+      metrics?: WebhookMetrics;
+    } = {},
   ) =>
     new WebhookDispatcher({
       models: m,
@@ -52,7 +59,20 @@ describe("webhook deliveries", () => {
       retry: { ...retry, windowMs: overrides.windowMs ?? retry.windowMs },
       timeoutMs: overrides.timeoutMs ?? 2000,
       pollMs: 100,
+      metrics: overrides.metrics ?? createWebhookMetrics(new Registry()),
     });
+
+  /** A counter's value for these labels (0 when never counted). */
+  async function counted(
+    counter: {
+      get(): Promise<{ values: { labels: Partial<Record<string, string | number>>; value: number }[] }>;
+    },
+    labels: Record<string, string>,
+  ) {
+    const { values } = await counter.get();
+    const found = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+    return found?.value ?? 0;
+  }
 
   async function addWebhook(secret = newWebhookSecret(), target = url) {
     const id = crypto.randomUUID();
@@ -95,7 +115,8 @@ describe("webhook deliveries", () => {
   it("retries after a 500 with backoff until a 2xx, each attempt signed so the receiver verifies it", async () => {
     receiver.statuses = [500, 500, 200];
     const { id, secret } = await addWebhook();
-    const sending = dispatcher(models);
+    const metrics = createWebhookMetrics(new Registry());
+    const sending = dispatcher(models, { metrics });
     sending.start();
     try {
       const before = receiver.received.length;
@@ -127,6 +148,20 @@ describe("webhook deliveries", () => {
       );
       // Re-finding the same event (a rescan, another replica) adds nothing.
       assert.equal(await webhooks.enqueue(event("s-retry"), new Date()), 0);
+      const type = { event_type: "sighting.started" };
+      const figures = async () => [
+        await counted(metrics.attempts, { ...type, answer: "5xx" }),
+        await counted(metrics.attempts, { ...type, answer: "2xx" }),
+        await counted(metrics.settled, { ...type, status: "succeeded" }),
+        (await metrics.attemptSeconds.get()).values.find((v) => v.metricName?.endsWith("_count"))?.value,
+      ];
+      // Counted once the status is written, which the test may have read a moment earlier.
+      await until("the attempts counted", async () => (await figures())[2] === 1);
+      assert.deepEqual(
+        await figures(),
+        [2, 1, 1, 3],
+        "attempts by answer, the delivery settled once, three attempts timed",
+      );
     } finally {
       await sending.stop();
     }
@@ -193,7 +228,8 @@ describe("webhook deliveries", () => {
   it("gives up as failed when the retry window has passed, keeping the last answer", async () => {
     receiver.statuses = [503];
     const { id } = await addWebhook();
-    const sending = dispatcher(models, { windowMs: 1500 });
+    const metrics = createWebhookMetrics(new Registry());
+    const sending = dispatcher(models, { windowMs: 1500, metrics });
     sending.start();
     try {
       await webhooks.enqueue(event("s-fail"), new Date());
@@ -204,6 +240,10 @@ describe("webhook deliveries", () => {
       assert.ok(failed.attempts >= 2, `attempts: ${failed.attempts}`);
       assert.equal(failed.lastStatusCode, 503);
       assert.equal(failed.nextAttemptAt, null);
+      // Counted once the status is written, which the test may have read a moment earlier (and
+      // deliveries earlier tests left pending may fail here too).
+      const labels = { event_type: "sighting.started", status: "failed" };
+      await until("the failure counted", async () => (await counted(metrics.settled, labels)) >= 1);
     } finally {
       await sending.stop();
     }

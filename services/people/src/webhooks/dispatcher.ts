@@ -10,6 +10,7 @@ import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
 import type { Logger } from "@facerec/shared/logger.ts";
+import type { WebhookMetrics } from "../metrics.ts";
 import type { DeliveryDoc, WebhookDoc, WebhookModels } from "./models.ts";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
 import type { CheckedAddress, WebhookUrlPolicy } from "./url-policy.ts";
@@ -62,6 +63,7 @@ export class WebhookDispatcher {
   readonly #timeoutMs: number;
   readonly #pollMs: number;
   readonly #concurrency: number;
+  readonly #metrics: WebhookMetrics;
   readonly #inFlight = new Map<string, AbortController>();
   readonly #attempts = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -77,6 +79,7 @@ export class WebhookDispatcher {
     retry: RetryPolicy;
     timeoutMs: number;
     pollMs: number;
+    metrics: WebhookMetrics;
     concurrency?: number;
   }) {
     this.#models = deps.models;
@@ -86,6 +89,7 @@ export class WebhookDispatcher {
     this.#timeoutMs = deps.timeoutMs;
     this.#pollMs = deps.pollMs;
     this.#concurrency = deps.concurrency ?? 8;
+    this.#metrics = deps.metrics;
   }
 
   start(): void {
@@ -166,8 +170,12 @@ export class WebhookDispatcher {
       await this.#models.deliveries.deleteOne({ _id: delivery._id });
       return;
     }
+    const timer = this.#metrics.attemptSeconds.startTimer();
     const result = await this.#send(webhook, delivery, stopping);
     if (stopping.aborted) return; // shutting down: the lease runs out and the attempt is made again
+    timer();
+    const answer = result.statusCode === 0 ? "none" : `${Math.floor(result.statusCode / 100)}xx`;
+    this.#metrics.attempts.inc({ event_type: delivery.eventType, answer });
     const now = Date.now();
     const attempts = delivery.attempts + 1;
     const succeeded = result.statusCode >= 200 && result.statusCode < 300;
@@ -187,6 +195,7 @@ export class WebhookDispatcher {
         },
       },
     );
+    if (status !== "pending") this.#metrics.settled.inc({ event_type: delivery.eventType, status });
     this.#log[succeeded ? "debug" : "info"](
       { delivery: delivery._id, webhook: webhook._id, attempts, statusCode: result.statusCode, status },
       "webhook attempt",

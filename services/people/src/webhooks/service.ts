@@ -11,6 +11,7 @@ import type { Logger } from "@facerec/shared/logger.ts";
 import type { Connection } from "mongoose";
 import type { AuditTrail } from "../audit-trail.ts";
 import type { PeopleConfig } from "../config.ts";
+import type { WebhookMetrics } from "../metrics.ts";
 import type { PeopleModels } from "../models.ts";
 import { WebhookDispatcher } from "./dispatcher.ts";
 import { ExpiringKeySource } from "./expiring-key-source.ts";
@@ -43,6 +44,7 @@ export async function startWebhooks(deps: {
   people: PeopleModels["people"];
   audit: AuditTrail;
   log: Logger;
+  metrics: WebhookMetrics;
 }): Promise<{ binding: ServiceBinding; start(): void; close(): Promise<void> }> {
   const { config, log } = deps;
   const models = await webhookModels(deps.connection);
@@ -55,6 +57,7 @@ export async function startWebhooks(deps: {
     log,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     pollMs: config.WEBHOOK_POLL_MS,
+    metrics: deps.metrics,
     retry: {
       baseMs: config.WEBHOOK_RETRY_BASE_MS,
       maxMs: config.WEBHOOK_RETRY_MAX_MS,
