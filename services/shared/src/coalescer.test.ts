@@ -28,6 +28,29 @@ describe("Coalescer", () => {
     assert.deepEqual(calls, [[1], [2, 3, 4, 5, 6], [7]]);
   });
 
+  it("runs up to maxRunsPerKey runs of a key at once, each taking what waits when it starts", async () => {
+    const coalescer = new Coalescer<number, number>({
+      maxItems: 2,
+      maxRunsPerKey: 2,
+      failQueuedOnError: false,
+    });
+    const calls: number[][] = [];
+    let running = 0;
+    let most = 0;
+    const run = async (items: number[]) => {
+      calls.push(items);
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return items;
+    };
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((n) => coalescer.submit("k", [n], run)));
+    assert.deepEqual(answers, [[1], [2], [3], [4], [5]]);
+    assert.equal(most, 2);
+    // Two runs start at once; the three that queued meanwhile go two, then one, as runs end.
+    assert.deepEqual(calls, [[1], [2], [3, 4], [5]]);
+  });
+
   it("keeps keys apart", async () => {
     const coalescer = new Coalescer<number, number>({ maxItems: 10, failQueuedOnError: false });
     const { calls, run } = recordingRun();

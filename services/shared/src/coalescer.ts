@@ -15,36 +15,51 @@ interface Submission<In, Out> {
   reject: (err: unknown) => void;
 }
 
+/** A key's waiting submissions, and its runs under way. */
+interface KeyState<In, Out> {
+  queue: Submission<In, Out>[];
+  running: number;
+}
+
 export class Coalescer<In, Out> {
   readonly #maxItems: number;
+  readonly #maxRuns: number;
   readonly #failQueued: boolean;
-  /** Keys with a run under way, and what waits for the next. */
-  readonly #queues = new Map<string, Submission<In, Out>[]>();
+  /** Keys with runs under way. */
+  readonly #keys = new Map<string, KeyState<In, Out>>();
 
   /**
    * @param opts.maxItems a run takes whole submissions, at least one, up to this many items in all.
+   * @param opts.maxRunsPerKey runs of one key under way at once (1 unless said): more suit a
+   *   resource that overlaps concurrent requests (FerretDB's inserts into one collection).
    * @param opts.failQueuedOnError when a run fails, what queued meanwhile fails with it instead of
    *   running (the resource is failing: each waiter would otherwise wait out its own timeout).
    */
-  constructor(opts: { maxItems: number; failQueuedOnError: boolean }) {
+  constructor(opts: { maxItems: number; maxRunsPerKey?: number; failQueuedOnError: boolean }) {
     this.#maxItems = opts.maxItems;
+    this.#maxRuns = opts.maxRunsPerKey ?? 1;
     this.#failQueued = opts.failQueuedOnError;
   }
 
   /** Runs `items` with others submitted under `key`; `run` is how (the first waiting submission's runs). */
   submit(key: string, items: In[], run: BatchRun<In, Out>): Promise<Out[]> {
     if (items.length === 0) return Promise.resolve([]);
-    let queue = this.#queues.get(key);
-    const idle = !queue;
-    queue ??= [];
-    this.#queues.set(key, queue);
-    const target = queue;
-    const done = new Promise<Out[]>((resolve, reject) => target.push({ items, run, resolve, reject }));
-    if (idle) void this.#drain(key, target);
+    let state = this.#keys.get(key);
+    if (!state) {
+      state = { queue: [], running: 0 };
+      this.#keys.set(key, state);
+    }
+    const target = state;
+    const done = new Promise<Out[]>((resolve, reject) => target.queue.push({ items, run, resolve, reject }));
+    if (state.running < this.#maxRuns) {
+      state.running++;
+      void this.#drain(key, state);
+    }
     return done;
   }
 
-  async #drain(key: string, queue: Submission<In, Out>[]): Promise<void> {
+  async #drain(key: string, state: KeyState<In, Out>): Promise<void> {
+    const { queue } = state;
     while (queue.length > 0) {
       const taken = [queue.shift()!];
       let count = taken[0]!.items.length;
@@ -64,6 +79,6 @@ export class Coalescer<In, Out> {
         if (this.#failQueued) for (const s of queue.splice(0)) s.reject(err);
       }
     }
-    this.#queues.delete(key);
+    if (--state.running === 0) this.#keys.delete(key);
   }
 }

@@ -14,12 +14,20 @@ describe("GroupedInserts", () => {
   let db: TestDatabase;
   let client: mongo.MongoClient;
   let inserts = 0;
+  let insertsUnderWay = 0;
+  let mostUnderWay = 0;
   before(async () => {
     db = await startTestDatabase();
     client = new mongo.MongoClient(db.url, { monitorCommands: true });
     client.on("commandStarted", (e) => {
-      if (e.commandName === "insert") inserts++;
+      if (e.commandName !== "insert") return;
+      inserts++;
+      mostUnderWay = Math.max(mostUnderWay, ++insertsUnderWay);
     });
+    for (const ended of ["commandSucceeded", "commandFailed"] as const)
+      client.on(ended, (e) => {
+        if (e.commandName === "insert") insertsUnderWay--;
+      });
     await client.connect();
   });
   after(async () => {
@@ -45,6 +53,24 @@ describe("GroupedInserts", () => {
     assert.equal(await collection.countDocuments({ _id: { $ne: "warm-up" } }), 100);
     // The first write goes alone; the nine that queued behind it go three by three.
     assert.equal(inserts, 4);
+  });
+
+  it("has up to maxWritesPerCollection writes under way at once, each taking what waits when it starts", async () => {
+    const collection = client.db(db.dbName).collection<Doc>("overlapping");
+    await collection.insertOne({ _id: "warm-up", n: 0 });
+    const grouped = new GroupedInserts<Doc>({
+      maxDocs: 30,
+      maxWritesPerCollection: 3,
+      writeConcern: { w: "majority", j: true },
+    });
+    [inserts, mostUnderWay] = [0, 0];
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => grouped.insert(collection, docs(`batch${i}`, 10))),
+    );
+    assert.equal(await collection.countDocuments({ _id: { $ne: "warm-up" } }), 120);
+    // Three writes start alone; the nine that queued behind them go three by three.
+    assert.equal(inserts, 6);
+    assert.equal(mostUnderWay, 3);
   });
 
   it("tells each caller which of its documents were stored before, including by another caller of the same write", async () => {

@@ -1,8 +1,9 @@
 /**
  * Group commit for inserts. FerretDB (SQLite) commits each write on its own, so a write's cost is
- * mostly the commit, not the documents: the inserts that arrive for a collection while one write to
- * it is under way go together in the next (one unordered insertMany of at most `maxDocs`), and many
- * concurrent callers cost a few writes, not one each. `maxDocs` stays under 100: FerretDB must never
+ * mostly the commit, not the documents: the inserts that arrive for a collection while its writes
+ * are under way (`maxWritesPerCollection` at once, 1 unless said) go together in the next (one
+ * unordered insertMany of at most `maxDocs`), and many concurrent callers cost a few writes, not
+ * one each. `maxDocs` stays under 100: FerretDB must never
  * get a large bulk write (a bulkWrite of 100+ upserts once hung it for good). A write that fails
  * (a timeout, an outage) fails what queued behind it too, rather than each waiting out its own
  * timeout; callers retry (an ingest stream ends, the worker replays).
@@ -16,9 +17,17 @@ export class GroupedInserts<T extends mongo.Document & { _id: string }> {
   /** Per document: whether it was stored already. */
   readonly #writes: Coalescer<T, boolean>;
 
-  constructor(opts: { maxDocs: number; writeConcern: mongo.WriteConcernSettings }) {
+  constructor(opts: {
+    maxDocs: number;
+    maxWritesPerCollection?: number;
+    writeConcern: mongo.WriteConcernSettings;
+  }) {
     this.#writeConcern = opts.writeConcern;
-    this.#writes = new Coalescer({ maxItems: opts.maxDocs, failQueuedOnError: true });
+    this.#writes = new Coalescer({
+      maxItems: opts.maxDocs,
+      maxRunsPerKey: opts.maxWritesPerCollection ?? 1,
+      failQueuedOnError: true,
+    });
   }
 
   /**
