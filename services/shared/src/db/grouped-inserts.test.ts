@@ -24,10 +24,11 @@ describe("GroupedInserts", () => {
       inserts++;
       mostUnderWay = Math.max(mostUnderWay, ++insertsUnderWay);
     });
-    for (const ended of ["commandSucceeded", "commandFailed"] as const)
-      client.on(ended, (e) => {
-        if (e.commandName === "insert") insertsUnderWay--;
-      });
+    const ended = (e: { commandName: string }) => {
+      if (e.commandName === "insert") insertsUnderWay--;
+    };
+    client.on("commandSucceeded", ended);
+    client.on("commandFailed", ended);
     await client.connect();
   });
   after(async () => {
