@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { freePort } from "@facerec/shared/net.ts";
 import { startTestStack, type TestStack } from "@facerec/shared/stack/test-stack.ts";
 import {
   faceThumbnail,
@@ -19,6 +20,7 @@ import {
   WorkerStream,
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
+import { until } from "@facerec/shared/test-support/until.ts";
 import { alignFace } from "@facerec/worker/src/aligner.ts";
 import { BlazeFaceDetector } from "@facerec/worker/src/detectors/blazeface.ts";
 import { openEmbedder } from "@facerec/worker/src/embedders/index.ts";
@@ -61,11 +63,20 @@ describe("sightings, live, against the real stack", () => {
   let t: TestStack;
   let browser: Browser;
   let embedding: Buffer;
+  let ingestMetricsPort: number;
+
+  /** Ingest's gallery, as its metrics tell: a face streamed before it arrives there is not matched. */
+  async function ingestGalleryFaces(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${ingestMetricsPort}/metrics`)).text();
+    const synced = /^facerec_ingest_gallery_synced (\d+)$/m.exec(text)?.[1] === "1";
+    return synced ? Number(/^facerec_ingest_gallery_faces (\d+)$/m.exec(text)?.[1]) : 0;
+  }
 
   before(async () => {
     assertFreshBuild();
     embedding = await astronautEmbedding();
-    t = await startTestStack();
+    ingestMetricsPort = await freePort();
+    t = await startTestStack({ INGEST_METRICS_PORT: String(ingestMetricsPort) });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -88,6 +99,9 @@ describe("sightings, live, against the real stack", () => {
       body: form,
     });
     assert.equal(enrolled.status, 201, await enrolled.text());
+    // Ingest follows the gallery within a second once subscribed; at start it may still be
+    // connecting to the people service (backoff up to 5 s).
+    await until("ingest's gallery holds the enrolled face", async () => (await ingestGalleryFaces()) >= 1);
 
     const context = await newContext(browser, t);
     const page = await context.newPage();

@@ -526,12 +526,15 @@ describe("IngestService.StreamFaces", () => {
     assert.equal(end.code, status.RESOURCE_EXHAUSTED);
   });
 
-  it("exports Prometheus metrics for batches by outcome and open streams", async () => {
+  it("exports Prometheus metrics for batches by outcome, open streams and the gallery followed", async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
     assert.ok(value(/facerec_ingest_batches_total\{outcome="stored"\} (\d+)/) >= 20);
     assert.ok(value(/facerec_ingest_batches_total\{outcome="duplicate"\} (\d+)/) >= 5);
     assert.ok(value(/facerec_ingest_batches_total\{outcome="rejected"\} (\d+)/) >= 28);
     assert.equal(value(/facerec_ingest_open_streams (\d+)/), 0);
+    // Following the people service's gallery, which no test here enrols a face in.
+    assert.equal(value(/facerec_ingest_gallery_synced (\d+)/), 1);
+    assert.equal(value(/facerec_ingest_gallery_faces (\d+)/), 0);
   });
 });

@@ -1,9 +1,31 @@
 /** Prometheus metrics of the ingest service, served at /metrics on INGEST_METRICS_PORT when it is set. */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export function createIngestMetrics() {
+/** What the metrics read of the gallery this process matches against. */
+interface FollowedGallery {
+  readonly gallery: { readonly size: number };
+  readonly synced: boolean;
+}
+
+export function createIngestMetrics(followed: FollowedGallery) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: "facerec_ingest_gallery_faces",
+    help: "Face embeddings in the gallery this process matches against, every tenant and model",
+    registers: [registry],
+    collect() {
+      this.set(followed.gallery.size);
+    },
+  });
+  new Gauge({
+    name: "facerec_ingest_gallery_synced",
+    help: "1 while subscribed to the people service's gallery and current, else 0 (new faces are not matched)",
+    registers: [registry],
+    collect() {
+      this.set(followed.synced ? 1 : 0);
+    },
+  });
   return {
     registry,
     batches: new Counter({

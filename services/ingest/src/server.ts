@@ -62,7 +62,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
     log,
   });
-  const metrics = createIngestMetrics();
+  const metrics = createIngestMetrics(gallery);
 
   const auth = internalClient(AuthServiceClient, config.AUTH_ADDR);
   const keys = internalClient(KeysServiceClient, config.KEYS_ADDR);
