@@ -294,7 +294,7 @@ describe("webhooks", () => {
         new RegExp(`facerec_webhook_deliveries_settled_total\\{${sightings},status="succeeded"\\} (\\d+)`),
       ) >= 1,
     );
-    assert.ok(value(/facerec_gallery_faces (\d+)/) >= 0, "the gallery size is exported");
+    assert.ok(value(/facerec_people_gallery_faces (\d+)/) >= 0, "the gallery size is exported");
   });
 
   it("does not send unknown faces to a watchlist-only webhook", async () => {

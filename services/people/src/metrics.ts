@@ -35,7 +35,7 @@ export function createPeopleMetrics(gallery: { readonly size: number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
-    name: "facerec_gallery_faces",
+    name: "facerec_people_gallery_faces",
     help: "Face embeddings in this replica's gallery, every tenant and model",
     registers: [registry],
     collect() {
