@@ -119,7 +119,22 @@ async function provideDevelopmentPepper(dataDir: string): Promise<void> {
 
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services = SERVICE_NAMES.filter((name) => existsSync(entryOf(name)));
-  const pick = async (name: PortName) => opts.ports?.[name] || (await freePort());
+  // A port just closed can be handed out again at once: free ones are drawn until each is new, and
+  // none is one the caller gave (a test's metrics port among the environment's *_PORT).
+  const taken = new Set([
+    ...Object.values(opts.ports ?? {}),
+    ...Object.values(opts.extraPorts ?? {}),
+    ...Object.entries(opts.env ?? {})
+      .filter(([name]) => name.endsWith("_PORT"))
+      .map(([, value]) => Number(value)),
+  ]);
+  const pick = async (name: PortName) => {
+    if (opts.ports?.[name]) return opts.ports[name];
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    return port;
+  };
   const ports = {} as Record<ServiceName, number>;
   for (const name of services) ports[name] = await pick(name);
   const ingestInternalPort = await pick("ingestInternal");
