@@ -22,7 +22,7 @@ import {
   scorerModel,
 } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { ModelProto, TensorProto_DataType } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
-import { IR_VERSION, int, OPSET, tensorInfo } from "@facerec/worker/tools/models/tfjs-to-onnx.ts";
+import { IR_VERSION, int, OPSET, tensorInfo } from "@facerec/worker/src/models/onnx-graph.ts";
 import ort from "onnxruntime-node";
 
 const DIM = 512;

@@ -21,7 +21,8 @@ import {
   type TensorProto,
   TensorProto_DataType,
 } from "../../src/models/onnx-gen/onnx/onnx.ts";
-import { hwioToOihw, IR_VERSION, int, ints, OPSET, tensorInfo } from "./tfjs-to-onnx.ts";
+import { IR_VERSION, int, ints, OPSET, tensorInfo } from "../../src/models/onnx-graph.ts";
+import { hwioToOihw } from "./tfjs-to-onnx.ts";
 
 /** face-api's FaceRecognitionNet.forwardInput: the mean it subtracts before dividing by 255. */
 const MEAN_RGB = [122.782, 117.001, 104.298];

@@ -9,17 +9,14 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  AttributeProto,
-  AttributeProto_AttributeType,
+  type AttributeProto,
   ModelProto,
   type NodeProto,
   type TensorProto,
   TensorProto_DataType,
   type ValueInfoProto,
 } from "../../src/models/onnx-gen/onnx/onnx.ts";
-
-export const OPSET = 13;
-export const IR_VERSION = 7;
+import { IR_VERSION, int, ints, OPSET, string, tensorInfo } from "../../src/models/onnx-graph.ts";
 
 interface TfjsAttr {
   s?: string;
@@ -310,30 +307,6 @@ function requireLayout(v: Value, layout: Layout, node: TfjsNode): Value {
 
 function decode(base64: string | undefined): string {
   return base64 === undefined ? "" : Buffer.from(base64, "base64").toString("utf8");
-}
-
-export function tensorInfo(name: string, dims: number[]): ValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: TensorProto_DataType.FLOAT,
-        shape: {
-          dim: dims.map((d, i) => (d < 0 ? { dimParam: i === 0 ? "batch" : `d${i}` } : { dimValue: d })),
-        },
-      },
-    },
-  };
-}
-
-export function int(name: string, i: number): AttributeProto {
-  return AttributeProto.fromPartial({ name, type: AttributeProto_AttributeType.INT, i });
-}
-export function ints(name: string, list: number[]): AttributeProto {
-  return AttributeProto.fromPartial({ name, type: AttributeProto_AttributeType.INTS, ints: list });
-}
-function string(name: string, s: string): AttributeProto {
-  return AttributeProto.fromPartial({ name, type: AttributeProto_AttributeType.STRING, s: Buffer.from(s) });
 }
 
 // TF conv filters are [kh, kw, in, out]; ONNX wants [out, in, kh, kw].

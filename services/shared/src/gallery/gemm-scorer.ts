@@ -5,26 +5,13 @@
  */
 
 import {
-  AttributeProto,
-  AttributeProto_AttributeType,
   ModelProto,
   type TensorProto,
   TensorProto_DataType,
-  type ValueInfoProto,
 } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
+import { IR_VERSION, int, OPSET, valueInfo } from "@facerec/worker/src/models/onnx-graph.ts";
 import ort from "onnxruntime-node";
 import { type BatchScorer, QUERY_LEVELS } from "./gallery-index.ts";
-
-/** A graph input or output: numbers are fixed sizes, strings named (dynamic) ones. */
-const tensor = (name: string, elemType: TensorProto_DataType, dims: (number | string)[]): ValueInfoProto => ({
-  name,
-  type: {
-    tensorType: {
-      elemType,
-      shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-    },
-  },
-});
 
 const constant = (
   name: string,
@@ -37,9 +24,6 @@ const constant = (
   dataType,
   rawData: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
 });
-
-const attribute = (name: string, i: number) =>
-  AttributeProto.fromPartial({ name, type: AttributeProto_AttributeType.INT, i });
 
 /**
  * 1. The queries' codes: clipped to ±clip, QuantizeLinear in steps of clip / QUERY_LEVELS, one
@@ -55,8 +39,8 @@ const attribute = (name: string, i: number) =>
 export function scorerModel(): Uint8Array {
   return ModelProto.encode(
     ModelProto.fromPartial({
-      irVersion: 7,
-      opsetImport: [{ domain: "", version: 13 }],
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: "", version: OPSET }],
       producerName: "facerec people gallery",
       graph: {
         name: "gallery_scores",
@@ -82,13 +66,13 @@ export function scorerModel(): Uint8Array {
             opType: "GatherElements",
             input: ["candidates", "order"],
             output: ["sorted_candidates"],
-            attribute: [attribute("axis", 1)],
+            attribute: [int("axis", 1)],
           },
           {
             opType: "Cast",
             input: ["sorted_candidates"],
             output: ["candidate_rows"],
-            attribute: [attribute("to", TensorProto_DataType.INT32)],
+            attribute: [int("to", TensorProto_DataType.INT32)],
           },
         ],
         initializer: [
@@ -97,15 +81,15 @@ export function scorerModel(): Uint8Array {
           constant("last_axis", TensorProto_DataType.INT64, [1], BigInt64Array.of(2n)),
         ],
         input: [
-          tensor("queries", TensorProto_DataType.FLOAT, ["batch", "dim"]),
-          tensor("clip", TensorProto_DataType.FLOAT, []),
-          tensor("row_codes", TensorProto_DataType.UINT8, ["faces", "dim"]),
-          tensor("rows", TensorProto_DataType.FLOAT, ["faces", "dim"]),
-          tensor("take", TensorProto_DataType.INT64, [1]),
+          valueInfo("queries", TensorProto_DataType.FLOAT, ["batch", "dim"]),
+          valueInfo("clip", TensorProto_DataType.FLOAT, []),
+          valueInfo("row_codes", TensorProto_DataType.UINT8, ["faces", "dim"]),
+          valueInfo("rows", TensorProto_DataType.FLOAT, ["faces", "dim"]),
+          valueInfo("take", TensorProto_DataType.INT64, [1]),
         ],
         output: [
-          tensor("candidate_rows", TensorProto_DataType.INT32, ["batch", "take"]),
-          tensor("similarities", TensorProto_DataType.FLOAT, ["batch", "take"]),
+          valueInfo("candidate_rows", TensorProto_DataType.INT32, ["batch", "take"]),
+          valueInfo("similarities", TensorProto_DataType.FLOAT, ["batch", "take"]),
         ],
       },
     }),
