@@ -138,13 +138,7 @@ function checkEmbedding(o: FaceObservation): string | undefined {
   }
   const bytes = o.embedding;
   if (bytes.length !== o.embeddingDim * 4) return `embedding: length ${bytes.length} is not embedding_dim*4`;
-  // A typed-array view reads a float in one step where readFloatLE checks bounds each time (the loop
-  // was 4% of ingest's CPU under load); a view needs 4-byte alignment, else a copy (little-endian,
-  // like every machine this runs on).
-  const values =
-    bytes.byteOffset % 4 === 0
-      ? new Float32Array(bytes.buffer, bytes.byteOffset, o.embeddingDim)
-      : new Float32Array(new Uint8Array(bytes).buffer);
+  const values = embeddingValues(bytes);
   let squares = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
@@ -197,4 +191,17 @@ function checkThumbnail(jpeg: Buffer): string | undefined {
     jpeg[jpeg.length - 2] === 0xff &&
     jpeg[jpeg.length - 1] === 0xd9;
   return isJpeg ? undefined : "thumbnail_jpeg: not a JPEG (SOI/EOI markers missing)";
+}
+
+/**
+ * An embedding's bytes as float32 (little-endian, like every machine this runs on): a view when
+ * they are 4-byte aligned, else a copy (a Buffer decoded from a message may start anywhere). A view
+ * reads a float in one step where readFloatLE checks bounds each time (that loop was 4% of
+ * ingest's CPU under load).
+ */
+export function embeddingValues(bytes: Uint8Array): Float32Array {
+  const { buffer, byteOffset, byteLength } = bytes;
+  return byteOffset % Float32Array.BYTES_PER_ELEMENT === 0
+    ? new Float32Array(buffer, byteOffset, byteLength / Float32Array.BYTES_PER_ELEMENT)
+    : new Float32Array(new Uint8Array(bytes).buffer);
 }

@@ -13,6 +13,7 @@
 import { Coalescer } from "@facerec/shared/coalescer.ts";
 import type { BatchScorer, FaceMatch, ModelGallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { embeddingValues } from "./batch-validation.ts";
 import type { GalleryFollower } from "./gallery-follower.ts";
 import type { FaceEventDoc } from "./models.ts";
 
@@ -32,11 +33,6 @@ interface Match {
   personId: string;
   faceId: string;
   similarity: number;
-}
-
-/** A copy of the embedding as float32 (a BinData/Buffer view may be misaligned). */
-function queryOf(embedding: Buffer): Float32Array {
-  return new Float32Array(new Uint8Array(embedding).buffer);
 }
 
 export class Matcher {
@@ -73,7 +69,7 @@ export class Matcher {
         const comparable = ofModel.filter((e) => e.embeddingDim === gallery.dim);
         const found = await this.#searches.submit(
           `${tenantId}\n${model}`,
-          comparable.map((e) => queryOf(e.embedding)),
+          comparable.map((e) => embeddingValues(e.embedding)),
           (queries) => this.#search(gallery, queries),
         );
         for (const [i, best] of found.entries()) {
