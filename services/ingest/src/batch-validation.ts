@@ -11,6 +11,7 @@ import type {
   IngestAck,
 } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import type { IngestAckReason } from "@facerec/proto/failure-codes.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { decodingProblem } from "./face-batch-decoding.ts";
 
 export const MAX_OBSERVATIONS_PER_BATCH = 256;
@@ -191,17 +192,4 @@ function checkThumbnail(jpeg: Buffer): string | undefined {
     jpeg[jpeg.length - 2] === 0xff &&
     jpeg[jpeg.length - 1] === 0xd9;
   return isJpeg ? undefined : "thumbnail_jpeg: not a JPEG (SOI/EOI markers missing)";
-}
-
-/**
- * An embedding's bytes as float32 (little-endian, like every machine this runs on): a view when
- * they are 4-byte aligned, else a copy (a Buffer decoded from a message may start anywhere). A view
- * reads a float in one step where readFloatLE checks bounds each time (that loop was 4% of
- * ingest's CPU under load).
- */
-export function embeddingValues(bytes: Uint8Array): Float32Array {
-  const { buffer, byteOffset, byteLength } = bytes;
-  return byteOffset % Float32Array.BYTES_PER_ELEMENT === 0
-    ? new Float32Array(buffer, byteOffset, byteLength / Float32Array.BYTES_PER_ELEMENT)
-    : new Float32Array(new Uint8Array(bytes).buffer);
 }

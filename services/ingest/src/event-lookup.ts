@@ -6,6 +6,7 @@
 import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { notFound } from "@facerec/shared/errors.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { EventPartitions, HOUR_MS } from "./event-partitions.ts";
 import type { EventStore } from "./event-store.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";
@@ -79,7 +80,7 @@ export class EventLookup {
           break;
         }
         compared++;
-        const vector = vectorOf(bytesOf(row.embedding));
+        const vector = embeddingValues(bytesOf(row.embedding));
         if (vector.length !== query.length) continue;
         const similarity = cosine(query, vector);
         if (similarity < opts.minSimilarity) continue;
@@ -131,9 +132,6 @@ export class EventLookup {
     return found;
   }
 }
-
-/** A copy of embedding bytes as float32 (stored buffers are not always 4-byte aligned). */
-const vectorOf = (bytes: Uint8Array) => new Float32Array(new Uint8Array(bytes).buffer);
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;

@@ -14,6 +14,7 @@ import type {
   PeopleServiceClient,
   WatchGalleryResponse,
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";
@@ -24,11 +25,6 @@ const MAX_RETRY_MS = 5000;
 export interface GalleryFollowerEvents {
   /** The gallery is current (a snapshot or a resume completed) or the subscription was lost. */
   synced: [synced: boolean];
-}
-
-/** A copy of embedding bytes as float32 (gRPC buffers are not always 4-byte aligned). */
-function vectorOf(bytes: Uint8Array): Float32Array {
-  return new Float32Array(new Uint8Array(bytes).buffer);
 }
 
 export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
@@ -128,7 +124,7 @@ export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
         model: e.model,
         faceId: e.faceId,
         personId: e.personId,
-        vector: vectorOf(e.embedding),
+        vector: embeddingValues(e.embedding),
       });
     }
     if (this.#staging && message.snapshotComplete) {

@@ -12,6 +12,7 @@ import {
   IngestQueryServiceService,
 } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -124,17 +125,12 @@ export function queryBinding(deps: {
       if (req.maxResults > 100) throw invalidArgument("invalid_max_results", "maxResults must be 1 to 100");
       if (req.embedding.length === 0 || req.embedding.length % 4 !== 0)
         throw invalidArgument("invalid_embedding", "embedding must be little-endian float32 values");
-      return lookup.search(
-        tenantOf(req.actor),
-        req.model,
-        new Float32Array(new Uint8Array(req.embedding).buffer),
-        {
-          maxResults: req.maxResults || 10,
-          minSimilarity: req.minSimilarity || -1,
-          from,
-          to,
-        },
-      );
+      return lookup.search(tenantOf(req.actor), req.model, embeddingValues(req.embedding), {
+        maxResults: req.maxResults || 10,
+        minSimilarity: req.minSimilarity || -1,
+        from,
+        to,
+      });
     }),
     erasePersonObservations: unary(log, "ErasePersonObservations", (req) => {
       if (!req.personId) throw invalidArgument("invalid_person_id", "person_id is required");

@@ -11,9 +11,9 @@
  * observation of the track records that one, so a track does not flicker between people.
  */
 import { Coalescer } from "@facerec/shared/coalescer.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import type { BatchScorer, FaceMatch, ModelGallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
-import { embeddingValues } from "./batch-validation.ts";
 import type { GalleryFollower } from "./gallery-follower.ts";
 import type { FaceEventDoc } from "./models.ts";
 

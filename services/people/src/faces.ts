@@ -12,6 +12,7 @@ import type {
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { invalidArgument, notFound } from "@facerec/shared/errors.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { alignFace, cropOf } from "@facerec/worker/src/aligner.ts";
@@ -435,7 +436,7 @@ function eventEmbedding(event: FaceEvent): Float32Array {
   const bytes = event.embedding;
   if (event.embeddingDim === 0 || bytes.length !== event.embeddingDim * 4)
     throw new PhotoRejected("event_without_embedding", `event ${event.id} carries no usable embedding`);
-  const vector = new Float32Array(new Uint8Array(bytes).buffer);
+  const vector = embeddingValues(bytes);
   const norm = Math.hypot(...vector);
   if (!Number.isFinite(norm) || norm === 0)
     throw new PhotoRejected("event_without_embedding", `event ${event.id} carries no usable embedding`);

@@ -10,6 +10,7 @@
  * settings. Every change applied here is also passed to this replica's subscribers (WatchGallery).
  */
 import { bytesOf } from "@facerec/shared/db/binary.ts";
+import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { mongo } from "mongoose";
@@ -40,11 +41,9 @@ export interface FaceVectors {
   embeddings?: { model: string; vector: Buffer | mongo.Binary }[] | null;
 }
 
-/** A stored embedding as a Float32Array view of its little-endian bytes (copied when misaligned). */
+/** A stored embedding as float32 (see embeddingValues: read it, copy it to keep it). */
 export function vectorOf(bytes: Buffer | mongo.Binary): Float32Array {
-  const buf = bytesOf(bytes);
-  if (buf.byteOffset % 4 === 0) return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  return new Float32Array(new Uint8Array(buf).buffer);
+  return embeddingValues(bytesOf(bytes));
 }
 
 export function vectorBytes(vector: Float32Array): Buffer {
