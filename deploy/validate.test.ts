@@ -2,7 +2,8 @@
 //   docker-compose.yml  valid Compose (JSON schema), images buildable from files that exist, health
 //                       checks and health-gated start order, secrets as files, known variable names;
 //   Dockerfile          every COPY'd path exists and survives the dockerignore, every image runs as
-//                       non-root with a HEALTHCHECK and a CMD that exists;
+//                       non-root with a HEALTHCHECK and a CMD that exists, and holds every
+//                       repository file that CMD imports;
 //   healthcheck.ts      against a real gRPC health server and a real HTTP server;
 //   deploy/k8s          base, worker and the production overlay rendered by kustomize, every object
 //                       valid against the Kubernetes OpenAPI schemas (kubernetes-models), plus the
@@ -43,6 +44,7 @@ import {
   stages,
 } from "./validate/dockerfile.ts";
 import { loadVocabulary, misnamed, type Vocabulary } from "./validate/env-vocabulary.ts";
+import { runtimeClosure, workspaces } from "./validate/imports.ts";
 import { interpolate, parseDotenv, referencedVariables } from "./validate/interpolate.ts";
 import { kustomizeBinary, kustomizeBuild } from "./validate/kustomize.ts";
 
@@ -72,6 +74,7 @@ before(async () => {
 const DOCKERFILE = "deploy/docker/Dockerfile";
 const dockerfileStages = stages(read(DOCKERFILE));
 const ignored = dockerignore(read(`${DOCKERFILE}.dockerignore`));
+const packages = workspaces(ROOT);
 
 interface ImageFacts {
   chain: Stage[];
@@ -216,6 +219,23 @@ describe("deploy/docker/Dockerfile", () => {
           existsSync(repo(source)),
           `${target}: ${script} comes from ${source}, which does not exist`,
         );
+      }
+    });
+  }
+
+  for (const target of IMAGE_TARGETS) {
+    test(`image ${target}: every repository file its CMD and health check load at run time is in it`, () => {
+      const facts = imageFacts(target);
+      const scripts = [effective(facts.chain, "CMD"), effective(facts.chain, "HEALTHCHECK")]
+        .flatMap((i) => [...(i?.args ?? "").matchAll(/[\w./-]+\.(?:ts|js)\b/g)])
+        .map((m) => sourceOf(facts, m[0])!);
+      const copied = (file: string) =>
+        !ignored(file) &&
+        facts.contextCopies.some((c) => file === c.source || file.startsWith(`${c.source}/`));
+      for (const script of scripts) {
+        for (const file of runtimeClosure(ROOT, script, packages)) {
+          assert.ok(copied(file), `${target}: ${script} loads ${file}, which no COPY brings into the image`);
+        }
       }
     });
   }
