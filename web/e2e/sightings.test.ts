@@ -100,7 +100,7 @@ describe("sightings, live, against the real stack", () => {
     });
     assert.equal(enrolled.status, 201, await enrolled.text());
     // Ingest follows the gallery within a second once subscribed; at start it may still be
-    // connecting to the people service (backoff up to 5 s).
+    // connecting to the people service (backoff up to 2 s).
     await until("ingest's gallery holds the enrolled face", async () => (await ingestGalleryFaces()) >= 1);
 
     const context = await newContext(browser, t);

@@ -20,7 +20,12 @@ import type { Logger } from "@facerec/shared/logger.ts";
 import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 
-const MAX_RETRY_MS = 5000;
+/**
+ * Resubscribing waits at most this long (full jitter), as the revocation feed does: until the first
+ * snapshot arrives nothing is matched, so a people service that starts after ingest must be picked
+ * up within seconds; a resume from the last token costs people little.
+ */
+const MAX_RETRY_MS = 2000;
 
 export interface GalleryFollowerEvents {
   /** The gallery is current (a snapshot or a resume completed) or the subscription was lost. */
