@@ -114,4 +114,53 @@ describe("gallery replicas", () => {
       face._id,
     );
   });
+
+  it("a burst of changes larger than one database reply (a bulk import) reaches the other replica whole", async () => {
+    // Past 500 changes (one reply) and 1,000 faces (read in one pass instead of by id).
+    const count = 1100;
+    const chunk = 50; // FerretDB: bulk writes well under 100 documents
+    const faceIds = Array.from({ length: count }, () => crypto.randomUUID());
+    for (let start = 0; start < count; start += chunk) {
+      const ids = faceIds.slice(start, start + chunk);
+      await models.faces.insertMany(
+        ids.map((_id, i) => ({
+          _id,
+          tenantId: "t-bulk",
+          personId: `p-${start + i}`,
+          embeddings: [{ model: MODEL, dim: 8, vector: vectorBytes(unitVector(start + i, 8)) }],
+          box: {},
+          detScore: 0.9,
+          detector: "test",
+          cropJpeg: Buffer.from([1]),
+          cropSize: 112,
+          regionJpeg: Buffer.from([1]),
+          regionLandmarks: [],
+          createdAt: new Date(),
+          createdBy: "test",
+        })),
+      );
+    }
+    // Announced as an import would: straight into the change collection, no replica told.
+    for (let start = 0; start < count; start += chunk)
+      await models.galleryChanges.insertMany(
+        faceIds.slice(start, start + chunk).map((faceId, i) => ({
+          _id: crypto.randomUUID(),
+          tenantId: "t-bulk",
+          kind: "added",
+          faceId,
+          personId: `p-${start + i}`,
+          at: new Date(),
+        })),
+      );
+    for (const replica of replicas)
+      await until(
+        "every imported face is in the gallery",
+        () => replica.gallery.of("t-bulk", MODEL)?.size === count,
+      );
+    const last = count - 1;
+    assert.equal(
+      (await replicas[1]!.gallery.of("t-bulk", MODEL)?.search([unitVector(last, 8)], 1))?.[0]?.[0]?.personId,
+      `p-${last}`,
+    );
+  });
 });

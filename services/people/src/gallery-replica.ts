@@ -20,7 +20,7 @@ import type { GalleryChangeDoc, PeopleModels, RecognitionSettingsDoc } from "./m
 const SKEW_MS = 5000;
 /** Changes are kept this long; a replica that starts reads the faces themselves, not the changes. */
 export const CHANGE_RETENTION_MS = 60 * 60 * 1000;
-/** Change rows per database read: every call stays small whatever the burst. */
+/** Change rows per database reply: every reply stays small whatever the burst. */
 const CHANGES_PER_READ = 500;
 /** Faces read by `_id` at once; past FULL_READ_FACES, the collection is read once instead. */
 const FACE_READERS = 8;
@@ -119,8 +119,7 @@ export class GalleryReplica {
    */
   async changesSince(since: number): Promise<GalleryEvent[] | undefined> {
     if (since < Date.now() - CHANGE_RETENTION_MS + SKEW_MS) return undefined;
-    const rows: GalleryChangeDoc[] = [];
-    for await (const page of this.#changePages(since - SKEW_MS)) rows.push(...page);
+    const rows = await this.#changes(since - SKEW_MS);
     const faces = await this.#faces([
       ...new Set(rows.filter((r) => r.kind === "added").map((r) => r.faceId)),
     ]);
@@ -195,9 +194,8 @@ export class GalleryReplica {
   }
 
   async #poll(): Promise<void> {
-    // Read in pages (no database call grows with a burst of changes, e.g. a bulk import), applied together.
-    const rows: GalleryChangeDoc[] = [];
-    for await (const page of this.#changePages(this.#cursor - SKEW_MS)) rows.push(...page);
+    // Read in batches (no database reply grows with a burst of changes, e.g. a bulk import), applied together.
+    const rows = await this.#changes(this.#cursor - SKEW_MS);
     const fresh = rows.filter((r) => !this.#applied.has(r._id));
     const toRead = new Set<string>();
     const tenantsToRead = new Set<string>();
@@ -219,20 +217,21 @@ export class GalleryReplica {
     for (const [id, at] of this.#applied) if (at < this.#cursor - 2 * SKEW_MS) this.#applied.delete(id);
   }
 
-  /** Change rows written at or after `fromMs`, oldest first, in pages of CHANGES_PER_READ. */
-  async *#changePages(fromMs: number): AsyncGenerator<GalleryChangeDoc[]> {
-    let filter: Record<string, unknown> = { at: { $gte: new Date(fromMs) } };
-    for (;;) {
-      const page = await this.#models.galleryChanges
-        .find(filter)
-        .sort({ at: 1, _id: 1 })
-        .limit(CHANGES_PER_READ)
-        .lean<GalleryChangeDoc[]>();
-      if (page.length > 0) yield page;
-      if (page.length < CHANGES_PER_READ) return;
-      const last = page.at(-1)!;
-      filter = { $or: [{ at: { $gt: last.at } }, { at: last.at, _id: { $gt: last._id } }] };
-    }
+  /**
+   * Change rows written at or after `fromMs`, oldest first: one query, fetched CHANGES_PER_READ at
+   * a time. FerretDB filters and sorts a query after reading the whole collection, so pages of
+   * their own queries read it once per page (10,000 changes: 9 s in pages of 500, 0.7 s as one
+   * cursor, measured on the embedded FerretDB).
+   */
+  async #changes(fromMs: number): Promise<GalleryChangeDoc[]> {
+    const rows: GalleryChangeDoc[] = [];
+    const cursor = this.#models.galleryChanges
+      .find({ at: { $gte: new Date(fromMs) } })
+      .sort({ at: 1, _id: 1 })
+      .lean<GalleryChangeDoc[]>()
+      .cursor({ batchSize: CHANGES_PER_READ });
+    for await (const row of cursor) rows.push(row);
+    return rows;
   }
 
   /**
