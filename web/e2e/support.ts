@@ -21,7 +21,7 @@ import {
   WorkerStream,
   waitForIngest,
 } from "@facerec/shared/stack/test-worker.ts";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page, Request } from "playwright-core";
 import { launchChromium } from "../scripts/chromium.ts";
 
 export { ADMIN_EMAIL, ADMIN_PASSWORD, TENANT } from "@facerec/shared/stack/test-stack.ts";
@@ -103,31 +103,43 @@ export interface Expected {
  * fails the test with the list.
  */
 export class ProblemWatcher {
-  readonly problems: string[] = [];
+  readonly #problems: string[] = [];
   #expected: Expected[] = [];
+  /**
+   * Main-frame navigations so far. A request aborted after a later navigation began was cut off by
+   * it (a test's page.goto while images or lists still load), which nobody sees; one aborted in
+   * the document still shown is a problem (the app aborts nothing but the live feed).
+   */
+  #navigations = 0;
+  readonly #navigationOf = new WeakMap<Request, number>();
+  readonly #aborted: { navigation: number; problem: string }[] = [];
 
   constructor(page: Page) {
+    page.on("request", (request) => {
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) this.#navigations++;
+      this.#navigationOf.set(request, this.#navigations);
+    });
     page.on("console", (message) => {
       if (message.type() !== "error") return;
       // Chromium reports every 4xx/5xx resource as a console error too; those are judged as responses.
       const url = message.location().url;
       if (message.text().startsWith("Failed to load resource") && url && this.#isExpectedUrl(url)) return;
-      this.problems.push(`console error: ${message.text()} (${url || "no url"})`);
+      this.#problems.push(`console error: ${message.text()} (${url || "no url"})`);
     });
-    page.on("pageerror", (error) => this.problems.push(`uncaught: ${error.stack ?? error.message}`));
+    page.on("pageerror", (error) => this.#problems.push(`uncaught: ${error.stack ?? error.message}`));
     page.on("requestfailed", (request) => {
+      const problem = `request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`;
+      if (request.failure()?.errorText !== "net::ERR_ABORTED") return this.#problems.push(problem);
       // The Sightings page closes its live feed when it is left: an abort on purpose.
-      const aborted = request.failure()?.errorText === "net::ERR_ABORTED";
-      if (aborted && new URL(request.url()).pathname === LIVE_FEED_PATH) return;
-      this.problems.push(
-        `request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`,
-      );
+      if (new URL(request.url()).pathname === LIVE_FEED_PATH) return;
+      // Judged in assertClean, when a navigation that caused it has surely been seen.
+      this.#aborted.push({ navigation: this.#navigationOf.get(request) ?? this.#navigations, problem });
     });
     page.on("response", (response) => {
       if (response.status() < 400) return;
       const url = new URL(response.url());
       if (this.#expected.some((e) => e.status === response.status() && matches(e.path, url.pathname))) return;
-      this.problems.push(
+      this.#problems.push(
         `HTTP ${response.status()}: ${response.request().method()} ${url.pathname}${url.search}`,
       );
     });
@@ -144,7 +156,14 @@ export class ProblemWatcher {
   }
 
   assertClean(what: string): void {
-    assert.deepEqual(this.problems, [], `${what}: console errors or failed requests`);
+    const abortedInPlace = this.#aborted
+      .filter((a) => a.navigation === this.#navigations)
+      .map((a) => a.problem);
+    assert.deepEqual(
+      [...this.#problems, ...abortedInPlace],
+      [],
+      `${what}: console errors or failed requests`,
+    );
   }
 }
 
