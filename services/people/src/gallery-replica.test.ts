@@ -20,6 +20,27 @@ function unitVector(seed: number, dim = 128): Float32Array {
   return v.map((x) => x / norm);
 }
 
+/** A stored face as Faces.enrol writes it: the gallery's part, the rest placeholders. */
+function storedFace(face: {
+  _id: string;
+  tenantId: string;
+  personId: string;
+  embeddings: { model: string; dim: number; vector: Buffer }[];
+}) {
+  return {
+    ...face,
+    box: { x: 0, y: 0, width: 100, height: 100 },
+    detScore: 0.9,
+    detector: "test",
+    cropJpeg: Buffer.from([1]),
+    cropSize: 112,
+    regionJpeg: Buffer.from([1]),
+    regionLandmarks: [],
+    createdAt: new Date(),
+    createdBy: "test",
+  };
+}
+
 describe("gallery replicas", () => {
   let db: TestDatabase;
   const connections: Connection[] = [];
@@ -55,18 +76,7 @@ describe("gallery replicas", () => {
       embeddings: [{ model: MODEL, dim: 128, vector: vectorBytes(vector) }],
     };
     // What Faces.enrol does: store the face, then announce it.
-    await models.faces.create({
-      ...face,
-      box: { x: 0, y: 0, width: 100, height: 100 },
-      detScore: 0.9,
-      detector: "test",
-      cropJpeg: Buffer.from([1]),
-      cropSize: 112,
-      regionJpeg: Buffer.from([1]),
-      regionLandmarks: [],
-      createdAt: new Date(),
-      createdBy: "test",
-    });
+    await models.faces.create(storedFace(face));
     const added = Date.now();
     await a.added(face);
     assert.equal(
@@ -95,18 +105,7 @@ describe("gallery replicas", () => {
       personId: "p-2",
       embeddings: [{ model: MODEL, dim: 128, vector: vectorBytes(unitVector(2)) }],
     };
-    await models.faces.create({
-      ...face,
-      box: {},
-      detScore: 0.9,
-      detector: "test",
-      cropJpeg: Buffer.from([1]),
-      cropSize: 112,
-      regionJpeg: Buffer.from([1]),
-      regionLandmarks: [],
-      createdAt: new Date(),
-      createdBy: "test",
-    });
+    await models.faces.create(storedFace(face));
     const late = new GalleryReplica({ models, log: createLogger("gallery-test", "warn"), pollMs: 200 });
     await late.load();
     assert.equal(
@@ -123,21 +122,14 @@ describe("gallery replicas", () => {
     for (let start = 0; start < count; start += chunk) {
       const ids = faceIds.slice(start, start + chunk);
       await models.faces.insertMany(
-        ids.map((_id, i) => ({
-          _id,
-          tenantId: "t-bulk",
-          personId: `p-${start + i}`,
-          embeddings: [{ model: MODEL, dim: 8, vector: vectorBytes(unitVector(start + i, 8)) }],
-          box: {},
-          detScore: 0.9,
-          detector: "test",
-          cropJpeg: Buffer.from([1]),
-          cropSize: 112,
-          regionJpeg: Buffer.from([1]),
-          regionLandmarks: [],
-          createdAt: new Date(),
-          createdBy: "test",
-        })),
+        ids.map((_id, i) =>
+          storedFace({
+            _id,
+            tenantId: "t-bulk",
+            personId: `p-${start + i}`,
+            embeddings: [{ model: MODEL, dim: 8, vector: vectorBytes(unitVector(start + i, 8)) }],
+          }),
+        ),
       );
     }
     // Announced as an import would: straight into the change collection, no replica told.
