@@ -1,19 +1,22 @@
 /**
  * Per-account sign-in throttling, on top of the gateway's per-address rate limit (which many
  * addresses together get around). After FREE_FAILURES wrong passwords for one email within WINDOW_MS,
- * each further failure locks the email for a doubling delay (1 s, 2 s, 4 s ... at most MAX_LOCK_MS).
+ * each further failure locks the email for a doubling delay (1 s, 2 s, 4 s ... at most a minute).
  * While locked, attempts are refused unchecked, but only from addresses that already failed for
  * this email: the real admin signing in from a clean address is never locked out by an attacker,
  * and is at most slowed down after failing themself. Kept in the database, so every auth replica
  * counts the same failures; unknown emails are counted too, so throttling does not reveal accounts.
  */
+
+import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
 import { AppError } from "@facerec/shared/errors.ts";
 import { status } from "@grpc/grpc-js";
 import type { AuthModels, SignInFailureDoc } from "./models.ts";
 
 export const FREE_FAILURES = 5;
 const WINDOW_MS = 15 * 60_000;
-const MAX_LOCK_MS = 60_000;
+/** Locks double from 1 s up to a minute (no jitter: a lock is a penalty, not a retry). */
+const LOCK: Backoff = { initialMs: 1000, maxMs: 60_000, jitter: "none" };
 const MAX_ADDRESSES = 50;
 
 export class SignInThrottle {
@@ -55,7 +58,7 @@ export class SignInThrottle {
       .lean<SignInFailureDoc>();
     const over = (doc?.failures ?? 1) - FREE_FAILURES;
     if (over < 0) return false;
-    const lockedUntil = new Date(now + Math.min(1000 * 2 ** over, MAX_LOCK_MS));
+    const lockedUntil = new Date(now + backoffDelay(over, LOCK));
     const addresses = (doc?.addresses ?? []).slice(-MAX_ADDRESSES);
     await this.#failures.updateOne({ _id: email }, { $set: { lockedUntil, addresses } });
     return over === 0;

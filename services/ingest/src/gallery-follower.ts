@@ -14,6 +14,7 @@ import type {
   PeopleServiceClient,
   WatchGalleryResponse,
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
+import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
 import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
@@ -21,11 +22,11 @@ import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 
 /**
- * Resubscribing waits at most this long (full jitter), as the revocation feed does: until the first
- * snapshot arrives nothing is matched, so a people service that starts after ingest must be picked
- * up within seconds; a resume from the last token costs people little.
+ * Resubscribing waits 2 s at most, as the revocation feed does: until the first snapshot arrives
+ * nothing is matched, so a people service that starts after ingest must be picked up within
+ * seconds; a resume from the last token costs people little.
  */
-const MAX_RETRY_MS = 2000;
+const RESUBSCRIBE: Backoff = { initialMs: 100, maxMs: 2000, jitter: "full" };
 
 export interface GalleryFollowerEvents {
   /** The gallery is current (a snapshot or a resume completed) or the subscription was lost. */
@@ -96,7 +97,7 @@ export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
         this.emit("synced", false);
       }
       if (this.#closed) return;
-      const delay = Math.random() * Math.min(MAX_RETRY_MS, 100 * 2 ** this.#attempt++);
+      const delay = backoffDelay(this.#attempt++, RESUBSCRIBE);
       // Losing the feed says so, once; people not listening yet (a start-up in parallel) and repeated
       // failures while it stays down are debug noise.
       const level = lost ? "warn" : "debug";

@@ -8,6 +8,7 @@
  */
 import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import type { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
+import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -17,9 +18,8 @@ import type { PeopleModels, PersonErasureDoc } from "./models.ts";
 const ERASE_TIMEOUT_MS = 60_000;
 /** The deleting request waits this long for it; past that, the retries finish it. */
 const FIRST_ATTEMPT_TIMEOUT_MS = 10_000;
-/** First retry after this; doubled per failed attempt up to MAX_RETRY_MS. */
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 60_000;
+/** Retries of a failed erasure: 1 s, doubled per failed attempt up to a minute. */
+const RETRY: Backoff = { initialMs: 1000, maxMs: 60_000, jitter: "none" };
 /** How often each replica looks for erasures that are due. */
 const POLL_MS = 1000;
 /** Erasures attempted per look, one after the other. */
@@ -120,7 +120,7 @@ export class PersonErasures {
       return true;
     } catch (err) {
       const attempts = (row.attempts ?? 0) + 1;
-      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1));
+      const delay = backoffDelay(attempts - 1, RETRY);
       this.#log.warn(
         { personId, attempts, retryInMs: delay, err: (err as Error).message },
         "erasing a deleted person's observations failed; retrying",

@@ -9,6 +9,7 @@
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { backoffDelay } from "@facerec/shared/backoff.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { WebhookMetrics } from "../metrics.ts";
 import type { DeliveryDoc, WebhookDoc, WebhookModels } from "./models.ts";
@@ -46,8 +47,12 @@ export function nextAttemptAt(
 ): Date | undefined {
   const windowEnd = createdAt.getTime() + retry.windowMs;
   if (now >= windowEnd) return undefined;
-  const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** Math.min(failures - 1, 30));
-  return new Date(Math.min(now + delay * (0.5 + random() * 0.5), windowEnd));
+  const delay = backoffDelay(
+    failures - 1,
+    { initialMs: retry.baseMs, maxMs: retry.maxMs, jitter: "equal" },
+    random,
+  );
+  return new Date(Math.min(now + delay, windowEnd));
 }
 
 interface AttemptResult {

@@ -20,6 +20,7 @@ import {
   SightingChangeKind,
   type WatchSightingsResponse,
 } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
+import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
@@ -30,8 +31,8 @@ import type { WebhookEvent, Webhooks } from "./webhooks.ts";
 const SOURCE = "sightings";
 /** Pages read at most by one scan (each reads up to a day of sightings or ~100 ms). */
 const MAX_SCAN_PAGES = 200;
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
+/** Reconnecting to ingest's sighting feed: 0.5-1 s after the first failure, doubling up to 15-30 s. */
+const RECONNECT: Backoff = { initialMs: 500, maxMs: 30_000, jitter: "equal" };
 
 /** Who the webhooks' reads are made as: the platform, within the tenant. */
 export function systemActor(tenantId: string): Actor {
@@ -194,8 +195,7 @@ export class SightingSource {
     call.on("status", () => {
       if (feed.closed || this.#stopped) return;
       feed.failures += 1;
-      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(feed.failures, 10));
-      feed.retryTimer = setTimeout(() => this.#watch(tenantId, feed), delay * (0.5 + Math.random() * 0.5));
+      feed.retryTimer = setTimeout(() => this.#watch(tenantId, feed), backoffDelay(feed.failures, RECONNECT));
     });
   }
 

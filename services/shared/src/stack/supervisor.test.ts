@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { type ExitCause, type Launched, restartDelay, Supervised } from "./supervisor.ts";
+import { backoffDelay } from "../backoff.ts";
+import { type ExitCause, type Launched, type RestartPolicy, Supervised } from "./supervisor.ts";
 
-const POLICY = { firstDelayMs: 20, maxDelayMs: 80, healthyAfterMs: 300 };
+const POLICY: RestartPolicy = { initialMs: 20, maxMs: 80, jitter: "none", healthyAfterMs: 300 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Fake processes: each launch is ready at once; `crash()` ends the current one. */
@@ -48,7 +49,7 @@ function logLines() {
 describe("Supervised", () => {
   it("doubles the restart delay up to the cap", () => {
     assert.deepEqual(
-      [0, 1, 2, 3, 4].map((attempt) => restartDelay(attempt, POLICY)),
+      [0, 1, 2, 3, 4].map((attempt) => backoffDelay(attempt, POLICY)),
       [20, 40, 80, 80, 80],
     );
   });
@@ -73,7 +74,7 @@ describe("Supervised", () => {
 
   it("starts again from the first delay after a healthy run", async () => {
     // Delays that the log line tells apart: 0.1 s, then 0.2 s, unless the healthy run reset them.
-    const policy = { firstDelayMs: 100, maxDelayMs: 400, healthyAfterMs: 300 };
+    const policy: RestartPolicy = { initialMs: 100, maxMs: 400, jitter: "none", healthyAfterMs: 300 };
     const fake = fakeProcesses();
     const { log, lines } = logLines();
     const unit = new Supervised({ name: "auth", launch: fake.launch, restart: true, policy, log });
@@ -111,7 +112,7 @@ describe("Supervised", () => {
     });
     await unit.start();
     fake.crash({ code: 3, signal: null });
-    await sleep(POLICY.maxDelayMs * 2);
+    await sleep(POLICY.maxMs * 2);
     assert.equal(fake.launches.length, 1);
     assert.deepEqual(gaveUp, { code: 3, signal: null });
     assert.match(lines.at(-1)!.msg, /ingest exited with code 3; not restarting it/);
@@ -123,7 +124,7 @@ describe("Supervised", () => {
       name: "gateway",
       launch: fake.launch,
       restart: true,
-      policy: { ...POLICY, firstDelayMs: 10_000 },
+      policy: { ...POLICY, initialMs: 10_000 },
     });
     await unit.start();
     fake.crash();

@@ -3,6 +3,8 @@
  * backoff (capped, and reset once the process has run healthy for a while), and logs each crash
  * once with its cause. Stopping cancels a pending restart and stops whatever runs.
  */
+
+import { type Backoff, backoffDelay } from "../backoff.ts";
 import type { Logger } from "../logger.ts";
 
 export interface ExitCause {
@@ -37,23 +39,18 @@ export class LaunchFailed extends Error {
   }
 }
 
-export interface RestartPolicy {
-  /** Delay before the first restart; each further one doubles it. */
-  firstDelayMs: number;
-  maxDelayMs: number;
-  /** A process that ran this long before it crashed starts again from `firstDelayMs`. */
+/** The delay before each restart (a local stack: exact, no jitter, so its log reads plainly). */
+export interface RestartPolicy extends Backoff {
+  /** A process that ran this long before it crashed starts again from `initialMs`. */
   healthyAfterMs: number;
 }
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({
-  firstDelayMs: 100,
-  maxDelayMs: 10_000,
+  initialMs: 100,
+  maxMs: 10_000,
+  jitter: "none",
   healthyAfterMs: 10_000,
 });
-
-export function restartDelay(attempt: number, policy: RestartPolicy): number {
-  return Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** attempt);
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 1 : 0)} s`;
 
@@ -160,7 +157,7 @@ export class Supervised {
         this.#opts.onGiveUp?.(cause);
         return;
       }
-      const delay = restartDelay(this.#attempt++, this.#policy);
+      const delay = backoffDelay(this.#attempt++, this.#policy);
       this.#opts.log?.warn(`${this.name} ${reason}; restarting it in ${seconds(delay)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);

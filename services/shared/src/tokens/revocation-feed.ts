@@ -14,6 +14,7 @@ import type {
   WatchRevocationsResponse,
 } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";
+import { type Backoff, backoffDelay } from "../backoff.ts";
 import type { Logger } from "../logger.ts";
 
 /** Forget revocations older than any token could be: tokens live at most this long. */
@@ -23,6 +24,8 @@ const RETENTION_MS = 24 * 60 * 60 * 1000;
  * refused: the platform's promise is that a revocation takes effect everywhere within 1 s.
  */
 export const STALE_AFTER_MS = 1000;
+/** Resubscribing waits 2 s at most: revocations must resume quickly. */
+const RESUBSCRIBE: Backoff = { initialMs: 100, maxMs: 2000, jitter: "full" };
 
 export interface RevocationEvents {
   revoked: [revocation: Revocation];
@@ -95,8 +98,7 @@ export class RevocationFeed extends EventEmitter<RevocationEvents> {
         this.emit("synced", false);
       }
       if (this.#closed) return;
-      // Exponential backoff with full jitter, capped at 2 s: revocations must resume quickly.
-      const delay = Math.random() * Math.min(2000, 100 * 2 ** this.#attempt++);
+      const delay = backoffDelay(this.#attempt++, RESUBSCRIBE);
       this.#log.warn(
         { err: err?.message, retryInMs: Math.round(delay) },
         "revocation feed disconnected; resubscribing",
