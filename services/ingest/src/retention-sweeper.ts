@@ -5,6 +5,7 @@
  * hour has expired), so an event outlives its retention by at most an hour.
  */
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { EventStore } from "./event-store.ts";
 import type { WorkerRegistry } from "./worker-registry.ts";
 
@@ -14,7 +15,7 @@ export class RetentionSweeper {
   readonly #retentionMs: number;
   readonly #intervalMs: number;
   readonly #log: Logger;
-  #timer: NodeJS.Timeout | undefined;
+  #sweeping: Repeating | undefined;
 
   constructor(opts: {
     store: EventStore;
@@ -32,15 +33,16 @@ export class RetentionSweeper {
 
   /** Sweeps now, then every interval. */
   start(): void {
-    const tick = async () => {
-      await this.sweep().catch((err: unknown) => this.#log.warn({ err }, "retention sweep failed; retrying"));
-      this.#timer = setTimeout(tick, this.#intervalMs);
-    };
-    this.#timer = setTimeout(tick, 0);
+    this.#sweeping = repeat(() => this.sweep(), {
+      everyMs: this.#intervalMs,
+      now: true,
+      onError: (err) => this.#log.warn({ err }, "retention sweep failed; retrying"),
+    });
   }
 
-  stop(): void {
-    clearTimeout(this.#timer);
+  /** Waits for a sweep in flight. */
+  async stop(): Promise<void> {
+    await this.#sweeping?.stop();
   }
 
   /** One sweep; returns how many events were deleted. */

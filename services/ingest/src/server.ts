@@ -138,7 +138,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     port: ingest.port,
     internalPort: internal.port,
     async close() {
-      sweeper.stop();
+      await sweeper.stop();
       tracker.stop();
       // Tell workers to reconnect (to another replica, or to this one after the restart).
       openStreams.closeAll(

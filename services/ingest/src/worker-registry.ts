@@ -9,6 +9,7 @@
  */
 import type { WorkerStatus } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { IngestModels, WorkerPresenceDoc } from "./models.ts";
 
 /** Disconnected workers stay listed this long. */
@@ -83,7 +84,7 @@ export class WorkerRegistry {
   readonly #workerOfStream = new Map<string, string>();
   /** Entries changed since the last heartbeat, or still connected. */
   readonly #dirty = new Set<string>();
-  #timer: NodeJS.Timeout | undefined;
+  #heartbeats: Repeating | undefined;
 
   constructor(opts: { models: IngestModels; replicaId: string; heartbeatMs: number; log: Logger }) {
     this.#presence = opts.models.workerPresence;
@@ -93,17 +94,14 @@ export class WorkerRegistry {
   }
 
   start(): void {
-    const tick = async () => {
-      await this.flush().catch((err: unknown) =>
-        this.#log.warn({ err }, "worker heartbeat failed; retrying"),
-      );
-      this.#timer = setTimeout(tick, this.#heartbeatMs);
-    };
-    this.#timer = setTimeout(tick, this.#heartbeatMs);
+    this.#heartbeats = repeat(() => this.flush(), {
+      everyMs: this.#heartbeatMs,
+      onError: (err) => this.#log.warn({ err }, "worker heartbeat failed; retrying"),
+    });
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
+    await this.#heartbeats?.stop();
     await this.flush().catch((err: unknown) => this.#log.warn({ err }, "final worker heartbeat failed"));
   }
 

@@ -9,6 +9,7 @@
 import { type Revocation, RevocationReason } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { isDuplicateKey } from "@facerec/shared/db/duplicate-key.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { ApiKeyDoc, KeysModels, RevocationDoc } from "./models.ts";
 
 type Reason = RevocationDoc["reason"];
@@ -37,7 +38,7 @@ export class RevocationHub {
   readonly #delivered = new Map<string, number>();
   #cursor = Date.now() - SKEW_MS;
   #sweptUpTo = Date.now() - SNAPSHOT_WINDOW_MS;
-  #timer: NodeJS.Timeout | undefined;
+  #polling: Repeating | undefined;
 
   constructor(opts: { models: KeysModels; log: Logger; pollMs: number }) {
     this.#models = opts.models;
@@ -46,20 +47,22 @@ export class RevocationHub {
   }
 
   start(): void {
-    const tick = async () => {
-      try {
+    this.#polling = repeat(
+      async () => {
         await this.#announceEnds();
         await this.#pollOtherReplicas();
-      } catch (err) {
-        this.#log.warn({ err }, "revocation poll failed; retrying");
-      }
-      this.#timer = setTimeout(tick, this.#pollMs);
-    };
-    this.#timer = setTimeout(tick, 0);
+      },
+      {
+        everyMs: this.#pollMs,
+        now: true,
+        onError: (err) => this.#log.warn({ err }, "revocation poll failed; retrying"),
+      },
+    );
   }
 
-  stop(): void {
-    clearTimeout(this.#timer);
+  /** Waits for a poll in flight: the connection may be closed once this resolves. */
+  async stop(): Promise<void> {
+    await this.#polling?.stop();
     this.#listeners.clear();
   }
 

@@ -67,7 +67,7 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
     port: grpc.port,
     async close() {
       clearInterval(announcer);
-      hub.stop();
+      await hub.stop();
       await grpc.close();
       await usage.stop();
       await connection.close();

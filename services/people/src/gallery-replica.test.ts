@@ -61,7 +61,7 @@ describe("gallery replicas", () => {
     }
   });
   after(async () => {
-    for (const r of replicas) r.stop();
+    for (const r of replicas) await r.stop();
     for (const c of connections) await c.close();
     await db?.stop();
   });

@@ -13,6 +13,7 @@ import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { mongo } from "mongoose";
 import type { GalleryChangeDoc, PeopleModels, RecognitionSettingsDoc } from "./models.ts";
 
@@ -60,7 +61,7 @@ export class GalleryReplica {
   /** Each tenant's own thresholds, for those that set any. */
   readonly thresholds = new Map<string, Record<string, number>>();
   #cursor = Date.now() - SKEW_MS;
-  #timer: NodeJS.Timeout | undefined;
+  #polling: Repeating | undefined;
   #lastSweep = 0;
 
   constructor(opts: { models: PeopleModels; log: Logger; pollMs: number }) {
@@ -84,20 +85,18 @@ export class GalleryReplica {
   }
 
   start(): void {
-    const tick = async () => {
-      try {
+    this.#polling = repeat(
+      async () => {
         await this.#poll();
         if (Date.now() - this.#lastSweep > 60_000) await this.#sweep();
-      } catch (err) {
-        this.#log.warn({ err }, "gallery poll failed; retrying");
-      }
-      this.#timer = setTimeout(tick, this.#pollMs);
-    };
-    this.#timer = setTimeout(tick, this.#pollMs);
+      },
+      { everyMs: this.#pollMs, onError: (err) => this.#log.warn({ err }, "gallery poll failed; retrying") },
+    );
   }
 
-  stop(): void {
-    clearTimeout(this.#timer);
+  /** Waits for a poll in flight: the connection may be closed once this resolves. */
+  async stop(): Promise<void> {
+    await this.#polling?.stop();
     this.#listeners.clear();
   }
 

@@ -11,6 +11,7 @@ import type { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/i
 import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { PeopleModels, PersonErasureDoc } from "./models.ts";
 
@@ -31,8 +32,7 @@ export class PersonErasures {
   readonly #ingest: IngestQueryServiceClient;
   readonly #audit: AuditTrail;
   readonly #log: Logger;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #retrying: Repeating | undefined;
 
   constructor(opts: {
     models: PeopleModels;
@@ -143,30 +143,24 @@ export class PersonErasures {
 
   /** Retries the due erasures every POLL_MS. */
   start(): void {
-    const tick = async () => {
-      try {
+    this.#retrying = repeat(
+      async () => {
         const due = await this.#rows
           .find({ nextAttemptAt: { $lte: new Date() } }, { _id: 1 })
           .sort({ nextAttemptAt: 1 })
           .limit(PER_POLL)
           .lean<{ _id: string }[]>();
         for (const { _id } of due) await this.attempt(_id);
-      } catch (err) {
-        this.#log.warn({ err }, "looking for pending erasures failed; retrying");
-      }
-      this.#timer = setTimeout(() => {
-        this.#running = tick();
-      }, POLL_MS);
-    };
-    this.#timer = setTimeout(() => {
-      this.#running = tick();
-    }, POLL_MS);
+      },
+      {
+        everyMs: POLL_MS,
+        onError: (err) => this.#log.warn({ err }, "looking for pending erasures failed; retrying"),
+      },
+    );
   }
 
+  /** Waits for a retry in flight. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
-    clearTimeout(this.#timer);
+    await this.#retrying?.stop();
   }
 }

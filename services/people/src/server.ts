@@ -93,7 +93,7 @@ export async function startPeopleService(config: PeopleConfig, log: Logger) {
   return {
     port: grpc.port,
     async close() {
-      replica.stop();
+      await replica.stop();
       // Subscribers (ingest) resubscribe, to another replica or to this one restarted.
       galleryWatch.endAll();
       await erasures.stop();
