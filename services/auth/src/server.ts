@@ -6,6 +6,7 @@ import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { repeat } from "@facerec/shared/repeat.ts";
 import { Accounts } from "./accounts.ts";
 import type { AuthConfig } from "./config.ts";
 import { authBindings } from "./grpc-handlers.ts";
@@ -56,19 +57,16 @@ export async function startAuthService(config: AuthConfig, log: Logger) {
     services: authBindings({ config, accounts, sessions, throttle, signingKeys, keys, audit, log }),
     log,
   });
-  const sweeper = setInterval(
-    () =>
-      Promise.all([sessions.sweep(), throttle.sweep()]).catch((err: unknown) =>
-        log.warn({ err }, "session sweep failed"),
-      ),
-    SWEEP_MS,
-  );
+  const sweeper = repeat(() => Promise.all([sessions.sweep(), throttle.sweep()]), {
+    everyMs: SWEEP_MS,
+    onError: (err) => log.warn({ err }, "session sweep failed"),
+  });
   return {
     port: grpc.port,
     signingKeys,
     async close() {
-      clearInterval(sweeper);
-      signingKeys.stop();
+      await sweeper.stop();
+      await signingKeys.stop();
       await grpc.close();
       keys.close();
       audit.close();

@@ -11,6 +11,7 @@
 
 import type { JsonWebKey } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import {
   TOKEN_ALGORITHM,
   TOKEN_AUDIENCE,
@@ -34,7 +35,7 @@ export class SigningKeys {
   #current: { kid: string; key: CryptoKey } | undefined;
   /** The next key, published and not yet active, and when it takes over. */
   #next: { kid: string; activeFrom: number } | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #reloading: Repeating | undefined;
 
   constructor(models: AuthModels, log: Logger) {
     this.#keys = models.signingKeys;
@@ -45,14 +46,15 @@ export class SigningKeys {
     // The first key signs at once: no verifier can have fetched a key set before it.
     if ((await this.#keys.countDocuments()) === 0) await this.#create(Date.now());
     await this.#reload();
-    this.#timer = setInterval(
-      () => this.#reload().catch((err: unknown) => this.#log.warn({ err }, "signing key reload failed")),
-      RELOAD_MS,
-    );
+    this.#reloading = repeat(() => this.#reload(), {
+      everyMs: RELOAD_MS,
+      onError: (err) => this.#log.warn({ err }, "signing key reload failed"),
+    });
   }
 
-  stop(): void {
-    clearInterval(this.#timer);
+  /** Waits for a reload in flight. */
+  async stop(): Promise<void> {
+    await this.#reloading?.stop();
   }
 
   /**

@@ -51,7 +51,7 @@ describe("person erasure in ingest", () => {
     });
   });
   after(async () => {
-    tracker.stop();
+    await tracker.stop();
     people.close();
     await connection.close();
     await db.stop();

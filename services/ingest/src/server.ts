@@ -139,7 +139,7 @@ export async function startIngestService(config: IngestConfig, log: Logger) {
     internalPort: internal.port,
     async close() {
       await sweeper.stop();
-      tracker.stop();
+      await tracker.stop();
       // Tell workers to reconnect (to another replica, or to this one after the restart).
       openStreams.closeAll(
         new AppError(status.UNAVAILABLE, "shutting_down", "the ingest service is restarting; reconnect"),

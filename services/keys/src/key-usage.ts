@@ -6,6 +6,7 @@
  */
 import type { KeyUsageDay } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { KeysModels, KeyUsageDoc } from "./models.ts";
 
 const FLUSH_MS = 5000;
@@ -30,7 +31,7 @@ export class KeyUsage {
   readonly #usage: KeysModels["keyUsage"];
   readonly #log: Logger;
   readonly #pending = new Map<string, Pending>();
-  #timer: NodeJS.Timeout | undefined;
+  #flushing: Repeating | undefined;
   #prunedAt = 0;
 
   constructor(models: KeysModels, log: Logger) {
@@ -39,12 +40,15 @@ export class KeyUsage {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.#timer.unref();
+    this.#flushing = repeat(() => this.flush(), {
+      everyMs: FLUSH_MS,
+      onError: (err) => this.#log.warn({ err }, "could not write key usage"),
+    });
   }
 
+  /** Writes what is pending after any flush in flight. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    await this.#flushing?.stop();
     await this.flush();
   }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { repeat } from "@facerec/shared/repeat.ts";
 import { ApiKeys } from "./api-keys.ts";
 import { AuditLog } from "./audit-log.ts";
 import type { KeysConfig } from "./config.ts";
@@ -58,15 +59,20 @@ export async function startKeysService(config: KeysConfig, log: Logger) {
   });
   hub.start();
   usage.start();
-  const announcer = setInterval(() => {
-    apiKeys.announceExpiring().catch((err: unknown) => log.warn({ err }, "expiry announcement failed"));
-    apiKeys.sweepCreationReplays().catch((err: unknown) => log.warn({ err }, "idempotency-key sweep failed"));
-  }, EXPIRY_CHECK_MS);
-  announcer.unref();
+  const announcer = repeat(
+    () =>
+      Promise.all([
+        apiKeys.announceExpiring().catch((err: unknown) => log.warn({ err }, "expiry announcement failed")),
+        apiKeys
+          .sweepCreationReplays()
+          .catch((err: unknown) => log.warn({ err }, "idempotency-key sweep failed")),
+      ]),
+    { everyMs: EXPIRY_CHECK_MS, onError: () => {} },
+  );
   return {
     port: grpc.port,
     async close() {
-      clearInterval(announcer);
+      await announcer.stop();
       await hub.stop();
       await grpc.close();
       await usage.stop();

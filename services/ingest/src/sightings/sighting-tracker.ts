@@ -36,6 +36,7 @@ import {
   type WatchSightingsResponse,
 } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
+import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import { hourKey } from "../event-partitions.ts";
 import type { FaceEventDoc } from "../models.ts";
 import {
@@ -116,7 +117,7 @@ export class SightingTracker {
   #changed = new Set<Tracked>();
   #persisting: Promise<void> | undefined;
   readonly #feed = new EventEmitter<Record<string, [WatchSightingsResponse]>>();
-  #timer: NodeJS.Timeout | undefined;
+  #persistEvery: Repeating | undefined;
 
   constructor(opts: { store: SightingStore; events: EventSource; log: Logger }) {
     this.#store = opts.store;
@@ -142,13 +143,13 @@ export class SightingTracker {
     if (taken.length > 0) {
       this.#log.info({ taken: taken.length, rebuilt: this.#all.size }, "rebuilt open sightings from events");
     }
-    this.#timer = setInterval(() => {
-      if (!this.#persisting) void this.persist().catch(() => {});
-    }, PERSIST_INTERVAL_MS).unref();
+    // A failed persist is logged by #persist and retried by the next one.
+    this.#persistEvery = repeat(() => this.persist(), { everyMs: PERSIST_INTERVAL_MS, onError: () => {} });
   }
 
-  stop(): void {
-    clearInterval(this.#timer);
+  /** Waits for a persist in flight. */
+  async stop(): Promise<void> {
+    await this.#persistEvery?.stop();
   }
 
   /**

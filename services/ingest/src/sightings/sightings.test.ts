@@ -46,7 +46,7 @@ describe("sightings", () => {
     await tracker.start();
   });
   after(async () => {
-    tracker.stop();
+    await tracker.stop();
     await connection.close();
     await db.stop();
   });
@@ -231,7 +231,7 @@ describe("sightings", () => {
         [[written!._id, 6, t0 + 6000]],
       );
     } finally {
-      restarted.stop();
+      await restarted.stop();
     }
   });
 
