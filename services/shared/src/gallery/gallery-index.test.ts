@@ -1,7 +1,7 @@
 /** The gallery index's exact search: best face per person, top k, removal, tenants and models apart. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Gallery, ModelGallery } from "./gallery-index.ts";
+import { type BatchScorer, Gallery, loopScorer, ModelGallery } from "./gallery-index.ts";
 
 const unit = (...xs: number[]) => {
   const n = Math.hypot(...xs);
@@ -63,6 +63,55 @@ describe("gallery index", () => {
       expected.map(([p]) => p),
     );
     for (const [i, m] of got.entries()) assert.ok(Math.abs(m.similarity - expected[i]![1]) < 1e-5);
+  });
+
+  // The scorer reads rows it was handed while the gallery goes on changing (onnxruntime runs it
+  // a turn of the event loop later): a face removed meanwhile moves the last row into its place.
+  describe("a face removed while the scorer runs", () => {
+    const gallery = () => {
+      const g = new ModelGallery(2);
+      g.add("f-alice", "alice", unit(1, 0));
+      g.add("f-bob", "bob", unit(0, 1));
+      g.add("f-carol", "carol", unit(0.6, 0.8));
+      return g;
+    };
+    const assertMatchesOf = (g: ModelGallery, matches: { personId: string; faceId: string }[]) => {
+      assert.ok(matches.length > 0);
+      for (const m of matches) assert.ok(g.has(m.faceId), `${m.faceId} is no longer in the gallery`);
+      const byFace = new Map([...g.entries()].map((e) => [e.faceId, e.personId]));
+      for (const m of matches) assert.equal(m.personId, byFace.get(m.faceId));
+    };
+
+    it("before the scorer reads the rows: no row past the end, no face that is gone", async () => {
+      const g = gallery();
+      let first = true;
+      const removesFirst: BatchScorer = (batch) => {
+        if (first) g.remove("f-alice");
+        first = false;
+        return loopScorer(batch);
+      };
+      const [matches = []] = await g.search([unit(0.6, 0.8)], 3, { scorer: removesFirst });
+      assertMatchesOf(g, matches);
+      assert.deepEqual(
+        matches.map((m) => m.personId),
+        ["carol", "bob"],
+      );
+    });
+
+    it("after the scorer read the rows: no similarity given to the face that moved", async () => {
+      const g = gallery();
+      let first = true;
+      const removesAfter: BatchScorer = async (batch) => {
+        const found = await loopScorer(batch);
+        if (first) g.remove("f-alice");
+        first = false;
+        return found;
+      };
+      const [matches = []] = await g.search([unit(1, 0)], 1, { scorer: removesAfter });
+      assertMatchesOf(g, matches);
+      assert.equal(matches[0]?.personId, "carol", "alice is gone; carol is the closest left");
+      assert.ok(Math.abs(matches[0]!.similarity - 0.6) < 1e-6);
+    });
   });
 
   it("keeps tenants and models apart and removes a face from every model", () => {

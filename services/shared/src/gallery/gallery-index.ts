@@ -106,6 +106,11 @@ export class ModelGallery {
   readonly #faceIds: string[] = [];
   readonly #personIds: string[] = [];
   readonly #rowOf = new Map<string, number>();
+  /**
+   * Counts changes that rewrite existing rows (a removal moves the last row into the hole, a face
+   * added again replaces its row); appends leave the rows a search was handed as they were.
+   */
+  #rewrites = 0;
 
   constructor(dim: number, initialCapacity = 64) {
     this.dim = dim;
@@ -134,6 +139,7 @@ export class ModelGallery {
       this.#rowOf.set(faceId, row);
     } else {
       this.#personIds[row] = personId;
+      this.#rewrites++;
     }
     const base = row * this.dim;
     this.#vectors.set(vector, base);
@@ -167,6 +173,7 @@ export class ModelGallery {
   remove(faceId: string): boolean {
     const row = this.#rowOf.get(faceId);
     if (row === undefined) return false;
+    this.#rewrites++;
     const last = this.#faceIds.length - 1;
     if (row !== last) {
       this.#vectors.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
@@ -189,22 +196,40 @@ export class ModelGallery {
    * and so is the ranking unless more than the candidates code within a step or two of the best.
    * When the candidates hold too few different people (people with many faces), it is asked
    * again for more.
+   *
+   * The scorer reads the rows later than it is handed them (onnxruntime runs a turn of the event
+   * loop later), and the gallery may change meanwhile. A change that rewrote rows sends the search
+   * round again, so no row index is read against a different face (or past the end); appends are
+   * harmless, and rewrites (removals, re-enrolments) too rare to keep a search going round.
    */
   async search(
     queries: readonly Float32Array[],
     k: number,
     opts: { minSimilarity?: number; scorer?: BatchScorer } = {},
   ): Promise<FaceMatch[][]> {
-    const { dim, size } = this;
     const floor = opts.minSimilarity ?? -1;
     const scorer = opts.scorer ?? loopScorer;
-    const batch = queries.length;
-    const packed = new Float32Array(batch * dim);
+    const packed = new Float32Array(queries.length * this.dim);
     for (const [b, q] of queries.entries()) {
-      if (q.length !== dim) throw new Error(`expected ${dim} dimensions, got ${q.length}`);
-      packed.set(q, b * dim);
+      if (q.length !== this.dim) throw new Error(`expected ${this.dim} dimensions, got ${q.length}`);
+      packed.set(q, b * this.dim);
     }
-    if (size === 0) return queries.map(() => []);
+    for (;;) {
+      const rewrites = this.#rewrites;
+      const results = await this.#searchRows(packed, queries.length, k, floor, scorer);
+      if (this.#rewrites === rewrites) return results;
+    }
+  }
+
+  async #searchRows(
+    packed: Float32Array,
+    batch: number,
+    k: number,
+    floor: number,
+    scorer: BatchScorer,
+  ): Promise<FaceMatch[][]> {
+    const { dim, size } = this;
+    if (size === 0) return Array.from({ length: batch }, () => []);
     const rows = this.#vectors.subarray(0, size * dim);
     const rowCodes = this.#codes.subarray(0, size * dim);
     for (let take = Math.min(size, Math.max(4 * k, 16)); ; take = Math.min(size, take * 4)) {
@@ -219,7 +244,7 @@ export class ModelGallery {
         take,
       });
       let widen = false;
-      const results = queries.map((_, b) => {
+      const results = Array.from({ length: batch }, (_, b) => {
         const [start, end] = [b * take, (b + 1) * take];
         const best = this.#bestPeople(
           found.rows.subarray(start, end),
