@@ -3,7 +3,9 @@
 //                       checks and health-gated start order, secrets as files, known variable names;
 //   Dockerfile          every COPY'd path exists and survives the dockerignore, every image runs as
 //                       non-root with a HEALTHCHECK and a CMD that exists, and holds every
-//                       repository file that CMD imports;
+//                       repository file that CMD imports and every package those files import
+//                       (from the lockfile and the image's `npm ci -w` lines), each declared by
+//                       the workspace whose file imports it;
 //   healthcheck.ts      against a real gRPC health server and a real HTTP server;
 //   deploy/k8s          base, worker and the production overlay rendered by kustomize, every object
 //                       valid against the Kubernetes OpenAPI schemas (kubernetes-models), plus the
@@ -44,9 +46,10 @@ import {
   stages,
 } from "./validate/dockerfile.ts";
 import { loadVocabulary, misnamed, type Vocabulary } from "./validate/env-vocabulary.ts";
-import { runtimeClosure, workspaces } from "./validate/imports.ts";
+import { packageOf, runtimeClosure, specifiersIn, workspaces } from "./validate/imports.ts";
 import { interpolate, parseDotenv, referencedVariables } from "./validate/interpolate.ts";
 import { kustomizeBinary, kustomizeBuild } from "./validate/kustomize.ts";
+import { installedBy, locate, readLockfile } from "./validate/lockfile.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -122,6 +125,51 @@ function sourceOf(facts: ImageFacts, path: string): string | undefined {
       return posix.join(copy.source, absolute.slice(copy.dest.length + 1));
   }
   return undefined;
+}
+
+/** Repository files the image's CMD and HEALTHCHECK load at run time. */
+function runtimeFiles(facts: ImageFacts): Set<string> {
+  const scripts = [effective(facts.chain, "CMD"), effective(facts.chain, "HEALTHCHECK")]
+    .flatMap((i) => [...(i?.args ?? "").matchAll(/[\w./-]+\.(?:ts|js)\b/g)])
+    .map((m) => sourceOf(facts, m[0])!);
+  return new Set(scripts.flatMap((script) => [...runtimeClosure(ROOT, script, packages)]));
+}
+
+const lock = readLockfile(ROOT);
+const APP = "/app";
+
+/**
+ * The lockfile locations (paths from /app) an image holds: what each `npm ci ... -w <dir>` in its
+ * own stages installed, and what it copies from other stages (`COPY --from=deps /app/node_modules/
+ * node_modules/` brings only that folder's part of that stage's install).
+ */
+function installedIn(target: string, seen = new Set<string>()): Set<string> {
+  const present = new Set<string>();
+  if (seen.has(target)) return present;
+  seen.add(target);
+  let workdir = "/";
+  for (const stage of lineage(dockerfileStages, target)) {
+    for (const instruction of stage.instructions) {
+      if (instruction.keyword === "WORKDIR") workdir = posix.resolve(workdir, instruction.args);
+      if (instruction.keyword === "RUN" && /\bnpm ci\b/.test(instruction.args)) {
+        assert.equal(workdir, APP, `line ${instruction.line}: npm ci runs in ${APP}`);
+        const named = [...instruction.args.matchAll(/(?:^|\s)-w\s+(\S+)/g)].map((m) => m[1]!);
+        for (const location of installedBy(lock, named)) present.add(location);
+      }
+      if (instruction.keyword !== "COPY") continue;
+      const copy = parseCopy(instruction);
+      if (!copy.from) continue;
+      for (const source of copy.sources) {
+        const from = posix.relative(APP, posix.resolve(APP, source));
+        const to = posix.relative(APP, posix.resolve(workdir, copy.dest));
+        if (from.startsWith("..")) continue; // not the stage's install (built assets, models elsewhere)
+        assert.equal(to, from, `line ${instruction.line}: ${source} lands where it was`);
+        for (const location of installedIn(copy.from, seen))
+          if (from === "" || location === from || location.startsWith(`${from}/`)) present.add(location);
+      }
+    }
+  }
+  return present;
 }
 
 describe("deploy/docker/Dockerfile", () => {
@@ -226,19 +274,43 @@ describe("deploy/docker/Dockerfile", () => {
   for (const target of IMAGE_TARGETS) {
     test(`image ${target}: every repository file its CMD and health check load at run time is in it`, () => {
       const facts = imageFacts(target);
-      const scripts = [effective(facts.chain, "CMD"), effective(facts.chain, "HEALTHCHECK")]
-        .flatMap((i) => [...(i?.args ?? "").matchAll(/[\w./-]+\.(?:ts|js)\b/g)])
-        .map((m) => sourceOf(facts, m[0])!);
       const copied = (file: string) =>
         !ignored(file) &&
         facts.contextCopies.some((c) => file === c.source || file.startsWith(`${c.source}/`));
-      for (const script of scripts) {
-        for (const file of runtimeClosure(ROOT, script, packages)) {
-          assert.ok(copied(file), `${target}: ${script} loads ${file}, which no COPY brings into the image`);
-        }
-      }
+      for (const file of runtimeFiles(facts))
+        assert.ok(
+          copied(file),
+          `${target}: ${file} is loaded at run time, but no COPY brings it into the image`,
+        );
     });
   }
+
+  for (const target of IMAGE_TARGETS.filter((t) => t !== "web")) {
+    test(`image ${target}: every package those files import is installed in it, where Node looks`, () => {
+      const present = installedIn(target);
+      for (const file of runtimeFiles(imageFacts(target)))
+        for (const name of specifiersIn(ROOT, file).flatMap((s) => packageOf(s) ?? []))
+          assert.ok(
+            locate(present, posix.dirname(file), name),
+            `${target}: ${file} imports ${name}, which the image's npm ci does not install`,
+          );
+    });
+  }
+
+  test("every workspace declares, as a production dependency, each package its run-time code imports", () => {
+    const owners = [...packages.entries()].sort(([, a], [, b]) => b.dir.length - a.dir.length);
+    const missing = new Set<string>();
+    for (const target of IMAGE_TARGETS.filter((t) => t !== "web"))
+      for (const file of runtimeFiles(imageFacts(target))) {
+        const [name, owner] = owners.find(([, ws]) => file.startsWith(`${ws.dir}/`)) ?? [];
+        assert.ok(owner, `${file} belongs to no workspace`);
+        const declared = JSON.parse(read(`${owner.dir}/package.json`)).dependencies ?? {};
+        for (const imported of specifiersIn(ROOT, file).flatMap((s) => packageOf(s) ?? []))
+          if (imported !== name && !(imported in declared))
+            missing.add(`${owner.dir}/package.json lacks ${imported} (${file})`);
+      }
+    assert.deepEqual([...missing], []);
+  });
 
   test("the shell scripts parse", async () => {
     for (const script of ["deploy/docker/make-secrets.sh"]) await run("sh", ["-n", repo(script)]);

@@ -1,8 +1,9 @@
 // The repository files a TypeScript entry point loads at run time: its static and literal dynamic
 // imports, followed through relative paths and the @facerec/* workspaces (by their package.json
-// `exports`). Packages from node_modules and `node:` built-ins are not followed; `import type` and
-// `export type` are left out, since Node strips them before running the file.
+// `exports`). Packages from node_modules and `node:` built-ins are not followed (packageOf names
+// them); `import type` and `export type` are left out, since Node strips them before running the file.
 import { readFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { posix } from "node:path";
 
 const SPECIFIERS = [
@@ -50,15 +51,25 @@ export function runtimeClosure(root: string, entry: string, packages = workspace
     const file = pending.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    const text = readFileSync(posix.join(root, file), "utf8");
-    for (const pattern of SPECIFIERS) {
-      for (const [, specifier] of text.matchAll(pattern)) {
-        const target = resolve(file, specifier!, packages);
-        if (target) pending.push(target);
-      }
+    for (const specifier of specifiersIn(root, file)) {
+      const target = resolve(file, specifier, packages);
+      if (target) pending.push(target);
     }
   }
   return seen;
+}
+
+/** What a file imports at run time, as written. */
+export function specifiersIn(root: string, file: string): string[] {
+  const text = readFileSync(posix.join(root, file), "utf8");
+  return SPECIFIERS.flatMap((pattern) => [...text.matchAll(pattern)].map((m) => m[1]!));
+}
+
+/** The package a bare specifier names ("@scope/name/sub" → "@scope/name"), or undefined for paths and built-ins. */
+export function packageOf(specifier: string): string | undefined {
+  if (specifier.startsWith(".") || specifier.startsWith("/") || isBuiltin(specifier)) return undefined;
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
 function resolve(from: string, specifier: string, packages: Map<string, Workspace>): string | undefined {

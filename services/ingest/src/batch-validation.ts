@@ -3,6 +3,8 @@
  * worker in its ack (`violations`, and `error` as `<field path>: <what is wrong>; …`), so the
  * worker's log says exactly which observations and fields to fix.
  */
+
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
 import type {
   BoundingBox,
   FaceBatch,
@@ -11,7 +13,6 @@ import type {
   IngestAck,
 } from "@facerec/proto/facerec/ingest/v1/ingest.ts";
 import type { IngestAckReason } from "@facerec/proto/failure-codes.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { decodingProblem } from "./face-batch-decoding.ts";
 
 export const MAX_OBSERVATIONS_PER_BATCH = 256;

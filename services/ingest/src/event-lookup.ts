@@ -3,10 +3,11 @@
  * and search from observations read (IngestQueryService.GetEvent, ListTrackEvents and SearchEvents,
  * for the people service).
  */
+
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
 import type { FaceEvent } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { notFound } from "@facerec/shared/errors.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { EventPartitions, HOUR_MS } from "./event-partitions.ts";
 import type { EventStore } from "./event-store.ts";
 import type { FaceEventDoc, IngestModels } from "./models.ts";

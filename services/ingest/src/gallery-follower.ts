@@ -10,13 +10,13 @@
  * beside the current gallery and swapped in once complete, so matching never sees half of one.
  */
 import { EventEmitter } from "node:events";
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
+import { Gallery } from "@facerec/gallery/gallery-index.ts";
 import type {
   PeopleServiceClient,
   WatchGalleryResponse,
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
-import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";
 import type { ClientReadableStream } from "@grpc/grpc-js";

@@ -1,5 +1,6 @@
 /** Maps the public IngestService and the internal IngestQueryService onto the domain objects. */
 
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
 import {
   type FaceBatch,
   type IngestAck,
@@ -12,7 +13,6 @@ import {
   IngestQueryServiceService,
 } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { AppError, invalidArgument, notFound } from "@facerec/shared/errors.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
 import { unary } from "@facerec/shared/grpc/handlers.ts";
 import type { ServiceBinding } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";

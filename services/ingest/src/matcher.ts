@@ -10,9 +10,10 @@
  * best match it has had so far (in memory, per tenant, worker, camera and track), and every
  * observation of the track records that one, so a track does not flicker between people.
  */
+
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
+import type { BatchScorer, FaceMatch, ModelGallery } from "@facerec/gallery/gallery-index.ts";
 import { Coalescer } from "@facerec/shared/coalescer.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
-import type { BatchScorer, FaceMatch, ModelGallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import type { GalleryFollower } from "./gallery-follower.ts";
 import type { FaceEventDoc } from "./models.ts";

@@ -1,10 +1,11 @@
 /** Assembles the ingest service: database, token verification, revocations, both gRPC servers, background jobs. */
+
+import { openGemmScorer } from "@facerec/gallery/gemm-scorer.ts";
 import { AuthServiceClient } from "@facerec/proto/facerec/internal/auth/v1/auth.ts";
 import { KeysServiceClient } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
 import { PeopleServiceClient } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { AppError } from "@facerec/shared/errors.ts";
-import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";

@@ -13,14 +13,15 @@
  *
  * 1M faces hold 2.5 GB in the gallery (float32 and codes) and 2.5 GB more in the bare runs' copies.
  */
-import { SMOKE_RUN, verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
-import { loopScorer, ModelGallery, type ScoringBatch } from "@facerec/shared/gallery/gallery-index.ts";
+
+import { loopScorer, ModelGallery, type ScoringBatch } from "@facerec/gallery/gallery-index.ts";
 import {
   openGemmScorer,
   SCORER_SESSION_OPTIONS,
   scorerFeeds,
   scorerModel,
-} from "@facerec/shared/gallery/gemm-scorer.ts";
+} from "@facerec/gallery/gemm-scorer.ts";
+import { SMOKE_RUN, verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
 import { ModelProto, TensorProto_DataType } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
 import { IR_VERSION, int, OPSET, tensorInfo } from "@facerec/worker/src/models/onnx-graph.ts";
 import ort from "onnxruntime-node";

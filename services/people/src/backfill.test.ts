@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { loopScorer } from "@facerec/gallery/gallery-index.ts";
 import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
 import { startTestDatabase, type TestDatabase } from "@facerec/shared/db/test-database.ts";
-import { loopScorer } from "@facerec/shared/gallery/gallery-index.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { createLogger } from "@facerec/shared/logger.ts";
 import { cosine } from "@facerec/worker/src/embedders/embedder.ts";

@@ -1,4 +1,7 @@
 /** Enrolled faces: enrolment from a photo, listing, thumbnails, removal; and search by photo. */
+
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
+import type { BatchScorer } from "@facerec/gallery/gallery-index.ts";
 import type { Actor } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import type {
   FaceEvent,
@@ -12,8 +15,6 @@ import type {
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
 import { invalidArgument, notFound } from "@facerec/shared/errors.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
-import type { BatchScorer } from "@facerec/shared/gallery/gallery-index.ts";
 import { callUnary } from "@facerec/shared/grpc/clients.ts";
 import { alignFace, cropOf } from "@facerec/worker/src/aligner.ts";
 import { type EmbedderEntry, MODELS } from "@facerec/worker/src/models/manifest.ts";

@@ -9,9 +9,10 @@
  * (gone by then: nothing to add), a `removed` row drops it, a `thresholds` row re-reads the tenant's
  * settings. Every change applied here is also passed to this replica's subscribers (WatchGallery).
  */
+
+import { embeddingValues } from "@facerec/gallery/embedding-bytes.ts";
+import { Gallery } from "@facerec/gallery/gallery-index.ts";
 import { bytesOf } from "@facerec/shared/db/binary.ts";
-import { embeddingValues } from "@facerec/shared/gallery/embedding-bytes.ts";
-import { Gallery } from "@facerec/shared/gallery/gallery-index.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { type Repeating, repeat } from "@facerec/shared/repeat.ts";
 import type { mongo } from "mongoose";

@@ -1,8 +1,9 @@
 /** Assembles the people service from a database connection; used by main.ts and by tests. */
+
+import { openGemmScorer } from "@facerec/gallery/gemm-scorer.ts";
 import { AuditServiceClient } from "@facerec/proto/facerec/internal/audit/v1/audit.ts";
 import { IngestQueryServiceClient } from "@facerec/proto/facerec/internal/ingest/v1/ingest_query.ts";
 import { connectDatabase } from "@facerec/shared/db/connect.ts";
-import { openGemmScorer } from "@facerec/shared/gallery/gemm-scorer.ts";
 import { internalClient } from "@facerec/shared/grpc/clients.ts";
 import { MAX_MESSAGE_BYTES, startGrpcServer } from "@facerec/shared/grpc/server.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
