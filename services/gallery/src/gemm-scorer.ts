@@ -4,12 +4,8 @@
  * model sessions do. `npm run bench:match` measures it against a bare float32 Gemm + TopK.
  */
 
-import {
-  ModelProto,
-  type TensorProto,
-  TensorProto_DataType,
-} from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
-import { IR_VERSION, int, OPSET, valueInfo } from "@facerec/worker/src/models/onnx-graph.ts";
+import { type TensorProto, TensorProto_DataType } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
+import { encodeModel, int, valueInfo } from "@facerec/worker/src/models/onnx-graph.ts";
 import ort from "onnxruntime-node";
 import { type BatchScorer, QUERY_LEVELS } from "./gallery-index.ts";
 
@@ -37,63 +33,56 @@ const constant = (
  *    query as a column), sorted (TopK of all of them), with their rows as int32.
  */
 export function scorerModel(): Uint8Array {
-  return ModelProto.encode(
-    ModelProto.fromPartial({
-      irVersion: IR_VERSION,
-      opsetImport: [{ domain: "", version: OPSET }],
-      producerName: "facerec people gallery",
-      graph: {
-        name: "gallery_scores",
-        node: [
-          { opType: "Neg", input: ["clip"], output: ["negative_clip"] },
-          { opType: "Clip", input: ["queries", "negative_clip", "clip"], output: ["clipped_queries"] },
-          { opType: "Div", input: ["clip", "query_levels"], output: ["query_step"] },
-          {
-            opType: "QuantizeLinear",
-            input: ["clipped_queries", "query_step", "int8_zero"],
-            output: ["query_code_rows"],
-          },
-          { opType: "Transpose", input: ["query_code_rows"], output: ["query_codes"] },
-          { opType: "MatMulInteger", input: ["row_codes", "query_codes"], output: ["coarse_by_row"] },
-          { opType: "Transpose", input: ["coarse_by_row"], output: ["coarse"] },
-          { opType: "TopK", input: ["coarse", "take"], output: ["coarse_best", "candidates"] },
-          { opType: "Gather", input: ["rows", "candidates"], output: ["candidate_vectors"] },
-          { opType: "Unsqueeze", input: ["queries", "last_axis"], output: ["query_columns"] },
-          { opType: "MatMul", input: ["candidate_vectors", "query_columns"], output: ["similarity_columns"] },
-          { opType: "Squeeze", input: ["similarity_columns", "last_axis"], output: ["unsorted"] },
-          { opType: "TopK", input: ["unsorted", "take"], output: ["similarities", "order"] },
-          {
-            opType: "GatherElements",
-            input: ["candidates", "order"],
-            output: ["sorted_candidates"],
-            attribute: [int("axis", 1)],
-          },
-          {
-            opType: "Cast",
-            input: ["sorted_candidates"],
-            output: ["candidate_rows"],
-            attribute: [int("to", TensorProto_DataType.INT32)],
-          },
-        ],
-        initializer: [
-          constant("query_levels", TensorProto_DataType.FLOAT, [], Float32Array.of(QUERY_LEVELS)),
-          constant("int8_zero", TensorProto_DataType.INT8, [], Int8Array.of(0)),
-          constant("last_axis", TensorProto_DataType.INT64, [1], BigInt64Array.of(2n)),
-        ],
-        input: [
-          valueInfo("queries", TensorProto_DataType.FLOAT, ["batch", "dim"]),
-          valueInfo("clip", TensorProto_DataType.FLOAT, []),
-          valueInfo("row_codes", TensorProto_DataType.UINT8, ["faces", "dim"]),
-          valueInfo("rows", TensorProto_DataType.FLOAT, ["faces", "dim"]),
-          valueInfo("take", TensorProto_DataType.INT64, [1]),
-        ],
-        output: [
-          valueInfo("candidate_rows", TensorProto_DataType.INT32, ["batch", "take"]),
-          valueInfo("similarities", TensorProto_DataType.FLOAT, ["batch", "take"]),
-        ],
+  return encodeModel("facerec people gallery", {
+    name: "gallery_scores",
+    node: [
+      { opType: "Neg", input: ["clip"], output: ["negative_clip"] },
+      { opType: "Clip", input: ["queries", "negative_clip", "clip"], output: ["clipped_queries"] },
+      { opType: "Div", input: ["clip", "query_levels"], output: ["query_step"] },
+      {
+        opType: "QuantizeLinear",
+        input: ["clipped_queries", "query_step", "int8_zero"],
+        output: ["query_code_rows"],
       },
-    }),
-  ).finish();
+      { opType: "Transpose", input: ["query_code_rows"], output: ["query_codes"] },
+      { opType: "MatMulInteger", input: ["row_codes", "query_codes"], output: ["coarse_by_row"] },
+      { opType: "Transpose", input: ["coarse_by_row"], output: ["coarse"] },
+      { opType: "TopK", input: ["coarse", "take"], output: ["coarse_best", "candidates"] },
+      { opType: "Gather", input: ["rows", "candidates"], output: ["candidate_vectors"] },
+      { opType: "Unsqueeze", input: ["queries", "last_axis"], output: ["query_columns"] },
+      { opType: "MatMul", input: ["candidate_vectors", "query_columns"], output: ["similarity_columns"] },
+      { opType: "Squeeze", input: ["similarity_columns", "last_axis"], output: ["unsorted"] },
+      { opType: "TopK", input: ["unsorted", "take"], output: ["similarities", "order"] },
+      {
+        opType: "GatherElements",
+        input: ["candidates", "order"],
+        output: ["sorted_candidates"],
+        attribute: [int("axis", 1)],
+      },
+      {
+        opType: "Cast",
+        input: ["sorted_candidates"],
+        output: ["candidate_rows"],
+        attribute: [int("to", TensorProto_DataType.INT32)],
+      },
+    ],
+    initializer: [
+      constant("query_levels", TensorProto_DataType.FLOAT, [], Float32Array.of(QUERY_LEVELS)),
+      constant("int8_zero", TensorProto_DataType.INT8, [], Int8Array.of(0)),
+      constant("last_axis", TensorProto_DataType.INT64, [1], BigInt64Array.of(2n)),
+    ],
+    input: [
+      valueInfo("queries", TensorProto_DataType.FLOAT, ["batch", "dim"]),
+      valueInfo("clip", TensorProto_DataType.FLOAT, []),
+      valueInfo("row_codes", TensorProto_DataType.UINT8, ["faces", "dim"]),
+      valueInfo("rows", TensorProto_DataType.FLOAT, ["faces", "dim"]),
+      valueInfo("take", TensorProto_DataType.INT64, [1]),
+    ],
+    output: [
+      valueInfo("candidate_rows", TensorProto_DataType.INT32, ["batch", "take"]),
+      valueInfo("similarities", TensorProto_DataType.FLOAT, ["batch", "take"]),
+    ],
+  });
 }
 
 export const SCORER_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {

@@ -22,8 +22,8 @@ import {
   scorerModel,
 } from "@facerec/gallery/gemm-scorer.ts";
 import { SMOKE_RUN, verdict, writeBenchSummary } from "@facerec/shared/bench-results.ts";
-import { ModelProto, TensorProto_DataType } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
-import { IR_VERSION, int, OPSET, tensorInfo } from "@facerec/worker/src/models/onnx-graph.ts";
+import { TensorProto_DataType } from "@facerec/worker/src/models/onnx-gen/onnx/onnx.ts";
+import { encodeModel, int, tensorInfo } from "@facerec/worker/src/models/onnx-graph.ts";
 import ort from "onnxruntime-node";
 
 const DIM = 512;
@@ -62,35 +62,28 @@ function unitVectors(count: number): Float32Array {
 
 /** scores = q · gᵀ (Gemm, transB), then the K best per query (TopK): what a GEMM library does at best. */
 function matchModel(): Uint8Array {
-  return ModelProto.encode(
-    ModelProto.fromPartial({
-      irVersion: IR_VERSION,
-      opsetImport: [{ domain: "", version: OPSET }],
-      producerName: "facerec bench:match baseline",
-      graph: {
-        name: "gemm_topk",
-        node: [
-          { opType: "Gemm", input: ["q", "g"], output: ["scores"], attribute: [int("transB", 1)] },
-          {
-            opType: "TopK",
-            input: ["scores", "k"],
-            output: ["values", "indices"],
-            attribute: [int("axis", -1)],
-          },
-        ],
-        initializer: [
-          {
-            name: "k",
-            dims: [1],
-            dataType: TensorProto_DataType.INT64,
-            rawData: Buffer.from(new BigInt64Array([BigInt(K)]).buffer),
-          },
-        ],
-        input: [tensorInfo("q", [-1, DIM]), tensorInfo("g", [-1, DIM])],
-        output: [tensorInfo("values", [-1, K])],
+  return encodeModel("facerec bench:match baseline", {
+    name: "gemm_topk",
+    node: [
+      { opType: "Gemm", input: ["q", "g"], output: ["scores"], attribute: [int("transB", 1)] },
+      {
+        opType: "TopK",
+        input: ["scores", "k"],
+        output: ["values", "indices"],
+        attribute: [int("axis", -1)],
       },
-    }),
-  ).finish();
+    ],
+    initializer: [
+      {
+        name: "k",
+        dims: [1],
+        dataType: TensorProto_DataType.INT64,
+        rawData: Buffer.from(new BigInt64Array([BigInt(K)]).buffer),
+      },
+    ],
+    input: [tensorInfo("q", [-1, DIM]), tensorInfo("g", [-1, DIM])],
+    output: [tensorInfo("values", [-1, K])],
+  });
 }
 
 /** Runs `batch` repeatedly for `seconds` (after one warm-up) and returns [batches, seconds taken]. */

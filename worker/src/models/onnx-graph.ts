@@ -5,13 +5,28 @@
 import {
   AttributeProto,
   AttributeProto_AttributeType,
+  type DeepPartial,
+  type GraphProto,
+  ModelProto,
   TensorProto_DataType,
   type ValueInfoProto,
 } from "./onnx-gen/onnx/onnx.ts";
 
 /** The opset and IR version every graph built here is written against. */
-export const OPSET = 13;
-export const IR_VERSION = 7;
+const OPSET = 13;
+const IR_VERSION = 7;
+
+/** A model of one graph, written against OPSET and IR_VERSION, as the bytes onnxruntime loads. */
+export function encodeModel(producerName: string, graph: DeepPartial<GraphProto>): Uint8Array {
+  return ModelProto.encode(
+    ModelProto.fromPartial({
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: "", version: OPSET }],
+      producerName,
+      graph,
+    }),
+  ).finish();
+}
 
 /** A graph input or output: numbers are fixed sizes, strings named (dynamic) ones. */
 export function valueInfo(

@@ -16,12 +16,11 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import {
   type AttributeProto,
-  ModelProto,
   type NodeProto,
   type TensorProto,
   TensorProto_DataType,
 } from "../../src/models/onnx-gen/onnx/onnx.ts";
-import { IR_VERSION, int, ints, OPSET, tensorInfo } from "../../src/models/onnx-graph.ts";
+import { encodeModel, int, ints, tensorInfo } from "../../src/models/onnx-graph.ts";
 import { hwioToOihw } from "./tfjs-to-onnx.ts";
 
 /** face-api's FaceRecognitionNet.forwardInput: the mean it subtracts before dividing by 255. */
@@ -177,17 +176,11 @@ export function buildDlibResnetOnnx(weights: Map<string, tf.Tensor>): Uint8Array
   if (fc.shape.join() !== `${x.channels},${DLIB_EMBEDDING_DIM}`) throw new Error(`fc has shape ${fc.shape}`);
   emit("MatMul", [pooled, constant("fc", fc.shape, fc.values)], [], "embedding");
 
-  const model = ModelProto.fromPartial({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: "facerec-worker dlib-resnet-to-onnx",
-    graph: {
-      name: "dlib_face_recognition_resnet",
-      node: nodes,
-      initializer: initializers,
-      input: [tensorInfo("input", [-1, DLIB_INPUT_SIZE, DLIB_INPUT_SIZE, 3])],
-      output: [tensorInfo("embedding", [-1, DLIB_EMBEDDING_DIM])],
-    },
+  return encodeModel("facerec-worker dlib-resnet-to-onnx", {
+    name: "dlib_face_recognition_resnet",
+    node: nodes,
+    initializer: initializers,
+    input: [tensorInfo("input", [-1, DLIB_INPUT_SIZE, DLIB_INPUT_SIZE, 3])],
+    output: [tensorInfo("embedding", [-1, DLIB_EMBEDDING_DIM])],
   });
-  return ModelProto.encode(model).finish();
 }

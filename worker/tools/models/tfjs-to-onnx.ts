@@ -10,13 +10,12 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
   type AttributeProto,
-  ModelProto,
   type NodeProto,
   type TensorProto,
   TensorProto_DataType,
   type ValueInfoProto,
 } from "../../src/models/onnx-gen/onnx/onnx.ts";
-import { IR_VERSION, int, ints, OPSET, string, tensorInfo } from "../../src/models/onnx-graph.ts";
+import { encodeModel, int, ints, string, tensorInfo } from "../../src/models/onnx-graph.ts";
 
 interface TfjsAttr {
   s?: string;
@@ -287,13 +286,13 @@ export function convertTfjsGraphToOnnx(
     });
   }
 
-  const model = ModelProto.fromPartial({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: OPSET }],
-    producerName: producer,
-    graph: { name: "tfjs_graph", node: nodes, initializer: initializers, input: inputs, output: outputs },
+  return encodeModel(producer, {
+    name: "tfjs_graph",
+    node: nodes,
+    initializer: initializers,
+    input: inputs,
+    output: outputs,
   });
-  return ModelProto.encode(model).finish();
 }
 
 function stripOutputIndex(name: string): string {
