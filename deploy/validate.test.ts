@@ -143,10 +143,12 @@ const APP = "/app";
  * own stages installed, and what it copies from other stages (`COPY --from=deps /app/node_modules/
  * node_modules/` brings only that folder's part of that stage's install).
  */
-function installedIn(target: string, seen = new Set<string>()): Set<string> {
+const installs = new Map<string, Set<string>>();
+function installedIn(target: string): Set<string> {
+  const known = installs.get(target);
+  if (known) return known;
   const present = new Set<string>();
-  if (seen.has(target)) return present;
-  seen.add(target);
+  installs.set(target, present);
   let workdir = "/";
   for (const stage of lineage(dockerfileStages, target)) {
     for (const instruction of stage.instructions) {
@@ -164,7 +166,7 @@ function installedIn(target: string, seen = new Set<string>()): Set<string> {
         const to = posix.relative(APP, posix.resolve(workdir, copy.dest));
         if (from.startsWith("..")) continue; // not the stage's install (built assets, models elsewhere)
         assert.equal(to, from, `line ${instruction.line}: ${source} lands where it was`);
-        for (const location of installedIn(copy.from, seen))
+        for (const location of installedIn(copy.from))
           if (from === "" || location === from || location.startsWith(`${from}/`)) present.add(location);
       }
     }
