@@ -16,17 +16,9 @@ import type {
   PeopleServiceClient,
   WatchGalleryResponse,
 } from "@facerec/proto/facerec/internal/people/v1/people.ts";
-import { type Backoff, backoffDelay } from "@facerec/shared/backoff.ts";
+import { StreamFollower } from "@facerec/shared/grpc/stream-follower.ts";
 import type { Logger } from "@facerec/shared/logger.ts";
 import { thresholdFor } from "@facerec/shared/recognition/thresholds.ts";
-import type { ClientReadableStream } from "@grpc/grpc-js";
-
-/**
- * Resubscribing waits 2 s at most, as the revocation feed does: until the first snapshot arrives
- * nothing is matched, so a people service that starts after ingest must be picked up within
- * seconds; a resume from the last token costs people little.
- */
-const RESUBSCRIBE: Backoff = { initialMs: 100, maxMs: 2000, jitter: "full" };
 
 export interface GalleryFollowerEvents {
   /** The gallery is current (a snapshot or a resume completed) or the subscription was lost. */
@@ -45,27 +37,29 @@ export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
   /** A snapshot being received, until its last message. */
   #staging: { gallery: Gallery; thresholds: Map<string, Record<string, number>> } | undefined;
   #resumeToken = "";
-  readonly #client: PeopleServiceClient;
   readonly #log: Logger;
-  #stream: ClientReadableStream<WatchGalleryResponse> | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #attempt = 0;
-  #closed = false;
+  readonly #follower: StreamFollower<WatchGalleryResponse>;
 
   constructor(client: PeopleServiceClient, log: Logger) {
     super();
-    this.#client = client;
     this.#log = log;
+    this.#follower = new StreamFollower({
+      open: () => client.watchGallery({ resumeToken: this.#resumeToken }),
+      onData: (message) => this.#received(message),
+      onLost: (err, retryInMs) => this.#lost(err, retryInMs),
+      // 2 s at most, as the revocation feed: until the first snapshot arrives nothing is matched, so
+      // a people service that starts after ingest must be picked up within seconds; a resume from
+      // the last token costs people little.
+      resubscribe: { initialMs: 100, maxMs: 2000, jitter: "full" },
+    });
   }
 
   start(): void {
-    this.#subscribe();
+    this.#follower.start();
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    this.#stream?.cancel();
+    this.#follower.close();
   }
 
   /** The threshold for a tenant and model; undefined: that model is not matched. */
@@ -73,42 +67,30 @@ export class GalleryFollower extends EventEmitter<GalleryFollowerEvents> {
     return thresholdFor(this.#thresholds.get(tenantId), model, this.#defaults);
   }
 
-  #subscribe(): void {
-    if (this.#closed) return;
-    const stream = this.#client.watchGallery({ resumeToken: this.#resumeToken });
-    this.#stream = stream;
-    stream.on("data", (message: WatchGalleryResponse) => {
-      this.#attempt = 0;
-      this.#apply(message);
-      if (message.resumeToken) this.#resumeToken = message.resumeToken;
-      if (message.snapshotComplete && !this.synced) {
-        this.synced = true;
-        this.#log.info({ faces: this.gallery.size }, "gallery feed synced");
-        this.emit("synced", true);
-      }
-    });
-    const retry = (err?: Error) => {
-      if (this.#stream !== stream) return;
-      this.#stream = undefined;
-      this.#staging = undefined;
-      const lost = this.synced;
-      if (lost) {
-        this.synced = false;
-        this.emit("synced", false);
-      }
-      if (this.#closed) return;
-      const delay = backoffDelay(this.#attempt++, RESUBSCRIBE);
-      // Losing the feed says so, once; people not listening yet (a start-up in parallel) and repeated
-      // failures while it stays down are debug noise.
-      const level = lost ? "warn" : "debug";
-      this.#log[level](
-        { err: err?.message, retryInMs: Math.round(delay), faces: this.gallery.size },
-        "gallery feed disconnected; matching against the last gallery received while resubscribing",
-      );
-      this.#retryTimer = setTimeout(() => this.#subscribe(), delay);
-    };
-    stream.on("error", retry);
-    stream.on("end", () => retry());
+  #received(message: WatchGalleryResponse): void {
+    this.#apply(message);
+    if (message.resumeToken) this.#resumeToken = message.resumeToken;
+    if (message.snapshotComplete && !this.synced) {
+      this.synced = true;
+      this.#log.info({ faces: this.gallery.size }, "gallery feed synced");
+      this.emit("synced", true);
+    }
+  }
+
+  #lost(err: Error | undefined, retryInMs: number | undefined): void {
+    this.#staging = undefined;
+    const lost = this.synced;
+    if (lost) {
+      this.synced = false;
+      this.emit("synced", false);
+    }
+    if (retryInMs === undefined) return;
+    // Losing the feed says so, once; people not listening yet (a start-up in parallel) and repeated
+    // failures while it stays down are debug noise.
+    this.#log[lost ? "warn" : "debug"](
+      { err: err?.message, retryInMs: Math.round(retryInMs), faces: this.gallery.size },
+      "gallery feed disconnected; matching against the last gallery received while resubscribing",
+    );
   }
 
   #apply(message: WatchGalleryResponse): void {

@@ -13,8 +13,7 @@ import type {
   Revocation,
   WatchRevocationsResponse,
 } from "@facerec/proto/facerec/internal/keys/v1/keys.ts";
-import type { ClientReadableStream } from "@grpc/grpc-js";
-import { type Backoff, backoffDelay } from "../backoff.ts";
+import { StreamFollower } from "../grpc/stream-follower.ts";
 import type { Logger } from "../logger.ts";
 
 /** Forget revocations older than any token could be: tokens live at most this long. */
@@ -24,8 +23,6 @@ const RETENTION_MS = 24 * 60 * 60 * 1000;
  * refused: the platform's promise is that a revocation takes effect everywhere within 1 s.
  */
 export const STALE_AFTER_MS = 1000;
-/** Resubscribing waits 2 s at most: revocations must resume quickly. */
-const RESUBSCRIBE: Backoff = { initialMs: 100, maxMs: 2000, jitter: "full" };
 
 export interface RevocationEvents {
   revoked: [revocation: Revocation];
@@ -35,12 +32,8 @@ export interface RevocationEvents {
 
 export class RevocationFeed extends EventEmitter<RevocationEvents> {
   readonly #revokedAt = new Map<string, number>();
-  readonly #client: KeysServiceClient;
   readonly #log: Logger;
-  #stream: ClientReadableStream<WatchRevocationsResponse> | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #attempt = 0;
-  #closed = false;
+  readonly #follower: StreamFollower<WatchRevocationsResponse>;
   /** True once the initial snapshot arrived on the current subscription. */
   synced = false;
   /** When the last synced subscription was lost; undefined while synced or before the first sync. */
@@ -48,12 +41,18 @@ export class RevocationFeed extends EventEmitter<RevocationEvents> {
 
   constructor(client: KeysServiceClient, log: Logger) {
     super();
-    this.#client = client;
     this.#log = log;
+    this.#follower = new StreamFollower({
+      open: () => client.watchRevocations({}),
+      onData: (message) => this.#received(message),
+      onLost: (err, retryInMs) => this.#lost(err, retryInMs),
+      // Resubscribing waits 2 s at most: revocations must resume quickly.
+      resubscribe: { initialMs: 100, maxMs: 2000, jitter: "full" },
+    });
   }
 
   start(): void {
-    this.#subscribe();
+    this.#follower.start();
   }
 
   /** Whether tokens of `keyId` issued at `issuedAtSeconds` (the `iat` claim) must be refused. */
@@ -70,43 +69,30 @@ export class RevocationFeed extends EventEmitter<RevocationEvents> {
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    this.#stream?.cancel();
+    this.#follower.close();
   }
 
-  #subscribe(): void {
-    if (this.#closed) return;
-    const stream = this.#client.watchRevocations({});
-    this.#stream = stream;
-    // The keys service sends the snapshot as the first message of every subscription.
-    stream.on("data", (message: WatchRevocationsResponse) => {
-      this.#attempt = 0;
-      for (const revocation of message.revocations) this.#apply(revocation);
-      this.#lostAt = undefined;
-      if (this.synced) return;
-      this.synced = true;
-      this.#log.info("revocation feed synced");
-      this.emit("synced", true);
-    });
-    const retry = (err?: Error) => {
-      if (this.#stream !== stream) return;
-      this.#stream = undefined;
-      if (this.synced) {
-        this.#lostAt = Date.now();
-        this.synced = false;
-        this.emit("synced", false);
-      }
-      if (this.#closed) return;
-      const delay = backoffDelay(this.#attempt++, RESUBSCRIBE);
-      this.#log.warn(
-        { err: err?.message, retryInMs: Math.round(delay) },
-        "revocation feed disconnected; resubscribing",
-      );
-      this.#retryTimer = setTimeout(() => this.#subscribe(), delay);
-    };
-    stream.on("error", retry);
-    stream.on("end", () => retry());
+  /** The keys service sends the snapshot as the first message of every subscription. */
+  #received(message: WatchRevocationsResponse): void {
+    for (const revocation of message.revocations) this.#apply(revocation);
+    this.#lostAt = undefined;
+    if (this.synced) return;
+    this.synced = true;
+    this.#log.info("revocation feed synced");
+    this.emit("synced", true);
+  }
+
+  #lost(err: Error | undefined, retryInMs: number | undefined): void {
+    if (this.synced) {
+      this.#lostAt = Date.now();
+      this.synced = false;
+      this.emit("synced", false);
+    }
+    if (retryInMs === undefined) return;
+    this.#log.warn(
+      { err: err?.message, retryInMs: Math.round(retryInMs) },
+      "revocation feed disconnected; resubscribing",
+    );
   }
 
   #apply(revocation: Revocation): void {
